@@ -1,0 +1,114 @@
+//! `hoshu`: the gateway and its admin command line (DESIGN §8).
+#![forbid(unsafe_code)]
+
+mod access;
+mod admin;
+mod api;
+mod app;
+mod config;
+mod demo;
+mod i18n;
+mod i18n_ja;
+mod login;
+mod pages;
+mod server;
+mod state;
+mod throttle;
+mod tls;
+mod web;
+
+#[cfg(test)]
+mod route_tests;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "hoshu", version, about = "Hoshu remote maintenance gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway on its embedded defaults, with demo users (a first look; not for production)
+    Demo {
+        /// Data directory (database, keys, certificate)
+        #[arg(long, default_value = "hoshu-demo-data")]
+        data: PathBuf,
+        /// Address to listen on; port 0 lets the system choose
+        #[arg(long, default_value = config::DEFAULT_LISTEN)]
+        listen: SocketAddr,
+    },
+    /// Run the gateway from a configuration file
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Manage users (works while the gateway runs)
+    Admin {
+        #[command(flatten)]
+        place: admin::Place,
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+    /// Check the audit log
+    Audit {
+        #[command(flatten)]
+        place: admin::Place,
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Exit 0 when the audit chain is intact, 1 naming the first bad event otherwise
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = !matches!(cli.command, Command::Demo { .. } | Command::Serve { .. });
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(if quiet { "warn" } else { "info" })
+            }),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Demo { data, listen } => demo::run(data, listen).await,
+            Command::Serve { config } => {
+                let config = config::Config::load(&config)?;
+                server::run(config).await
+            }
+            Command::Admin { place, command } => admin::run(place, command).await,
+            Command::Audit {
+                place,
+                command: AuditCommand::Verify,
+            } => admin::audit_verify(place).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            // One clear line: the chain of contexts, outermost first.
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

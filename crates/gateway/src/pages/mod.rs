@@ -1,0 +1,238 @@
+//! Server-rendered HTML pages (maud). Japanese by default, English by choice; no inline script
+//! or style, so the Content-Security-Policy can forbid both.
+
+mod login;
+mod portal;
+mod register;
+
+use axum::extract::{FromRequest, Path, Query, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use hoshu_domain::{AuditEvent, AuditKind};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+pub use login::{login_answer, login_form, login_start};
+pub use portal::{logout, portal};
+pub use register::{register_form, register_start, register_submit};
+
+use crate::access::{CsrfToken, MaybeViewer, Source, Viewer};
+use crate::i18n::{LANG_COOKIE, Lang, T};
+use crate::state::AppState;
+use crate::web::{ApiError, set_cookie};
+
+/// Everything a page needs besides its own content.
+pub struct Frame<'a> {
+    pub lang: Lang,
+    pub title: &'a str,
+    pub viewer: Option<&'a Viewer>,
+    pub csrf: &'a str,
+    /// Where the language switch should come back to.
+    pub here: &'a str,
+}
+
+pub fn page(frame: &Frame<'_>, body: Markup) -> Response {
+    let lang = frame.lang;
+    let other = match lang {
+        Lang::Ja => Lang::En,
+        Lang::En => Lang::Ja,
+    };
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (frame.title) " — Hoshu" }
+                link rel="stylesheet" href="/static/style.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/" { "Hoshu " span.kanji { "保守" } }
+                    nav {
+                        a id="lang-switch" href={ "/lang/" (other.code()) "?next=" (frame.here) } hreflang=(other.code()) {
+                            (lang.t(T::Language))
+                        }
+                        @if let Some(viewer) = frame.viewer {
+                            span.who { (viewer.user.name) " (" (viewer.user.login) ")" }
+                            form.inline method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(frame.csrf);
+                                button id="logout" type="submit" { (lang.t(T::LogOut)) }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+                footer { (lang.t(T::Product)) }
+            }
+        }
+    };
+    Html(markup.into_string()).into_response()
+}
+
+pub fn error_page(lang: Lang, status: StatusCode, text: T) -> Response {
+    let frame = Frame {
+        lang,
+        title: lang.t(text),
+        viewer: None,
+        csrf: "",
+        here: "/",
+    };
+    let body = html! {
+        section.card {
+            h1 { (status.as_u16()) }
+            p.error { (lang.t(text)) }
+            p { a href="/" { "Hoshu" } }
+        }
+    };
+    (status, page(&frame, body)).into_response()
+}
+
+pub async fn not_found(lang: Lang, request: Request) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        return ApiError::new(StatusCode::NOT_FOUND, "no such API endpoint").into_response();
+    }
+    error_page(lang, StatusCode::NOT_FOUND, T::NotFound)
+}
+
+/// A form whose `csrf` field must match the caller's CSRF cookie; anything else is refused
+/// before the handler sees it.
+pub struct CsrfForm<F>(pub F);
+
+#[derive(Deserialize)]
+struct WithCsrf<F> {
+    csrf: String,
+    #[serde(flatten)]
+    fields: F,
+}
+
+impl<F, S> FromRequest<S> for CsrfForm<F>
+where
+    F: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_headers(request.headers());
+        let token = request.extensions().get::<CsrfToken>().cloned();
+        let Form(form) = Form::<WithCsrf<F>>::from_request(request, state)
+            .await
+            .map_err(|_| error_page(lang, StatusCode::BAD_REQUEST, T::BadRequest))?;
+        match token {
+            Some(token) if token.matches(&form.csrf) => Ok(CsrfForm(form.fields)),
+            _ => Err(error_page(lang, StatusCode::FORBIDDEN, T::BadRequest)),
+        }
+    }
+}
+
+/// Ends the caller's browser session and audits it.
+pub async fn end_session(
+    state: &AppState,
+    viewer: &Viewer,
+    source: Source,
+) -> Result<(), ApiError> {
+    state.store.end_session(&viewer.token_hash).await?;
+    let mut event = AuditEvent::new(AuditKind::Logout)
+        .actor(viewer.user.login.clone())
+        .subject(viewer.user.login.clone());
+    if let Some(ip) = source.ip_string() {
+        event = event.source(ip);
+    }
+    state.audit(event).await?;
+    Ok(())
+}
+
+/// Strength figures as shown to people, formatted once here for the page and its script.
+pub fn strength_json(strength: &hoshu_otp::Strength) -> serde_json::Value {
+    let power = |log10: f64| {
+        if !log10.is_finite() {
+            return "0".to_owned();
+        }
+        let exponent = log10.floor();
+        let mantissa = 10f64.powf(log10 - exponent);
+        format!("{mantissa:.1} × 10^{exponent}")
+    };
+    let unique_after: Vec<serde_json::Value> = strength
+        .unique_probability_after
+        .iter()
+        .map(|(n, p)| serde_json::json!({ "observations": n, "percent": (p * 1000.0).round() / 10.0 }))
+        .collect();
+    serde_json::json!({
+        "cells": strength.cells,
+        "pattern_space": power(strength.pattern_space_log10),
+        "online_guess": format!("1 / 10^{}", strength.cells),
+        "expected_observations": format!("{:.1}", strength.expected_observations_to_recover),
+        "median_candidates_after_two": strength.median_candidates_after_two,
+        "unique_after": unique_after,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LangQuery {
+    next: Option<String>,
+}
+
+/// `/lang/{ja|en}?next=/path`: remembers the choice in a cookie and goes back.
+pub async fn set_language(Path(code): Path<String>, Query(query): Query<LangQuery>) -> Response {
+    let Some(lang) = Lang::from_code(&code) else {
+        return error_page(Lang::Ja, StatusCode::NOT_FOUND, T::NotFound);
+    };
+    // Only same-site paths: "/x" but not "//host" or "/\host" (open redirect).
+    let next = query
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
+        .unwrap_or_else(|| "/".to_owned());
+    let mut response = Redirect::to(&next).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(LANG_COOKIE, lang.code(), Some(365 * 24 * 3600)),
+    );
+    response
+}
+
+const STYLE_CSS: &str = include_str!("../../assets/style.css");
+const REGISTER_JS: &str = include_str!("../../assets/register.js");
+
+/// The few static files, embedded in the binary.
+pub async fn static_file(Path(name): Path<String>) -> Response {
+    let (body, content_type) = match name.as_str() {
+        "style.css" => (STYLE_CSS, "text/css; charset=utf-8"),
+        "register.js" => (REGISTER_JS, "text/javascript; charset=utf-8"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
+
+/// The four 4×4 blocks of the matrix, in their colours (DESIGN §4 cell numbering). `cell`
+/// renders one cell's content.
+pub fn matrix_grid(id: &str, cell: impl Fn(u8) -> Markup) -> Markup {
+    html! {
+        div.matrix id=(id) {
+            @for block in 0..4u8 {
+                table class={ "block b" (block) } {
+                    @for row in 0..4u8 {
+                        tr {
+                            @for col in 0..4u8 {
+                                (cell(block * 16 + row * 4 + col))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Common extractors of every page handler, in one place.
+pub type PageViewer = Extension<MaybeViewer>;
+pub type PageCsrf = Extension<CsrfToken>;

@@ -1,0 +1,89 @@
+//! The portal home: who you are and your recent logins.
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use super::{CsrfForm, Frame, PageCsrf, end_session, page};
+use crate::access::{SESSION_COOKIE, Source, Viewer};
+use crate::i18n::{Lang, T};
+use crate::state::AppState;
+use crate::web::{ApiError, set_cookie};
+
+/// Login times are shown in UTC with the zone named; the browser's zone is not known here.
+fn format_ms(ms: i64) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+pub async fn portal(
+    State(state): State<AppState>,
+    lang: Lang,
+    Extension(viewer): Extension<Viewer>,
+    Extension(csrf): PageCsrf,
+) -> Result<Response, ApiError> {
+    let user = &viewer.user;
+    let logins = state.store.recent_logins(&user.login, 10).await?;
+    let frame = Frame {
+        lang,
+        title: lang.t(T::PortalTitle),
+        viewer: Some(&viewer),
+        csrf: &csrf.0,
+        here: "/",
+    };
+    let body = html! {
+        section.card.wide {
+            h1 #welcome { (lang.t(T::Welcome)) ", " span #user-name { (user.name) } }
+            dl.facts {
+                dt { (lang.t(T::LoginId)) } dd #user-login { (user.login) }
+                dt { (lang.t(T::Role)) } dd #user-role data-role=(user.role.as_str()) { (lang.role(user.role)) }
+                @if let Some(vendor) = &user.vendor {
+                    dt { (lang.t(T::Vendor)) } dd #user-vendor { (vendor) }
+                }
+            }
+            h2 { (lang.t(T::RecentLogins)) }
+            @if logins.is_empty() {
+                p { (lang.t(T::NoLogins)) }
+            } @else {
+                table #recent-logins {
+                    thead { tr { th { (lang.t(T::When)) } th { (lang.t(T::From)) } th { (lang.t(T::Result)) } } }
+                    tbody {
+                        @for record in &logins {
+                            tr class=(if record.success { "ok" } else { "failed" }) {
+                                td { (format_ms(record.at_ms)) }
+                                td.source { (record.source.as_deref().unwrap_or("—")) }
+                                td { (lang.t(if record.success { T::Success } else { T::Failure })) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&frame, body))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NoFields {}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    source: Source,
+    Extension(viewer): Extension<Viewer>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<Response, ApiError> {
+    end_session(&state, &viewer, source).await?;
+    let mut response = Redirect::to("/login?notice=logged_out").into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0)));
+    Ok(response)
+}
