@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use hoshu_domain::Role;
@@ -108,17 +108,19 @@ fn presented_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Unsafe methods must come from our own pages: a browser sends `Origin` on them, and it must
-/// name the host the request was sent to. (API clients without `Origin` use a bearer token.)
-fn cross_origin(method: &Method, headers: &HeaderMap) -> bool {
+/// name the host the request was sent to — the `Host` header in HTTP/1.1, the `:authority` (URI)
+/// in HTTP/2. (API clients without `Origin` use a bearer token.)
+fn cross_origin(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return false;
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
+    let host = uri
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
         .unwrap_or("");
     origin != format!("https://{host}")
 }
@@ -163,7 +165,7 @@ pub async fn guard(
 ) -> Response {
     let api = is_api(request.uri().path());
     let lang = Lang::from_headers(request.headers());
-    if cross_origin(request.method(), request.headers()) {
+    if cross_origin(request.method(), request.uri(), request.headers()) {
         return refuse(api, lang, StatusCode::FORBIDDEN);
     }
     let token = presented_token(request.headers());
@@ -217,14 +219,22 @@ mod tests {
 
     #[test]
     fn unsafe_cross_origin_requests_are_spotted() {
+        let path: Uri = "/login".parse().unwrap();
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, "127.0.0.1:8443".parse().unwrap());
-        assert!(!cross_origin(&Method::POST, &headers));
+        assert!(!cross_origin(&Method::POST, &path, &headers));
         headers.insert(header::ORIGIN, "https://127.0.0.1:8443".parse().unwrap());
-        assert!(!cross_origin(&Method::POST, &headers));
+        assert!(!cross_origin(&Method::POST, &path, &headers));
         headers.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
-        assert!(cross_origin(&Method::POST, &headers));
-        assert!(!cross_origin(&Method::GET, &headers));
+        assert!(cross_origin(&Method::POST, &path, &headers));
+        assert!(!cross_origin(&Method::GET, &path, &headers));
+        // HTTP/2: no Host header, the authority is in the URI.
+        let h2: Uri = "https://127.0.0.1:8443/login".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ORIGIN, "https://127.0.0.1:8443".parse().unwrap());
+        assert!(!cross_origin(&Method::POST, &h2, &headers));
+        headers.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(cross_origin(&Method::POST, &h2, &headers));
     }
 
     #[test]

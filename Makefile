@@ -1,0 +1,36 @@
+# The two set-up commands of the README. Both run as root on a fresh Debian 12 machine with the
+# Rust toolchain (cargo) installed.
+SHELL := /bin/bash
+CARGO ?= cargo
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+HOSHU_BIN := $(CARGO_TARGET_DIR)/debug/hoshu
+
+# Debian packages the tests use: the browser, Japanese fonts for screenshots, and the sqlite3
+# tool the audit-tampering tests edit the database with.
+TEST_DEBS := chromium fonts-noto-cjk sqlite3
+
+.PHONY: demo test deps check-cargo
+
+check-cargo:
+	@command -v $(CARGO) >/dev/null || { echo "error: cargo not found; install the Rust toolchain (rustup, stable) first" >&2; exit 1; }
+
+## Build and run the gateway on its embedded defaults with demo users; prints the URL to open.
+demo: check-cargo
+	$(CARGO) run --release --locked -p hoshu-gateway --bin hoshu -- demo
+
+## Install what the tests need (only what is missing), then run every test.
+deps:
+	@missing=""; for p in $(TEST_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	cd web && npm ci --no-audit --no-fund
+
+test: check-cargo deps
+	$(CARGO) build --locked -p hoshu-gateway --bin hoshu
+	$(CARGO) test --locked --workspace
+	cd web && HOSHU_BIN=$(HOSHU_BIN) npm test
