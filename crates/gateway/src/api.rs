@@ -195,10 +195,13 @@ pub async fn register_check(
             Ok(_) => Vec::new(),
             Err(v) => v.iter().map(|v| lang.violation(v)).collect(),
         };
-    // Strength costs grow with k; beyond the policy's maximum the figures mean nothing anyway.
+    // Beyond the policy's maximum the figures mean nothing; within it they are cached per length.
     let k = request.cells.len();
-    let strength = (k > 0 && k <= policy.max_cells)
-        .then(|| crate::pages::strength_json(&hoshu_otp::strength(k, policy.allow_repeats)));
+    let strength = if k > 0 && k <= policy.max_cells {
+        Some(state.strength_figures(k).await)
+    } else {
+        None
+    };
     Ok(Json(serde_json::json!({
         "violations": violations,
         "strength": strength,

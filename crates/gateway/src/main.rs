@@ -58,8 +58,6 @@ enum Command {
     },
     /// Check the audit log
     Audit {
-        #[command(flatten)]
-        place: admin::Place,
         #[command(subcommand)]
         command: AuditCommand,
     },
@@ -68,7 +66,10 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Exit 0 when the audit chain is intact, 1 naming the first bad event otherwise
-    Verify,
+    Verify {
+        #[command(flatten)]
+        place: admin::Place,
+    },
 }
 
 fn main() -> ExitCode {
@@ -98,8 +99,7 @@ fn main() -> ExitCode {
             }
             Command::Admin { place, command } => admin::run(place, command).await,
             Command::Audit {
-                place,
-                command: AuditCommand::Verify,
+                command: AuditCommand::Verify { place },
             } => admin::audit_verify(place).await,
         }
     });

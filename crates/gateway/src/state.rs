@@ -1,5 +1,6 @@
 //! What every request handler shares.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use hoshu_domain::AuditEvent;
@@ -16,6 +17,9 @@ pub struct Shared {
     pub store: Store,
     pub config: Config,
     pub throttle: Throttle,
+    /// Strength figures by pattern length: they depend only on the length and the policy, and
+    /// take up to a tenth of a second each for long patterns, so each is computed once.
+    strength: tokio::sync::Mutex<HashMap<usize, serde_json::Value>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -33,7 +37,24 @@ impl AppState {
             store,
             config,
             throttle,
+            strength: tokio::sync::Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// The strength figures shown for a pattern of `cells` cells, as JSON for the page.
+    pub async fn strength_figures(&self, cells: usize) -> serde_json::Value {
+        let mut cache = self.strength.lock().await;
+        if let Some(figures) = cache.get(&cells) {
+            return figures.clone();
+        }
+        let repeats = self.config.otp.allow_repeats;
+        let figures = tokio::task::spawn_blocking(move || {
+            crate::pages::strength_json(&hoshu_otp::strength(cells, repeats))
+        })
+        .await
+        .unwrap_or(serde_json::Value::Null);
+        cache.insert(cells, figures.clone());
+        figures
     }
 
     /// Appends to the audit chain. An event that cannot be written is an error for the caller:

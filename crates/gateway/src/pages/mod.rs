@@ -103,6 +103,8 @@ pub struct CsrfForm<F>(pub F);
 
 #[derive(Deserialize)]
 struct WithCsrf<F> {
+    /// A missing field is an empty token, which never matches: refused like a wrong one (403).
+    #[serde(default)]
     csrf: String,
     #[serde(flatten)]
     fields: F,
