@@ -5,18 +5,24 @@ CARGO ?= cargo
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 HOSHU_BIN := $(CARGO_TARGET_DIR)/debug/hoshu
 
-# Debian packages the tests use: the browser, Japanese fonts for screenshots, and the sqlite3
-# tool the audit-tampering tests edit the database with.
-TEST_DEBS := chromium fonts-noto-cjk sqlite3
+# Debian packages the tests use: the browser, Japanese fonts for screenshots, the sqlite3 tool
+# the audit-tampering tests edit the database with, and a real VNC server with X clients to
+# draw on it.
+TEST_DEBS := chromium fonts-noto-cjk sqlite3 tigervnc-standalone-server tigervnc-tools x11-xserver-utils xterm
 
-.PHONY: demo test deps check-cargo
+.PHONY: demo test deps web-deps check-cargo
 
 check-cargo:
 	@command -v $(CARGO) >/dev/null || { echo "error: cargo not found; install the Rust toolchain (rustup, stable) first" >&2; exit 1; }
 
 ## Build and run the gateway on its embedded defaults with demo users; prints the URL to open.
-demo: check-cargo
+demo: check-cargo web-deps
 	$(CARGO) run --release --locked -p hoshu-gateway --bin hoshu -- demo
+
+## The browser-side packages the gateway embeds (guacamole-common-js) and the browser tests use.
+web-deps:
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
+	cd web && npm ci --no-audit --no-fund
 
 ## Install what the tests need (only what is missing), then run every test.
 deps:
@@ -28,7 +34,7 @@ deps:
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	cd web && npm ci --no-audit --no-fund
+	$(MAKE) web-deps
 
 test: check-cargo deps
 	$(CARGO) build --locked -p hoshu-gateway --bin hoshu

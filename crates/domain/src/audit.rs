@@ -29,6 +29,13 @@ pub enum AuditKind {
     /// An administrator locked the account indefinitely.
     UserLocked,
     UserUnlocked,
+    TargetAdded,
+    TargetRemoved,
+    /// A remote session on a target was opened (or refused, with the reason).
+    SessionOpened,
+    SessionRefused,
+    /// A remote session ended; carries the recording's SHA-256, bytes and outcome.
+    SessionClosed,
     GatewayStarted,
 }
 
@@ -47,6 +54,11 @@ impl AuditKind {
             AuditKind::UserReset => "user.reset",
             AuditKind::UserLocked => "user.lock",
             AuditKind::UserUnlocked => "user.unlock",
+            AuditKind::TargetAdded => "target.add",
+            AuditKind::TargetRemoved => "target.remove",
+            AuditKind::SessionOpened => "session.open",
+            AuditKind::SessionRefused => "session.refused",
+            AuditKind::SessionClosed => "session.close",
             AuditKind::GatewayStarted => "gateway.start",
         }
     }

@@ -28,6 +28,10 @@ id_type!(
     /// An outside company under (or applying for) a maintenance contract.
     VendorId
 );
+id_type!(
+    /// A server reached through the gateway.
+    TargetId
+);
 
 /// What a user may do. DESIGN §1: operators (admin), approvers, auditors, vendor engineers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -6,9 +6,11 @@
 pub mod audit;
 pub mod ids;
 pub mod lockout;
+pub mod target;
 
 pub use audit::{
     AuditEvent, AuditKind, ChainBreak, ChainedEvent, GENESIS_HASH, chain_hash, verify_chain,
 };
-pub use ids::{Role, UnknownRole, UserId, VendorId};
+pub use ids::{Role, TargetId, UnknownRole, UserId, VendorId};
 pub use lockout::{LockoutPolicy, LoginState};
+pub use target::{ClipboardPolicy, Protocol, UnknownClipboardPolicy, UnknownProtocol};

@@ -111,9 +111,12 @@ fn presented_token(headers: &HeaderMap) -> Option<String> {
 /// name the host the request was sent to — the `Host` header in HTTP/1.1, the `:authority` (URI)
 /// in HTTP/2. (API clients without `Origin` use a bearer token.)
 fn cross_origin(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        return false;
-    }
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) && foreign_origin(uri, headers)
+}
+
+/// The request carries an `Origin` that is not this gateway. WebSocket upgrades (GET, not
+/// covered by CORS) check this too.
+pub fn foreign_origin(uri: &Uri, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };

@@ -57,6 +57,9 @@ pub enum AdminCommand {
     /// Users: add, list, reset, lock, unlock
     #[command(subcommand)]
     User(UserCommand),
+    /// Targets: add, list, remove
+    #[command(subcommand)]
+    Target(crate::admin_targets::TargetCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,7 +105,7 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 /// Who did it, for the audit log: the operating-system user running the command.
-fn cli_actor() -> String {
+pub fn cli_actor() -> String {
     let who = std::env::var("SUDO_USER")
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_else(|_| "unknown".to_owned());
@@ -124,7 +127,14 @@ async fn issue_code(
 
 pub async fn run(place: Place, command: AdminCommand) -> anyhow::Result<ExitCode> {
     let (store, settings) = place.open().await?;
-    let AdminCommand::User(command) = command;
+    let command = match command {
+        AdminCommand::User(command) => command,
+        AdminCommand::Target(command) => {
+            let result = crate::admin_targets::run(&store, command, &cli_actor()).await;
+            store.close().await;
+            return result;
+        }
+    };
     let actor = cli_actor();
     match command {
         UserCommand::Add {

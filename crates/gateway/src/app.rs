@@ -12,7 +12,7 @@ use hoshu_domain::Role;
 
 use crate::access::{Access, guard};
 use crate::state::AppState;
-use crate::{api, pages};
+use crate::{api, api_sessions, pages};
 
 /// One route: method, path, what the caller needs, and the handler.
 pub struct Route {
@@ -43,8 +43,6 @@ where
     }
 }
 
-/// Reserved for the admin pages and API of later issues.
-#[allow(dead_code)]
 pub const ADMIN: Access = Access::Roles(&[Role::Admin]);
 
 pub fn routes() -> Vec<Route> {
@@ -75,6 +73,58 @@ pub fn routes() -> Vec<Route> {
         ),
         route(M::GET, "/api/v1/me", Authenticated, api::me),
         route(M::POST, "/api/v1/logout", Authenticated, api::logout),
+        // Remote sessions (DESIGN §8)
+        route(
+            M::GET,
+            "/api/v1/targets",
+            Authenticated,
+            api_sessions::targets,
+        ),
+        route(
+            M::POST,
+            "/api/v1/sessions",
+            Authenticated,
+            api_sessions::create,
+        ),
+        route(
+            M::GET,
+            "/api/v1/sessions",
+            Authenticated,
+            api_sessions::list,
+        ),
+        route(
+            M::GET,
+            "/api/v1/sessions/{id}/tunnel",
+            Authenticated,
+            api_sessions::tunnel,
+        ),
+        route(
+            M::GET,
+            "/api/v1/sessions/{id}/recording",
+            Authenticated,
+            api_sessions::recording,
+        ),
+        route(M::DELETE, "/api/v1/sessions/{id}", ADMIN, api_sessions::end),
+        route(M::POST, "/targets/open", Authenticated, pages::open_target),
+        route(M::GET, "/sessions", Authenticated, pages::sessions_page),
+        route(
+            M::GET,
+            "/sessions/{id}/view",
+            Authenticated,
+            pages::session_page,
+        ),
+        route(
+            M::GET,
+            "/sessions/{id}/play",
+            Authenticated,
+            pages::play_page,
+        ),
+        route(
+            M::POST,
+            "/sessions/{id}/end",
+            ADMIN,
+            pages::end_session_page,
+        ),
     ]
 }
 

@@ -55,8 +55,50 @@ pub async fn run(data: PathBuf, listen: SocketAddr) -> anyhow::Result<ExitCode> 
     for user in &DEMO_USERS {
         ensure_user(&store, &config, user).await?;
     }
-    let banner = banner(&data);
+    let target = crate::demo_target::start("Hoshu demo target").await?;
+    ensure_demo_target(&store, target).await?;
+    let banner = format!(
+        "{}  target: {DEMO_TARGET} (built-in VNC desktop on {target}; open it from the portal)\n\n",
+        banner(&data)
+    );
     crate::server::serve(config, store, move |_| print!("{banner}")).await
+}
+
+/// The built-in target's name in the portal.
+pub const DEMO_TARGET: &str = "demo-desktop";
+
+/// Registers the built-in target, or points it at this run's port.
+async fn ensure_demo_target(store: &Store, addr: SocketAddr) -> anyhow::Result<()> {
+    let host = addr.ip().to_string();
+    if let Some(target) = store.target_by_name(DEMO_TARGET).await? {
+        store
+            .set_target_address(target.id, &host, addr.port())
+            .await?;
+        return Ok(());
+    }
+    let new = hoshu_storage::NewTarget {
+        name: DEMO_TARGET,
+        protocol: hoshu_domain::Protocol::Vnc,
+        host: &host,
+        port: addr.port(),
+        username: None,
+        password: None,
+        system: Some("デモ Demo"),
+        clipboard: hoshu_domain::ClipboardPolicy::PasteIn,
+        standing_access: true,
+        idle_timeout_secs: 900,
+        max_duration_secs: 8 * 3600,
+    };
+    store.add_target(&new, unix_now()).await?;
+    store
+        .append_audit(
+            &AuditEvent::new(AuditKind::TargetAdded)
+                .actor("demo")
+                .subject(DEMO_TARGET)
+                .detail("protocol", "vnc"),
+        )
+        .await?;
+    Ok(())
 }
 
 /// Creates the user and registers the demo pattern, unless that is already done.

@@ -3,15 +3,19 @@
 
 mod access;
 mod admin;
+mod admin_targets;
 mod api;
+mod api_sessions;
 mod app;
 mod config;
 mod demo;
+mod demo_target;
 mod i18n;
 mod i18n_ja;
 mod login;
 mod pages;
 mod server;
+mod session;
 mod state;
 mod throttle;
 mod tls;

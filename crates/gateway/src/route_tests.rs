@@ -59,7 +59,9 @@ async fn session_for(state: &AppState, role: Role) -> String {
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{code}", "en").replace("{file}", "style.css")
+    path.replace("{code}", "en")
+        .replace("{file}", "style.css")
+        .replace("{id}", "00000000-0000-4000-8000-000000000000")
 }
 
 #[tokio::test]

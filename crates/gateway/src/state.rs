@@ -17,6 +17,8 @@ pub struct Shared {
     pub store: Store,
     pub config: Config,
     pub throttle: Throttle,
+    /// Live remote sessions.
+    pub sessions: crate::session::Registry,
     /// Strength figures by pattern length: they depend only on the length and the policy, and
     /// take up to a tenth of a second each for long patterns, so each is computed once.
     strength: tokio::sync::Mutex<HashMap<usize, serde_json::Value>>,
@@ -37,6 +39,7 @@ impl AppState {
             store,
             config,
             throttle,
+            sessions: crate::session::Registry::default(),
             strength: tokio::sync::Mutex::new(HashMap::new()),
         }))
     }

@@ -8,6 +8,7 @@
 mod audit;
 mod key;
 mod login;
+mod targets;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use sqlx::sqlite::{
 pub use audit::AuditVerification;
 pub use key::ServerKey;
 pub use login::{BrowserSession, Challenge, LoginRecord};
+pub use targets::{NewTarget, RemoteSession, Target};
 pub use users::{NewUser, User};
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +55,12 @@ pub enum StorageError {
     CorruptCredential(i64),
     #[error("a user with login ID {0:?} already exists; choose another login ID")]
     LoginTaken(String),
+    #[error("a target named {0:?} already exists; choose another name or remove it first")]
+    NameTaken(String),
+    #[error(
+        "the stored password of target {0} cannot be decrypted with this server key; restore the key file or add the target again"
+    )]
+    DecryptTarget(i64),
     #[error("no user has login ID {0:?}; `hoshu admin user list` shows them")]
     NoSuchUser(String),
     #[error("stored value is invalid: {0}")]
@@ -118,7 +126,7 @@ impl Store {
 
 /// Current Unix time in seconds and milliseconds; the only clock reads in this crate are for
 /// audit timestamps.
-pub(crate) fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -4,6 +4,7 @@
 mod login;
 mod portal;
 mod register;
+mod sessions;
 
 use axum::extract::{FromRequest, Path, Query, Request};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,6 +18,10 @@ use serde::de::DeserializeOwned;
 pub use login::{login_answer, login_form, login_start};
 pub use portal::{logout, portal};
 pub use register::{register_form, register_start, register_submit};
+pub use sessions::{
+    end as end_session_page, list as sessions_page, open_target, play as play_page,
+    view as session_page,
+};
 
 use crate::access::{CsrfToken, MaybeViewer, Source, Viewer};
 use crate::i18n::{LANG_COOKIE, Lang, T};
@@ -197,12 +202,19 @@ pub async fn set_language(Path(code): Path<String>, Query(query): Query<LangQuer
 
 const STYLE_CSS: &str = include_str!("../../assets/style.css");
 const REGISTER_JS: &str = include_str!("../../assets/register.js");
+const SESSION_JS: &str = include_str!("../../assets/session.js");
+const PLAYER_JS: &str = include_str!("../../assets/player.js");
+/// guacamole-common-js 1.5.0 (Apache-2.0), embedded by build.rs from web/node_modules.
+const GUACAMOLE_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/guacamole-common.js"));
 
 /// The few static files, embedded in the binary.
 pub async fn static_file(Path(name): Path<String>) -> Response {
     let (body, content_type) = match name.as_str() {
         "style.css" => (STYLE_CSS, "text/css; charset=utf-8"),
         "register.js" => (REGISTER_JS, "text/javascript; charset=utf-8"),
+        "session.js" => (SESSION_JS, "text/javascript; charset=utf-8"),
+        "player.js" => (PLAYER_JS, "text/javascript; charset=utf-8"),
+        "guacamole-common.js" => (GUACAMOLE_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let mut response = body.into_response();

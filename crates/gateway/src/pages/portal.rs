@@ -32,6 +32,7 @@ pub async fn portal(
 ) -> Result<Response, ApiError> {
     let user = &viewer.user;
     let logins = state.store.recent_logins(&user.login, 10).await?;
+    let targets = state.store.targets().await?;
     let frame = Frame {
         lang,
         title: lang.t(T::PortalTitle),
@@ -49,6 +50,31 @@ pub async fn portal(
                     dt { (lang.t(T::Vendor)) } dd #user-vendor { (vendor) }
                 }
             }
+            h2 { (lang.t(T::Targets)) }
+            @if targets.is_empty() {
+                p { (lang.t(T::NoTargets)) }
+            } @else {
+                table #targets {
+                    thead { tr { th { (lang.t(T::Target)) } th { (lang.t(T::Protocol)) } th { (lang.t(T::System)) } th {} } }
+                    tbody {
+                        @for target in &targets {
+                            tr data-target=(target.name) {
+                                td { (target.name) }
+                                td { (target.protocol.as_str()) }
+                                td { (target.system.as_deref().unwrap_or("—")) }
+                                td {
+                                    form.inline method="post" action="/targets/open" {
+                                        input type="hidden" name="csrf" value=(csrf.0);
+                                        input type="hidden" name="target" value=(target.name);
+                                        button.open type="submit" { (lang.t(T::Open)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            p { a #sessions-link href="/sessions" { (lang.t(T::Sessions)) } }
             h2 { (lang.t(T::RecentLogins)) }
             @if logins.is_empty() {
                 p { (lang.t(T::NoLogins)) }

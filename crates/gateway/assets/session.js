@@ -1,0 +1,76 @@
+// The full-window session page: the Guacamole client over the gateway's tunnel, keyboard and
+// mouse to the target, the watermark, and the reason when the session ends.
+import Guacamole from '/static/guacamole-common.js';
+
+const container = document.getElementById('display');
+const state = document.getElementById('session-state');
+const watermark = document.getElementById('watermark');
+const ended = document.getElementById('ended');
+const endReason = document.getElementById('end-reason');
+
+const tunnel = new Guacamole.WebSocketTunnel(container.dataset.tunnel);
+const client = new Guacamole.Client(tunnel);
+const display = client.getDisplay();
+container.appendChild(display.getElement());
+
+let lastError = null;
+client.onerror = (status) => { lastError = status.message || `error ${status.code}`; };
+client.onstatechange = (s) => {
+  if (s === 3) { // CONNECTED
+    state.dataset.state = 'connected';
+    state.textContent = container.dataset.connected;
+  }
+  if (s === 5) { // DISCONNECTED
+    state.dataset.state = 'ended';
+    state.textContent = container.dataset.ended;
+    endReason.textContent = lastError || container.dataset.ended;
+    ended.hidden = false;
+    keyboard.onkeydown = null;
+    keyboard.onkeyup = null;
+  }
+};
+
+// Mouse: positions are in remote-screen pixels (the display is not scaled).
+const mouse = new Guacamole.Mouse(display.getElement());
+mouse.onEach(['mousedown', 'mousemove', 'mouseup'], (e) => client.sendMouseState(e.state, true));
+
+// Keyboard: only while the remote screen has focus, so the page's own fields still work.
+const keyboard = new Guacamole.Keyboard(container);
+keyboard.onkeydown = (keysym) => { client.sendKeyEvent(1, keysym); return false; };
+keyboard.onkeyup = (keysym) => { client.sendKeyEvent(0, keysym); };
+container.addEventListener('mousedown', () => container.focus());
+
+// Clipboard, as the target's policy allows (the gateway enforces it too).
+const clipboardOut = document.getElementById('clipboard-out');
+client.onclipboard = (stream, mimetype) => {
+  if (!clipboardOut || !mimetype.startsWith('text/')) return;
+  const reader = new Guacamole.StringReader(stream);
+  let text = '';
+  reader.ontext = (t) => { text += t; };
+  reader.onend = () => { clipboardOut.textContent = text; };
+};
+const pasteButton = document.getElementById('paste-send');
+if (pasteButton) {
+  pasteButton.addEventListener('click', () => {
+    const stream = client.createClipboardStream('text/plain');
+    const writer = new Guacamole.StringWriter(stream);
+    writer.sendText(document.getElementById('paste-text').value);
+    writer.sendEnd();
+    container.focus();
+  });
+}
+
+document.getElementById('disconnect').addEventListener('click', () => client.disconnect());
+window.addEventListener('beforeunload', () => client.disconnect());
+
+// Watermark: who is working and when, over the remote screen (a deterrent in screenshots and
+// photos; it is drawn by this page, not burned into the stream).
+const login = container.dataset.login;
+function stamp() {
+  watermark.textContent = `${login}  ${new Date().toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+}
+stamp();
+setInterval(stamp, 1000);
+
+client.connect('');
+container.focus();

@@ -1,0 +1,254 @@
+//! The session API of DESIGN §8: targets, opening sessions, the tunnel, the session list,
+//! recordings, ending a session.
+
+use axum::Json;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::access::{Source, Viewer};
+use crate::session;
+use crate::state::AppState;
+use crate::web::ApiError;
+
+#[derive(Debug, Serialize)]
+struct TargetView {
+    name: String,
+    protocol: hoshu_domain::Protocol,
+    system: Option<String>,
+}
+
+/// Targets this user may see (all of them until the access model of DESIGN §5 lands).
+pub async fn targets(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let targets: Vec<TargetView> = state
+        .store
+        .targets()
+        .await?
+        .into_iter()
+        .map(|t| TargetView {
+            name: t.name,
+            protocol: t.protocol,
+            system: t.system,
+        })
+        .collect();
+    Ok(Json(targets).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenRequest {
+    target: String,
+}
+
+/// Opens a session on a target, or says why not; shared with the portal's form.
+pub async fn open_session(
+    state: &AppState,
+    viewer: &Viewer,
+    target: &str,
+    source: Source,
+) -> Result<String, (StatusCode, serde_json::Value)> {
+    let target = match state.store.target_by_name(target).await {
+        Ok(Some(target)) => target,
+        Ok(None) => {
+            return Err((
+                StatusCode::NOT_FOUND,
+                serde_json::json!({ "error": format!("no target named {target:?}"), "reason": "unknown target" }),
+            ));
+        }
+        Err(e) => {
+            let e = ApiError::internal(e);
+            return Err((
+                e.status,
+                serde_json::json!({ "error": e.message, "reason": "internal error" }),
+            ));
+        }
+    };
+    session::open(state, &viewer.user, target, source.ip_string())
+        .await
+        .map_err(|refusal| {
+            (
+                StatusCode::FORBIDDEN,
+                serde_json::json!({ "error": "the session cannot be opened", "reason": refusal.reason }),
+            )
+        })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    source: Source,
+    Json(request): Json<OpenRequest>,
+) -> Response {
+    match open_session(&state, &viewer, &request.target, source).await {
+        Ok(id) => {
+            let protocol = "vnc";
+            let body = serde_json::json!({
+                "id": id,
+                "protocol": protocol,
+                "tunnel": format!("/api/v1/sessions/{id}/tunnel"),
+            });
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
+        Err((status, body)) => (status, Json(body)).into_response(),
+    }
+}
+
+/// The tunnel WebSocket (subprotocol `guacamole`).
+pub async fn tunnel(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    if crate::access::foreign_origin(&uri, &headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "tunnel opened from another site",
+        ));
+    }
+    if !session::valid_session_id(&id) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such session"));
+    }
+    let Some(context) = session::attach(&state, &id, viewer.user.id).await else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no such live session for you, or its tunnel is already open; open the target again",
+        ));
+    };
+    Ok(upgrade
+        .protocols(["guacamole"])
+        .max_message_size(1 << 20)
+        .on_upgrade(move |socket| async move {
+            let id = context.id.clone();
+            let (ending, recorder) = session::tunnel_run(socket, context).await;
+            session::close(&state, &id, ending, recorder).await;
+        }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    state: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    pub id: String,
+    pub user: String,
+    pub target: String,
+    pub protocol: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub outcome: Option<String>,
+    pub bytes_to_browser: u64,
+}
+
+fn rfc3339(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+pub fn session_view(state: &AppState, s: &hoshu_storage::RemoteSession) -> SessionView {
+    let live_bytes = state.sessions.bytes_to_browser(&s.id);
+    SessionView {
+        id: s.id.clone(),
+        user: s.user_login.clone(),
+        target: s.target.clone(),
+        protocol: s.protocol.clone(),
+        started_at: rfc3339(s.started_at_ms),
+        ended_at: s.ended_at_ms.map(rfc3339),
+        outcome: s.outcome.clone(),
+        bytes_to_browser: live_bytes.unwrap_or(u64::try_from(s.bytes_to_browser).unwrap_or(0)),
+    }
+}
+
+/// Sessions the caller may see: admins and auditors all, others their own.
+pub async fn visible_sessions(
+    state: &AppState,
+    viewer: &Viewer,
+    live: Option<bool>,
+) -> Result<Vec<hoshu_storage::RemoteSession>, ApiError> {
+    let all = matches!(
+        viewer.user.role,
+        hoshu_domain::Role::Admin | hoshu_domain::Role::Auditor
+    );
+    Ok(state
+        .store
+        .remote_sessions(live, (!all).then_some(viewer.user.id))
+        .await?)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let live = match query.state.as_deref() {
+        None => None,
+        Some("live") => Some(true),
+        Some("ended") => Some(false),
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("state must be live or ended, not {other:?}"),
+            ));
+        }
+    };
+    let sessions = visible_sessions(&state, &viewer, live).await?;
+    let views: Vec<SessionView> = sessions.iter().map(|s| session_view(&state, s)).collect();
+    Ok(Json(views).into_response())
+}
+
+pub async fn recording(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "no such session");
+    if !session::valid_session_id(&id) {
+        return Err(not_found());
+    }
+    let stored = state
+        .store
+        .remote_session(&id)
+        .await?
+        .ok_or_else(not_found)?;
+    if !session::may_see(&viewer.user, &stored) {
+        return Err(not_found());
+    }
+    let file = stored.recording.clone().ok_or_else(not_found)?;
+    let path = state.config.data_dir.join("recordings").join(file);
+    let bytes = tokio::task::spawn_blocking(move || session::read_recording(path))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    let mut response = bytes.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.glyptodon.guacamole.stream"),
+    );
+    Ok(response)
+}
+
+pub async fn end(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if !session::valid_session_id(&id)
+        || !state.sessions.end(
+            &id,
+            &format!("ended by administrator {}", viewer.user.login),
+        )
+    {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such live session"));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

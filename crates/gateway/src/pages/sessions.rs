@@ -1,0 +1,220 @@
+//! Pages for remote sessions: opening a target from the portal, the full-window session, the
+//! session list and the recording player.
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+use super::{CsrfForm, Frame, PageCsrf, error_page, page};
+use crate::access::{Source, Viewer};
+use crate::api_sessions::{open_session, session_view, visible_sessions};
+use crate::i18n::{Lang, T};
+use crate::session;
+use crate::state::AppState;
+use crate::web::ApiError;
+
+#[derive(Debug, Deserialize)]
+pub struct OpenForm {
+    target: String,
+}
+
+pub async fn open_target(
+    State(state): State<AppState>,
+    lang: Lang,
+    source: Source,
+    Extension(viewer): Extension<Viewer>,
+    CsrfForm(form): CsrfForm<OpenForm>,
+) -> Response {
+    match open_session(&state, &viewer, &form.target, source).await {
+        Ok(id) => Redirect::to(&format!("/sessions/{id}/view")).into_response(),
+        Err((status, body)) => {
+            let reason = body["reason"].as_str().unwrap_or("").to_owned();
+            let frame = Frame {
+                lang,
+                title: lang.t(T::SessionRefused),
+                viewer: Some(&viewer),
+                csrf: "",
+                here: "/",
+            };
+            let content = html! {
+                section.card {
+                    h1 { (lang.t(T::SessionRefused)) }
+                    p.error #refusal role="alert" { (reason) }
+                    p { a href="/" { (lang.t(T::BackToPortal)) } }
+                }
+            };
+            (status, page(&frame, content)).into_response()
+        }
+    }
+}
+
+/// A page without the portal's frame: the remote screen takes the whole window.
+fn full_window(lang: Lang, title: &str, body: Markup, script: &str) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — Hoshu" }
+                link rel="stylesheet" href="/static/style.css";
+            }
+            body.fullwindow { (body) script type="module" src=(script) {} }
+        }
+    };
+    Html(markup.into_string()).into_response()
+}
+
+pub async fn view(
+    State(state): State<AppState>,
+    lang: Lang,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let stored = if session::valid_session_id(&id) {
+        state.store.remote_session(&id).await?
+    } else {
+        None
+    };
+    let Some(stored) = stored.filter(|s| s.user_login == viewer.user.login) else {
+        return Ok(error_page(lang, StatusCode::NOT_FOUND, T::NotFound));
+    };
+    let clipboard = state
+        .store
+        .target_by_name(&stored.target)
+        .await?
+        .map_or("off", |t| t.clipboard.as_str());
+    let body = html! {
+        div #session-bar {
+            strong #session-target { (stored.target) }
+            span #session-state data-state="connecting" { (lang.t(T::Connecting)) }
+            @if clipboard != "off" {
+                details #clipboard-panel {
+                    summary { (lang.t(T::Clipboard)) }
+                    textarea #paste-text rows="3" placeholder=(lang.t(T::PasteHint)) {}
+                    button #paste-send type="button" { (lang.t(T::PasteSend)) }
+                    @if clipboard == "both" { pre #clipboard-out {} }
+                }
+            }
+            button #disconnect type="button" { (lang.t(T::Disconnect)) }
+        }
+        div #display data-tunnel={ "/api/v1/sessions/" (id) "/tunnel" } data-clipboard=(clipboard)
+            data-login=(viewer.user.login) data-connected=(lang.t(T::Connected))
+            data-ended=(lang.t(T::SessionEnded)) tabindex="0" {}
+        div #watermark aria-hidden="true" {}
+        div #ended hidden {
+            section.card {
+                h1 { (lang.t(T::SessionEnded)) }
+                p #end-reason {}
+                p { a href="/" { (lang.t(T::BackToPortal)) } }
+            }
+        }
+    };
+    Ok(full_window(
+        lang,
+        &stored.target,
+        body,
+        "/static/session.js",
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    lang: Lang,
+    Extension(viewer): Extension<Viewer>,
+    Extension(csrf): PageCsrf,
+) -> Result<Response, ApiError> {
+    let sessions = visible_sessions(&state, &viewer, None).await?;
+    let admin = viewer.user.role == hoshu_domain::Role::Admin;
+    let frame = Frame {
+        lang,
+        title: lang.t(T::Sessions),
+        viewer: Some(&viewer),
+        csrf: &csrf.0,
+        here: "/sessions",
+    };
+    // Live sessions first, then the rest, newest first (the store's order).
+    let (live, ended): (Vec<_>, Vec<_>) = sessions.iter().partition(|s| s.ended_at_ms.is_none());
+    let body = html! {
+        section.card.wide {
+            h1 { (lang.t(T::Sessions)) }
+            table #sessions {
+                thead { tr {
+                    th { (lang.t(T::When)) } th { (lang.t(T::User)) } th { (lang.t(T::Target)) }
+                    th { (lang.t(T::Outcome)) } th { (lang.t(T::Bytes)) } th {}
+                } }
+                tbody {
+                    @for s in live.iter().chain(ended.iter()) {
+                        @let v = session_view(&state, s);
+                        tr data-session=(v.id) class=(if v.ended_at.is_none() { "live" } else { "ended" }) {
+                            td { (v.started_at) }
+                            td { (v.user) }
+                            td { (v.target) " (" (v.protocol) ")" }
+                            td { (v.outcome.as_deref().unwrap_or(lang.t(T::Live))) }
+                            td { (v.bytes_to_browser) }
+                            td {
+                                a.play href={ "/sessions/" (v.id) "/play" } { (lang.t(T::Play)) }
+                                @if admin && v.ended_at.is_none() {
+                                    form.inline method="post" action={ "/sessions/" (v.id) "/end" } {
+                                        input type="hidden" name="csrf" value=(csrf.0);
+                                        button.end type="submit" { (lang.t(T::EndSession)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&frame, body))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NoFields {}
+
+pub async fn end(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    if session::valid_session_id(&id) {
+        state.sessions.end(
+            &id,
+            &format!("ended by administrator {}", viewer.user.login),
+        );
+    }
+    Redirect::to("/sessions").into_response()
+}
+
+pub async fn play(
+    State(state): State<AppState>,
+    lang: Lang,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let stored = if session::valid_session_id(&id) {
+        state.store.remote_session(&id).await?
+    } else {
+        None
+    };
+    let Some(stored) = stored.filter(|s| session::may_see(&viewer.user, s)) else {
+        return Ok(error_page(lang, StatusCode::NOT_FOUND, T::NotFound));
+    };
+    let body = html! {
+        div #session-bar {
+            strong { (stored.target) } " — " (stored.user_login) " — " (session_view(&state, &stored).started_at)
+            button #play-pause type="button" disabled data-play=(lang.t(T::Play)) data-pause=(lang.t(T::Pause)) { (lang.t(T::Play)) }
+            input #seek type="range" min="0" max="0" value="0" step="100" disabled aria-label=(lang.t(T::Seek));
+            span #position { "0:00 / 0:00" }
+            span #player-state data-state="loading" { (lang.t(T::Loading)) }
+            a href="/sessions" { (lang.t(T::Sessions)) }
+        }
+        div #display data-recording={ "/api/v1/sessions/" (id) "/recording" } {}
+    };
+    Ok(full_window(lang, &stored.target, body, "/static/player.js"))
+}

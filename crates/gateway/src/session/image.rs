@@ -1,0 +1,126 @@
+//! Encoding screen regions for the browser: lossless PNG for text and user interfaces, JPEG for
+//! photo-like regions where PNG would be many times larger.
+
+/// JPEG quality for photo-like regions: text inside them stays legible.
+const JPEG_QUALITY: u8 = 80;
+
+pub struct Encoded {
+    pub mimetype: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// Drops alpha: the remote screen is opaque, and RGB images are a quarter smaller.
+fn rgb_of(rgba: &[u8]) -> Vec<u8> {
+    rgba.chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect()
+}
+
+/// A region "looks photographic" when a sample of it has many distinct colours: UI and text
+/// use few colours (PNG compresses them well and JPEG would blur them), photos and gradients
+/// use many.
+pub fn looks_photographic(rgba: &[u8], width: u32, height: u32) -> bool {
+    let pixels = (width as usize) * (height as usize);
+    if pixels < 64 * 64 {
+        return false;
+    }
+    let step = (pixels / 1024).max(1);
+    let mut seen = std::collections::HashSet::with_capacity(256);
+    for p in rgba.chunks_exact(4).step_by(step) {
+        seen.insert([p[0], p[1], p[2]]);
+        if seen.len() > 192 {
+            return true;
+        }
+    }
+    false
+}
+
+pub fn encode(rgba: &[u8], width: u32, height: u32) -> Result<Encoded, String> {
+    if looks_photographic(rgba, width, height) {
+        encode_jpeg(rgba, width, height)
+    } else {
+        encode_png(rgba, width, height)
+    }
+}
+
+pub fn encode_png(rgba: &[u8], width: u32, height: u32) -> Result<Encoded, String> {
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        // Speed over the last few percent of size: frames are encoded on the session's task.
+        encoder.set_compression(png::Compression::Fast);
+        let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+        writer
+            .write_image_data(&rgb_of(rgba))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(Encoded {
+        mimetype: "image/png",
+        bytes,
+    })
+}
+
+/// PNG with alpha, for cursor shapes.
+pub fn encode_png_rgba(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, width, height);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+        writer.write_image_data(rgba).map_err(|e| e.to_string())?;
+    }
+    Ok(bytes)
+}
+
+pub fn encode_jpeg(rgba: &[u8], width: u32, height: u32) -> Result<Encoded, String> {
+    let (w, h) = (
+        u16::try_from(width).map_err(|_| "image too wide for JPEG".to_owned())?,
+        u16::try_from(height).map_err(|_| "image too tall for JPEG".to_owned())?,
+    );
+    let mut bytes = Vec::new();
+    let encoder = jpeg_encoder::Encoder::new(&mut bytes, JPEG_QUALITY);
+    encoder
+        .encode(&rgb_of(rgba), w, h, jpeg_encoder::ColorType::Rgb)
+        .map_err(|e| e.to_string())?;
+    Ok(Encoded {
+        mimetype: "image/jpeg",
+        bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_regions_are_png_and_noisy_ones_jpeg() {
+        let flat = vec![200u8; 128 * 128 * 4];
+        assert_eq!(encode(&flat, 128, 128).unwrap().mimetype, "image/png");
+        // A deterministic "photo": every pixel a different colour.
+        let noisy: Vec<u8> = (0..128u32 * 128)
+            .flat_map(|i| {
+                let v = i.wrapping_mul(2_654_435_761);
+                [(v >> 8) as u8, (v >> 16) as u8, (v >> 24) as u8, 255]
+            })
+            .collect();
+        let encoded = encode(&noisy, 128, 128).unwrap();
+        assert_eq!(encoded.mimetype, "image/jpeg");
+        assert_eq!(&encoded.bytes[..2], &[0xFF, 0xD8]);
+        // Small regions stay lossless whatever they hold.
+        assert_eq!(
+            encode(&noisy[..16 * 16 * 4], 16, 16).unwrap().mimetype,
+            "image/png"
+        );
+    }
+
+    #[test]
+    fn png_output_is_a_png() {
+        let bytes = encode_png(&[0, 0, 0, 255, 255, 255, 255, 255], 2, 1)
+            .unwrap()
+            .bytes;
+        assert_eq!(&bytes[1..4], b"PNG");
+    }
+}

@@ -1,0 +1,314 @@
+//! Remote sessions (DESIGN §8 session API): opening one on a target, the tunnel WebSocket,
+//! the live registry, ending, listing and recordings.
+
+mod display;
+mod image;
+mod recorder;
+mod region;
+mod tunnel;
+mod vnc;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hoshu_domain::{AuditEvent, AuditKind, Protocol, Role, UserId};
+use hoshu_storage::{RemoteSession, Target};
+use rand::RngCore;
+use tokio::sync::watch;
+
+pub use recorder::Recorder;
+pub use tunnel::{Ending, SessionContext, run as tunnel_run};
+
+use crate::state::AppState;
+
+/// A browser that opened a session must attach its tunnel within this time.
+const ATTACH_WITHIN: Duration = Duration::from_secs(60);
+
+/// A live session as the registry holds it.
+#[derive(Debug)]
+struct Live {
+    user: UserId,
+    target: Target,
+    kill: watch::Sender<Option<String>>,
+    bytes_to_browser: Arc<AtomicU64>,
+    /// Until the tunnel attaches: the recorder it will write to.
+    recorder: Option<Recorder>,
+}
+
+/// Sessions that have not ended, by id.
+#[derive(Debug, Default)]
+pub struct Registry {
+    live: Mutex<HashMap<String, Live>>,
+}
+
+/// Why a session could not be opened; `reason` is the access decision's word for it.
+#[derive(Debug)]
+pub struct Refusal {
+    pub reason: String,
+}
+
+/// Random UUID (version 4) text.
+fn new_session_id() -> String {
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+pub fn valid_session_id(id: &str) -> bool {
+    id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
+impl Registry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
+        // A poisoned lock means a panic elsewhere mid-update; the map itself is still consistent.
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Live bytes sent so far, for the session list.
+    pub fn bytes_to_browser(&self, id: &str) -> Option<u64> {
+        self.lock()
+            .get(id)
+            .map(|l| l.bytes_to_browser.load(Ordering::Relaxed))
+    }
+
+    /// Ends a live session with `reason` shown to its user. False when it is not live.
+    pub fn end(&self, id: &str, reason: &str) -> bool {
+        match self.lock().get(id) {
+            Some(live) => {
+                live.kill.send_replace(Some(reason.to_owned()));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Who may open which target. Until the access model of DESIGN §5 (contracts, approvals,
+/// devices, locks) exists, every logged-in user may open every target of a protocol the
+/// gateway speaks.
+fn decide(target: &Target) -> Result<(), Refusal> {
+    match target.protocol {
+        Protocol::Vnc => Ok(()),
+        other => Err(Refusal {
+            reason: format!("{other} targets are not available in this version of Hoshu"),
+        }),
+    }
+}
+
+/// Opens a session: decides, creates the recording (no recording, no session), records the
+/// session and the decision, and waits for the browser's tunnel.
+pub async fn open(
+    state: &AppState,
+    user: &hoshu_storage::User,
+    target: Target,
+    source: Option<String>,
+) -> Result<String, Refusal> {
+    let audit_refusal = |reason: &str| {
+        let mut event = AuditEvent::new(AuditKind::SessionRefused)
+            .actor(user.login.clone())
+            .subject(target.name.clone())
+            .detail("reason", reason);
+        if let Some(s) = &source {
+            event = event.source(s.clone());
+        }
+        event
+    };
+    if let Err(refusal) = decide(&target) {
+        let _ = state.audit(audit_refusal(&refusal.reason)).await;
+        return Err(refusal);
+    }
+    let id = new_session_id();
+    let file = format!("{id}.guac.zst");
+    let recorder = match Recorder::create(&state.config.data_dir.join("recordings").join(&file)) {
+        Ok(recorder) => recorder,
+        Err(e) => {
+            tracing::error!(error = %e, "Recorder cannot write");
+            let reason =
+                "the session cannot be recorded, so it cannot be opened; tell the administrator";
+            let _ = state.audit(audit_refusal(reason)).await;
+            return Err(Refusal {
+                reason: reason.to_owned(),
+            });
+        }
+    };
+    let started_ms = hoshu_storage::now_ms();
+    let stored = state
+        .store
+        .start_remote_session(&id, user.id, &target, started_ms, &file)
+        .await;
+    let mut event = AuditEvent::new(AuditKind::SessionOpened)
+        .actor(user.login.clone())
+        .subject(target.name.clone())
+        .detail("session", id.as_str())
+        .detail("protocol", target.protocol.as_str());
+    if let Some(s) = &source {
+        event = event.source(s.clone());
+    }
+    if let Err(e) = stored.and(state.store.append_audit(&event).await.map(|_| ())) {
+        tracing::error!(error = %e, "Cannot record the session");
+        return Err(Refusal {
+            reason: "the session cannot be recorded in the database; tell the administrator"
+                .to_owned(),
+        });
+    }
+    let (kill, _) = watch::channel(None);
+    state.sessions.lock().insert(
+        id.clone(),
+        Live {
+            user: user.id,
+            target,
+            kill,
+            bytes_to_browser: Arc::new(AtomicU64::new(0)),
+            recorder: Some(recorder),
+        },
+    );
+    tracing::info!(session = %id, user = %user.login, "Session opened");
+    // A session whose browser never attaches ends on its own.
+    let reaper_state = state.clone();
+    let reaper_id = id.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(ATTACH_WITHIN).await;
+        let unattached = reaper_state
+            .sessions
+            .lock()
+            .get_mut(&reaper_id)
+            .and_then(|live| live.recorder.take());
+        if let Some(recorder) = unattached {
+            let ending = Ending {
+                outcome: "the browser never connected".to_owned(),
+                status: hoshu_guac::Status::CLIENT_TIMEOUT,
+            };
+            close(&reaper_state, &reaper_id, ending, recorder).await;
+        }
+    });
+    Ok(id)
+}
+
+/// Hands the tunnel what it needs, once: the session must be live, unattached, and the caller's.
+pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<SessionContext> {
+    let (target, recorder, kill, bytes) = {
+        let mut live = state.sessions.lock();
+        let session = live.get_mut(id).filter(|l| l.user == user)?;
+        let recorder = session.recorder.take()?;
+        (
+            session.target.clone(),
+            recorder,
+            session.kill.subscribe(),
+            session.bytes_to_browser.clone(),
+        )
+    };
+    let password = match state.store.target_password(target.id).await {
+        Ok(password) => password,
+        Err(e) => {
+            tracing::error!(error = %e, "Cannot read the target's password");
+            None
+        }
+    };
+    Some(SessionContext {
+        id: id.to_owned(),
+        target,
+        password,
+        recorder,
+        kill,
+        bytes_to_browser: bytes,
+    })
+}
+
+/// Seals a session: finishes the recording, stores the end, audits it with the recording's
+/// SHA-256, and forgets the live entry.
+pub async fn close(state: &AppState, id: &str, ending: Ending, recorder: Recorder) {
+    let live = state.sessions.lock().remove(id);
+    let bytes = live
+        .as_ref()
+        .map_or(0, |l| l.bytes_to_browser.load(Ordering::Relaxed));
+    let sha256 = match tokio::task::spawn_blocking(move || recorder.finish()).await {
+        Ok(Ok(sha)) => Some(sha),
+        Ok(Err(e)) => {
+            tracing::error!(session = %id, error = %e, "Recording could not be finished");
+            None
+        }
+        Err(_) => None,
+    };
+    let ended_ms = hoshu_storage::now_ms();
+    let bytes_i64 = i64::try_from(bytes).unwrap_or(i64::MAX);
+    if let Err(e) = state
+        .store
+        .end_remote_session(id, ended_ms, &ending.outcome, bytes_i64, sha256.as_deref())
+        .await
+    {
+        tracing::error!(session = %id, error = %e, "Cannot store the session's end");
+    }
+    let stored = state.store.remote_session(id).await.ok().flatten();
+    let mut event = AuditEvent::new(AuditKind::SessionClosed)
+        .detail("session", id)
+        .detail("outcome", ending.outcome.as_str())
+        .detail("bytes_to_browser", bytes)
+        .detail(
+            "recording_sha256",
+            sha256.clone().map_or(serde_json::Value::Null, Into::into),
+        );
+    if let Some(s) = &stored {
+        event = event
+            .actor(s.user_login.clone())
+            .subject(s.target.clone())
+            .detail("started_at_ms", s.started_at_ms)
+            .detail("ended_at_ms", ended_ms);
+    }
+    if let Err(e) = state.store.append_audit(&event).await {
+        tracing::error!(session = %id, error = %e, "Cannot audit the session's end");
+    }
+    tracing::info!(session = %id, outcome = %ending.outcome, bytes, "Session closed");
+}
+
+/// Whether `viewer` may see `session` (list, recording): auditors and admins see all, others
+/// their own.
+pub fn may_see(user: &hoshu_storage::User, session: &RemoteSession) -> bool {
+    matches!(user.role, Role::Admin | Role::Auditor) || session.user_login == user.login
+}
+
+/// The decompressed instruction stream of a recording (finished or still being written).
+pub fn read_recording(path: std::path::PathBuf) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(&path).map_err(|e| format!("cannot open recording: {e}"))?;
+    let reader =
+        hoshu_guac::RecordingReader::open(std::io::BufReader::new(file)).or_else(|_| {
+            let file =
+                std::fs::File::open(&path).map_err(|e| format!("cannot open recording: {e}"))?;
+            hoshu_guac::RecordingReader::open_unfinished(std::io::BufReader::new(file))
+                .map_err(|e| format!("recording is unreadable: {e}"))
+        })?;
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(
+        &mut reader
+            .stream()
+            .map_err(|e| format!("recording is unreadable: {e}"))?,
+        &mut out,
+    )
+    .map_err(|e| format!("recording is unreadable: {e}"))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_uuids() {
+        let id = new_session_id();
+        assert!(valid_session_id(&id), "{id}");
+        assert_eq!(&id[14..15], "4");
+        assert_ne!(id, new_session_id());
+        assert!(!valid_session_id("../../etc/passwd"));
+    }
+}

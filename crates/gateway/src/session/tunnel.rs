@@ -1,0 +1,319 @@
+//! The session's task: one WebSocket to the browser (subprotocol `guacamole`), one TCP
+//! connection to the target, the display and the recorder between them. Everything the
+//! browser is sent is recorded; a recording failure ends the session.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use hoshu_guac::{
+    ClientEvent, Decoder, Limits, ServerInstruction, Status, StreamIndex, write_stream_data,
+};
+use hoshu_storage::Target;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use super::display::{Display, Screen};
+use super::recorder::Recorder;
+use super::vnc::{self, Follow};
+
+/// The browser pings every 500 ms (notes); this long without any message means it is gone.
+const BROWSER_SILENCE: Duration = Duration::from_secs(15);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest clipboard text accepted from the browser (paste-in).
+const MAX_PASTE: usize = 64 * 1024;
+/// Largest clipboard text passed to the browser (copy-out).
+const MAX_COPY_OUT: usize = 256 * 1024;
+
+/// Everything the session task needs; built when the session opens.
+pub struct SessionContext {
+    pub id: String,
+    pub target: Target,
+    pub password: Option<String>,
+    pub recorder: Recorder,
+    pub kill: watch::Receiver<Option<String>>,
+    pub bytes_to_browser: Arc<AtomicU64>,
+}
+
+/// How a session ended, for the user, the session list and the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ending {
+    pub outcome: String,
+    pub status: Status,
+}
+
+impl Ending {
+    fn normal(outcome: &str) -> Ending {
+        Ending {
+            outcome: outcome.to_owned(),
+            status: Status::SUCCESS,
+        }
+    }
+
+    fn error(status: Status, outcome: impl Into<String>) -> Ending {
+        Ending {
+            outcome: outcome.into(),
+            status,
+        }
+    }
+}
+
+fn unix_ms() -> u64 {
+    u64::try_from(hoshu_storage::now_ms()).unwrap_or(0)
+}
+
+/// Sends instructions to the browser and (unless tunnel-internal) records them.
+struct Outbox<'a> {
+    socket: &'a mut WebSocket,
+    recorder: &'a mut Recorder,
+    bytes: &'a AtomicU64,
+}
+
+impl Outbox<'_> {
+    async fn send(&mut self, instructions: String, record: bool) -> Result<(), Ending> {
+        if instructions.is_empty() {
+            return Ok(());
+        }
+        if record {
+            self.recorder
+                .write(unix_ms(), &instructions)
+                .map_err(|e| Ending::error(Status::SERVER_ERROR, e))?;
+        }
+        self.bytes
+            .fetch_add(instructions.len() as u64, Ordering::Relaxed);
+        self.socket
+            .send(Message::Text(instructions.into()))
+            .await
+            .map_err(|_| Ending::normal("browser went away"))
+    }
+}
+
+/// Runs the session to its end and returns how it ended; the caller seals the recording.
+pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorder) {
+    let SessionContext {
+        id,
+        target,
+        password,
+        mut recorder,
+        mut kill,
+        bytes_to_browser,
+    } = ctx;
+    let ending = {
+        let mut outbox = Outbox {
+            socket: &mut socket,
+            recorder: &mut recorder,
+            bytes: &bytes_to_browser,
+        };
+        drive(&mut outbox, &id, &target, password, &mut kill).await
+    };
+    // Tell the browser why, then close with the status as the reason (notes: the client reads
+    // the close reason as the status code).
+    if ending.status.is_error() {
+        let mut text = String::new();
+        ServerInstruction::Error {
+            message: &ending.outcome,
+            status: ending.status,
+        }
+        .encode_into(&mut text);
+        let _ = recorder.write(unix_ms(), &text);
+        let _ = socket.send(Message::Text(text.into())).await;
+    } else {
+        let _ = socket
+            .send(Message::Text(ServerInstruction::Disconnect.encode().into()))
+            .await;
+    }
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: 1000,
+            reason: ending.status.0.to_string().into(),
+        })))
+        .await;
+    (ending, recorder)
+}
+
+async fn drive(
+    out: &mut Outbox<'_>,
+    id: &str,
+    target: &Target,
+    password: Option<String>,
+    kill: &mut watch::Receiver<Option<String>>,
+) -> Ending {
+    // The tunnel opens with its id (an internal instruction, never recorded).
+    let uuid = ServerInstruction::TunnelUuid { uuid: id }.encode();
+    if let Err(ending) = out.send(uuid, false).await {
+        return ending;
+    }
+    let address = format!("{}:{}", target.host, target.port);
+    let mut tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&address)).await {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(e)) => {
+            return Ending::error(
+                Status::UPSTREAM_NOT_FOUND,
+                format!(
+                    "cannot reach {} ({address}): {e}; ask the administrator whether it is running",
+                    target.name
+                ),
+            );
+        }
+        Err(_) => {
+            return Ending::error(
+                Status::UPSTREAM_TIMEOUT,
+                format!(
+                    "{} ({address}) did not answer within 10 s; try again later",
+                    target.name
+                ),
+            );
+        }
+    };
+    let _ = tcp.set_nodelay(true);
+    let mut rfb = vnc::client(password);
+    let mut display = Display::new();
+    let mut decoder = Decoder::new(Limits::default());
+    let mut paste: Option<(StreamIndex, Vec<u8>)> = None;
+    let mut next_clipboard_stream = 0u32;
+    let started = Instant::now();
+    let mut last_input = Instant::now();
+    let mut last_browser = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut buf = vec![0u8; 64 * 1024];
+    let idle = Duration::from_secs(u64::try_from(target.idle_timeout_secs).unwrap_or(900));
+    let max = Duration::from_secs(u64::try_from(target.max_duration_secs).unwrap_or(28_800));
+
+    loop {
+        let mut reply = String::new();
+        tokio::select! {
+            read = tcp.read(&mut buf) => {
+                let n = match read {
+                    Ok(0) => return Ending::error(Status::UPSTREAM_ERROR, format!("{} closed the connection", target.name)),
+                    Ok(n) => n,
+                    Err(e) => return Ending::error(Status::UPSTREAM_ERROR, format!("connection to {} failed: {e}", target.name)),
+                };
+                if let Err(e) = rfb.receive(&buf[..n]) {
+                    tracing::info!(session = %id, target = %target.name, error = %e, "Target ended the session");
+                    return Ending::error(Status::UPSTREAM_ERROR, format!("{}: {e}", target.name));
+                }
+                while let Some(event) = rfb.next_event() {
+                    match vnc::apply(event, &mut rfb, &mut display) {
+                        Follow::Nothing => {}
+                        Follow::Connected => {
+                            ServerInstruction::Name { name: &target.name }.encode_into(&mut reply);
+                            if let Err(e) = out.recorder.keyframe(unix_ms()) {
+                                return Ending::error(Status::SERVER_ERROR, e);
+                            }
+                        }
+                        Follow::CutText(text) if target.clipboard.allows_copy_out() => {
+                            next_clipboard_stream = next_clipboard_stream % 64 + 1;
+                            // Clipboard streams use indices above the display's image streams.
+                            let stream = StreamIndex(2048 + next_clipboard_stream);
+                            let bytes = text.as_bytes();
+                            let bytes = &bytes[..bytes.len().min(MAX_COPY_OUT)];
+                            ServerInstruction::Clipboard { stream, mimetype: "text/plain" }.encode_into(&mut reply);
+                            write_stream_data(&mut reply, stream, bytes);
+                        }
+                        // DESIGN §5: copying out of the target is dropped unless policy allows it.
+                        Follow::CutText(_) => tracing::debug!(session = %id, "Clipboard from target dropped by policy"),
+                    }
+                }
+            }
+            message = out.socket.recv() => {
+                let text = match message {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ending::normal("browser closed the session"),
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(_)) => continue,
+                };
+                last_browser = Instant::now();
+                for instruction in decoder.feed(text.as_bytes()) {
+                    let instruction = match instruction {
+                        Ok(instruction) => instruction,
+                        Err(e) => return Ending::error(Status::CLIENT_BAD_REQUEST, format!("browser sent a malformed instruction: {e}")),
+                    };
+                    let Ok(event) = ClientEvent::parse(&instruction) else { continue };
+                    match event {
+                        ClientEvent::Ping { timestamp } => {
+                            let ping = ServerInstruction::TunnelPing { timestamp: &timestamp }.encode();
+                            if let Err(ending) = out.send(ping, false).await {
+                                return ending;
+                            }
+                        }
+                        ClientEvent::Sync { timestamp_ms } => display.acknowledge(timestamp_ms),
+                        ClientEvent::Mouse { x, y, buttons } => {
+                            last_input = Instant::now();
+                            let clamp = |v: i32| u16::try_from(v.max(0)).unwrap_or(u16::MAX);
+                            rfb.pointer_event(clamp(x), clamp(y), buttons.0);
+                        }
+                        ClientEvent::Key { keysym, pressed } => {
+                            last_input = Instant::now();
+                            // Guacamole keysyms are X11 keysyms, as RFB's are (RFC 6143 §7.5.4).
+                            rfb.key_event(keysym, pressed);
+                        }
+                        ClientEvent::Clipboard { stream, mimetype } => {
+                            if target.clipboard.allows_paste_in() && mimetype.starts_with("text/") {
+                                paste = Some((stream, Vec::new()));
+                            } else {
+                                ServerInstruction::Ack { stream, message: "clipboard is disabled for this target", status: Status::CLIENT_FORBIDDEN }.encode_into(&mut reply);
+                            }
+                        }
+                        ClientEvent::Blob { stream, data } => {
+                            if let Some((s, text)) = paste.as_mut().filter(|(s, _)| *s == stream) {
+                                if text.len() + data.len() > MAX_PASTE {
+                                    ServerInstruction::Ack { stream: *s, message: "clipboard text too long", status: Status::CLIENT_OVERRUN }.encode_into(&mut reply);
+                                    paste = None;
+                                } else {
+                                    text.extend_from_slice(&data);
+                                    ServerInstruction::Ack { stream, message: "OK", status: Status::SUCCESS }.encode_into(&mut reply);
+                                }
+                            }
+                        }
+                        ClientEvent::End { stream } => {
+                            if let Some((_, text)) = paste.take_if(|(s, _)| *s == stream) {
+                                last_input = Instant::now();
+                                rfb.client_cut_text(&String::from_utf8_lossy(&text));
+                            }
+                        }
+                        ClientEvent::Disconnect => return Ending::normal("disconnected by the user"),
+                        // No file transfer, no printing (DESIGN §5): other streams are not forwarded.
+                        _ => {}
+                    }
+                }
+            }
+            changed = kill.changed() => {
+                let reason = match changed {
+                    Ok(()) => kill.borrow().clone().unwrap_or_else(|| "ended".to_owned()),
+                    Err(_) => "the gateway is shutting down".to_owned(),
+                };
+                return Ending::error(Status::SESSION_CLOSED, reason);
+            }
+            _ = tick.tick() => {
+                if last_input.elapsed() >= idle {
+                    return Ending::error(Status::SESSION_TIMEOUT, format!("no input for {} s; the session ended (idle timeout)", idle.as_secs()));
+                }
+                if started.elapsed() >= max {
+                    return Ending::error(Status::SESSION_TIMEOUT, format!("the maximum session time of {} s was reached", max.as_secs()));
+                }
+                if last_browser.elapsed() >= BROWSER_SILENCE {
+                    return Ending::normal("browser stopped answering");
+                }
+                if let Err(e) = out.recorder.flush() {
+                    return Ending::error(Status::SERVER_ERROR, e);
+                }
+            }
+        }
+        let to_target = rfb.take_output();
+        if !to_target.is_empty()
+            && let Err(e) = tcp.write_all(&to_target).await
+        {
+            return Ending::error(
+                Status::UPSTREAM_ERROR,
+                format!("connection to {} failed: {e}", target.name),
+            );
+        }
+        if let Some(fb) = rfb.framebuffer() {
+            display.render(fb as &dyn Screen, unix_ms(), &mut reply);
+        }
+        if let Err(ending) = out.send(reply, true).await {
+            return ending;
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! Targets and the remote sessions opened on them.
+
+use hoshu_domain::{ClipboardPolicy, Protocol, TargetId, UserId};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::{Result, StorageError, Store};
+
+/// A target as everyone but the session engine sees it: no password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub id: TargetId,
+    pub name: String,
+    pub protocol: Protocol,
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub has_password: bool,
+    pub system: Option<String>,
+    pub clipboard: ClipboardPolicy,
+    pub standing_access: bool,
+    pub idle_timeout_secs: i64,
+    pub max_duration_secs: i64,
+}
+
+#[derive(Clone)]
+pub struct NewTarget<'a> {
+    pub name: &'a str,
+    pub protocol: Protocol,
+    pub host: &'a str,
+    pub port: u16,
+    pub username: Option<&'a str>,
+    pub password: Option<&'a str>,
+    pub system: Option<&'a str>,
+    pub clipboard: ClipboardPolicy,
+    pub standing_access: bool,
+    pub idle_timeout_secs: i64,
+    pub max_duration_secs: i64,
+}
+
+impl std::fmt::Debug for NewTarget<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewTarget")
+            .field("name", &self.name)
+            .field("protocol", &self.protocol)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("password", &self.password.map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A remote session as listed (DESIGN §8 session list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteSession {
+    pub id: String,
+    pub user_login: String,
+    pub target: String,
+    pub protocol: String,
+    pub started_at_ms: i64,
+    pub ended_at_ms: Option<i64>,
+    pub outcome: Option<String>,
+    pub bytes_to_browser: i64,
+    pub recording: Option<String>,
+    pub recording_sha256: Option<String>,
+}
+
+fn target_aad(id: TargetId) -> Vec<u8> {
+    format!("hoshu-target-password-v1:target:{}", id.0).into_bytes()
+}
+
+const TARGET_COLUMNS: &str = "id, name, protocol, host, port, username, sealed_password IS NOT NULL AS has_password, \
+     system, clipboard, standing_access, idle_timeout_secs, max_duration_secs FROM targets";
+
+fn target_from_row(row: &SqliteRow) -> Result<Target> {
+    let protocol: String = row.try_get("protocol")?;
+    let clipboard: String = row.try_get("clipboard")?;
+    let port: i64 = row.try_get("port")?;
+    Ok(Target {
+        id: TargetId(row.try_get("id")?),
+        name: row.try_get("name")?,
+        protocol: protocol
+            .parse()
+            .map_err(|e| StorageError::Corrupt(format!("{e}")))?,
+        host: row.try_get("host")?,
+        port: u16::try_from(port)
+            .map_err(|_| StorageError::Corrupt(format!("target port {port}")))?,
+        username: row.try_get("username")?,
+        has_password: row.try_get("has_password")?,
+        system: row.try_get("system")?,
+        clipboard: clipboard
+            .parse()
+            .map_err(|e| StorageError::Corrupt(format!("{e}")))?,
+        standing_access: row.try_get("standing_access")?,
+        idle_timeout_secs: row.try_get("idle_timeout_secs")?,
+        max_duration_secs: row.try_get("max_duration_secs")?,
+    })
+}
+
+const SESSION_COLUMNS: &str = "s.id, u.login AS user_login, s.target_name, s.protocol, s.started_at_ms, \
+     s.ended_at_ms, s.outcome, s.bytes_to_browser, s.recording, s.recording_sha256 \
+     FROM remote_sessions s JOIN users u ON u.id = s.user_id";
+
+fn session_from_row(row: &SqliteRow) -> Result<RemoteSession> {
+    Ok(RemoteSession {
+        id: row.try_get("id")?,
+        user_login: row.try_get("user_login")?,
+        target: row.try_get("target_name")?,
+        protocol: row.try_get("protocol")?,
+        started_at_ms: row.try_get("started_at_ms")?,
+        ended_at_ms: row.try_get("ended_at_ms")?,
+        outcome: row.try_get("outcome")?,
+        bytes_to_browser: row.try_get("bytes_to_browser")?,
+        recording: row.try_get("recording")?,
+        recording_sha256: row.try_get("recording_sha256")?,
+    })
+}
+
+impl Store {
+    /// Adds a target; its password is sealed with the server key. Fails when the name is taken.
+    pub async fn add_target(&self, new: &NewTarget<'_>, now: i64) -> Result<TargetId> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query(
+            "INSERT INTO targets (name, protocol, host, port, username, system, clipboard, \
+             standing_access, idle_timeout_secs, max_duration_secs, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING RETURNING id",
+        )
+        .bind(new.name)
+        .bind(new.protocol.as_str())
+        .bind(new.host)
+        .bind(i64::from(new.port))
+        .bind(new.username)
+        .bind(new.system)
+        .bind(new.clipboard.as_str())
+        .bind(new.standing_access)
+        .bind(new.idle_timeout_secs)
+        .bind(new.max_duration_secs)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StorageError::NameTaken(new.name.to_owned()));
+        };
+        let id = TargetId(row.try_get("id")?);
+        if let Some(password) = new.password {
+            let sealed = self.key.seal(password.as_bytes(), &target_aad(id));
+            sqlx::query("UPDATE targets SET sealed_password = ? WHERE id = ?")
+                .bind(sealed)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Moves a target to another host and port (the demo target gets a new port each start).
+    pub async fn set_target_address(&self, id: TargetId, host: &str, port: u16) -> Result<()> {
+        sqlx::query("UPDATE targets SET host = ?, port = ? WHERE id = ?")
+            .bind(host)
+            .bind(i64::from(port))
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn targets(&self) -> Result<Vec<Target>> {
+        let rows = sqlx::query(&format!("SELECT {TARGET_COLUMNS} ORDER BY name"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(target_from_row).collect()
+    }
+
+    pub async fn target_by_name(&self, name: &str) -> Result<Option<Target>> {
+        let row = sqlx::query(&format!("SELECT {TARGET_COLUMNS} WHERE name = ?"))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(target_from_row).transpose()
+    }
+
+    /// The target's password, decrypted — for the session engine only.
+    pub async fn target_password(&self, id: TargetId) -> Result<Option<String>> {
+        let sealed: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("SELECT sealed_password FROM targets WHERE id = ?")
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(sealed) = sealed.flatten() else {
+            return Ok(None);
+        };
+        let plain = self
+            .key
+            .open(&sealed, &target_aad(id))
+            .ok_or(StorageError::DecryptTarget(id.0))?;
+        String::from_utf8(plain)
+            .map(Some)
+            .map_err(|_| StorageError::DecryptTarget(id.0))
+    }
+
+    /// Removes a target; its past sessions stay listed under its name.
+    pub async fn remove_target(&self, name: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM targets WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn start_remote_session(
+        &self,
+        id: &str,
+        user: UserId,
+        target: &Target,
+        started_at_ms: i64,
+        recording: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO remote_sessions (id, user_id, target_id, target_name, protocol, started_at_ms, recording) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(user.0)
+        .bind(target.id.0)
+        .bind(&target.name)
+        .bind(target.protocol.as_str())
+        .bind(started_at_ms)
+        .bind(recording)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn end_remote_session(
+        &self,
+        id: &str,
+        ended_at_ms: i64,
+        outcome: &str,
+        bytes_to_browser: i64,
+        recording_sha256: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE remote_sessions SET ended_at_ms = ?, outcome = ?, bytes_to_browser = ?, recording_sha256 = ? \
+             WHERE id = ?",
+        )
+        .bind(ended_at_ms)
+        .bind(outcome)
+        .bind(bytes_to_browser)
+        .bind(recording_sha256)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Sessions, newest first; `live` filters on whether they have ended; `user` restricts to
+    /// one user's sessions.
+    pub async fn remote_sessions(
+        &self,
+        live: Option<bool>,
+        user: Option<UserId>,
+    ) -> Result<Vec<RemoteSession>> {
+        let live_clause = match live {
+            Some(true) => " AND s.ended_at_ms IS NULL",
+            Some(false) => " AND s.ended_at_ms IS NOT NULL",
+            None => "",
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} WHERE (? IS NULL OR s.user_id = ?){live_clause} ORDER BY s.started_at_ms DESC LIMIT 1000"
+        ))
+        .bind(user.map(|u| u.0))
+        .bind(user.map(|u| u.0))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    pub async fn remote_session(&self, id: &str) -> Result<Option<RemoteSession>> {
+        let row = sqlx::query(&format!("SELECT {SESSION_COLUMNS} WHERE s.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// Sessions left open by a gateway that stopped (crash or kill): marked ended at start-up.
+    pub async fn close_orphaned_sessions(&self, now_ms: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE remote_sessions SET ended_at_ms = ?, outcome = 'gateway stopped' WHERE ended_at_ms IS NULL",
+        )
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
