@@ -22,6 +22,9 @@ use super::vnc::{self, Follow};
 /// The browser pings every 500 ms (notes); this long without any message means it is gone.
 const BROWSER_SILENCE: Duration = Duration::from_secs(15);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A target that accepts the connection but does not finish the RFB handshake in this time is
+/// given up on (a silent or stuck server must not hold the session open until its idle timeout).
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Largest clipboard text accepted from the browser (paste-in).
 const MAX_PASTE: usize = 64 * 1024;
 /// Largest clipboard text passed to the browser (copy-out).
@@ -286,6 +289,9 @@ async fn drive(
                 return Ending::error(Status::SESSION_CLOSED, reason);
             }
             _ = tick.tick() => {
+                if !rfb.is_connected() && started.elapsed() >= HANDSHAKE_TIMEOUT {
+                    return Ending::error(Status::UPSTREAM_TIMEOUT, format!("{} did not complete the VNC handshake within {} s", target.name, HANDSHAKE_TIMEOUT.as_secs()));
+                }
                 if last_input.elapsed() >= idle {
                     return Ending::error(Status::SESSION_TIMEOUT, format!("no input for {} s; the session ended (idle timeout)", idle.as_secs()));
                 }
