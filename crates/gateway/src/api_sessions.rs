@@ -115,17 +115,22 @@ pub async fn tunnel(
     if !session::valid_session_id(&id) {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such session"));
     }
-    let Some(context) = session::attach(&state, &id, viewer.user.id).await else {
+    if !session::can_attach(&state, &id, viewer.user.id) {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "no such live session for you, or its tunnel is already open; open the target again",
         ));
-    };
+    }
+    // The session is taken only once the upgrade succeeded: a failed upgrade leaves it to the
+    // unattached-session reaper instead of losing its recorder.
+    let user = viewer.user.id;
     Ok(upgrade
         .protocols(["guacamole"])
         .max_message_size(1 << 20)
         .on_upgrade(move |socket| async move {
-            let id = context.id.clone();
+            let Some(context) = session::attach(&state, &id, user).await else {
+                return;
+            };
             let (ending, recorder) = session::tunnel_run(socket, context).await;
             session::close(&state, &id, ending, recorder).await;
         }))

@@ -49,6 +49,17 @@ pub async fn serve(
         .context("making the listening socket non-blocking")?;
     let addr = listener.local_addr().context("reading the bound address")?;
 
+    // Sessions a previous run left open (a crash or a kill) cannot still be live.
+    let orphans = store
+        .close_orphaned_sessions(hoshu_storage::now_ms())
+        .await
+        .context("closing sessions left open by a previous run")?;
+    if orphans > 0 {
+        tracing::info!(
+            sessions = orphans,
+            "Sessions left open by a previous run marked ended"
+        );
+    }
     let state = AppState::new(store, config);
     state
         .audit(AuditEvent::new(AuditKind::GatewayStarted).detail("listen", addr.to_string()))

@@ -196,6 +196,15 @@ pub async fn open(
     Ok(id)
 }
 
+/// Whether `user` may attach the tunnel of session `id` now (live, theirs, not yet attached).
+pub fn can_attach(state: &AppState, id: &str, user: UserId) -> bool {
+    state
+        .sessions
+        .lock()
+        .get(id)
+        .is_some_and(|l| l.user == user && l.recorder.is_some())
+}
+
 /// Hands the tunnel what it needs, once: the session must be live, unattached, and the caller's.
 pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<SessionContext> {
     let (target, recorder, kill, bytes) = {
