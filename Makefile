@@ -8,7 +8,8 @@ HOSHU_BIN := $(CARGO_TARGET_DIR)/debug/hoshu
 # Debian packages the tests use: the browser, Japanese fonts for screenshots, the sqlite3 tool
 # the audit-tampering tests edit the database with, and a real VNC server with X clients to
 # draw on it.
-TEST_DEBS := chromium fonts-noto-cjk sqlite3 tigervnc-standalone-server tigervnc-tools x11-xserver-utils xterm
+TEST_DEBS := chromium fonts-noto-cjk sqlite3 tigervnc-standalone-server tigervnc-tools x11-xserver-utils \
+	x11-utils xfonts-base xterm twm xclip
 
 .PHONY: demo test deps web-deps check-cargo
 
@@ -40,3 +41,23 @@ test: check-cargo deps
 	$(CARGO) build --locked -p hoshu-gateway --bin hoshu
 	$(CARGO) test --locked --workspace
 	cd web && HOSHU_BIN=$(HOSHU_BIN) npm test
+
+# Debian packages the benchmarks add to TEST_DEBS: the peer (noVNC served by websockify) and
+# xdotool for the scripted xterm workload.
+BENCH_DEBS := novnc websockify xdotool
+
+.PHONY: bench
+
+## Benchmarks of issue 3, figures printed side by side (never asserted): Hoshu beside noVNC +
+## websockify on one Xvnc (bytes, CPU, frames per second), then RSS per idle session.
+bench: check-cargo deps
+	@missing=""; for p in $(BENCH_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	$(CARGO) build --release --locked -p hoshu-gateway --bin hoshu
+	cd web && HOSHU_BIN=$(CARGO_TARGET_DIR)/release/hoshu node bench/vnc-compare.mjs
+	$(CARGO) bench --locked -p hoshu-gateway --bench idle_sessions

@@ -38,7 +38,8 @@ mouse.onEach(['mousedown', 'mousemove', 'mouseup'], (e) => client.sendMouseState
 const keyboard = new Guacamole.Keyboard(container);
 keyboard.onkeydown = (keysym) => { client.sendKeyEvent(1, keysym); return false; };
 keyboard.onkeyup = (keysym) => { client.sendKeyEvent(0, keysym); };
-container.addEventListener('mousedown', () => container.focus());
+// preventScroll: focusing must never move the bar (and its Disconnect button) out of view.
+container.addEventListener('mousedown', () => container.focus({ preventScroll: true }));
 
 // Clipboard, as the target's policy allows (the gateway enforces it too).
 const clipboardOut = document.getElementById('clipboard-out');
@@ -56,7 +57,7 @@ if (pasteButton) {
     const writer = new Guacamole.StringWriter(stream);
     writer.sendText(document.getElementById('paste-text').value);
     writer.sendEnd();
-    container.focus();
+    container.focus({ preventScroll: true });
   });
 }
 
@@ -73,4 +74,4 @@ stamp();
 setInterval(stamp, 1000);
 
 client.connect('');
-container.focus();
+container.focus({ preventScroll: true });

@@ -94,9 +94,11 @@ pub async fn view(
             @if clipboard != "off" {
                 details #clipboard-panel {
                     summary { (lang.t(T::Clipboard)) }
-                    textarea #paste-text rows="3" placeholder=(lang.t(T::PasteHint)) {}
-                    button #paste-send type="button" { (lang.t(T::PasteSend)) }
-                    @if clipboard == "both" { pre #clipboard-out {} }
+                    div.drop {
+                        textarea #paste-text rows="3" placeholder=(lang.t(T::PasteHint)) {}
+                        button #paste-send type="button" { (lang.t(T::PasteSend)) }
+                        @if clipboard == "both" { pre #clipboard-out {} }
+                    }
                 }
             }
             button #disconnect type="button" { (lang.t(T::Disconnect)) }
