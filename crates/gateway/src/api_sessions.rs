@@ -217,14 +217,7 @@ pub async fn recording(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "no such session");
-    if !session::valid_session_id(&id) {
-        return Err(not_found());
-    }
-    let stored = state
-        .store
-        .remote_session(&id)
-        .await?
-        .ok_or_else(not_found)?;
+    let stored = session::stored(&state, &id).await?.ok_or_else(not_found)?;
     if !session::may_see(&viewer.user, &stored) {
         return Err(not_found());
     }

@@ -16,7 +16,7 @@ use crate::login::{self, RegisterError};
 use crate::state::AppState;
 use crate::web::ApiError;
 
-fn code_page(lang: Lang, csrf: &str, error: Option<T>) -> Response {
+fn code_page(lang: Lang, csrf: &str, status: StatusCode, error: Option<T>) -> Response {
     let frame = Frame {
         lang,
         title: lang.t(T::RegisterTitle),
@@ -38,11 +38,11 @@ fn code_page(lang: Lang, csrf: &str, error: Option<T>) -> Response {
             }
         }
     };
-    page(&frame, body)
+    (status, page(&frame, body)).into_response()
 }
 
 pub async fn register_form(lang: Lang, Extension(csrf): PageCsrf) -> Response {
-    code_page(lang, &csrf.0, None)
+    code_page(lang, &csrf.0, StatusCode::OK, None)
 }
 
 struct PatternPage<'a> {
@@ -125,18 +125,20 @@ pub async fn register_start(
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Result<Response, ApiError> {
     if throttle(&state, source).is_err() {
-        return Ok((
+        return Ok(code_page(
+            lang,
+            &csrf.0,
             StatusCode::TOO_MANY_REQUESTS,
-            code_page(lang, &csrf.0, Some(T::TooManyRequests)),
-        )
-            .into_response());
+            Some(T::TooManyRequests),
+        ));
     }
     let Some(owner) = login::registration_code_owner(&state, &form.code).await? else {
-        return Ok((
+        return Ok(code_page(
+            lang,
+            &csrf.0,
             StatusCode::BAD_REQUEST,
-            code_page(lang, &csrf.0, Some(T::RegisterCodeInvalid)),
-        )
-            .into_response());
+            Some(T::RegisterCodeInvalid),
+        ));
     };
     let p = PatternPage {
         code: form.code.trim(),
@@ -162,11 +164,12 @@ pub async fn register_submit(
     CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Result<Response, ApiError> {
     if throttle(&state, source).is_err() {
-        return Ok((
+        return Ok(code_page(
+            lang,
+            &csrf.0,
             StatusCode::TOO_MANY_REQUESTS,
-            code_page(lang, &csrf.0, Some(T::TooManyRequests)),
-        )
-            .into_response());
+            Some(T::TooManyRequests),
+        ));
     }
     // "3,17,42": cell numbers in the order clicked. Junk becomes an out-of-range cell, which the
     // policy check reports like any other violation.
@@ -192,11 +195,12 @@ pub async fn register_submit(
             let login: String = url_escape(&user.login);
             Ok(Redirect::to(&format!("/login?notice=registered&login={login}")).into_response())
         }
-        Err(RegisterError::BadCode) => Ok((
+        Err(RegisterError::BadCode) => Ok(code_page(
+            lang,
+            &csrf.0,
             StatusCode::BAD_REQUEST,
-            code_page(lang, &csrf.0, Some(T::RegisterCodeInvalid)),
-        )
-            .into_response()),
+            Some(T::RegisterCodeInvalid),
+        )),
         Err(RegisterError::Violations(violations)) => {
             let owner = login::registration_code_owner(&state, &form.code).await?;
             let login = owner.map(|u| u.login).unwrap_or_default();

@@ -74,11 +74,7 @@ pub async fn view(
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let stored = if session::valid_session_id(&id) {
-        state.store.remote_session(&id).await?
-    } else {
-        None
-    };
+    let stored = session::stored(&state, &id).await?;
     let Some(stored) = stored.filter(|s| s.user_login == viewer.user.login) else {
         return Ok(error_page(lang, StatusCode::NOT_FOUND, T::NotFound));
     };
@@ -199,11 +195,7 @@ pub async fn play(
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let stored = if session::valid_session_id(&id) {
-        state.store.remote_session(&id).await?
-    } else {
-        None
-    };
+    let stored = session::stored(&state, &id).await?;
     let Some(stored) = stored.filter(|s| session::may_see(&viewer.user, s)) else {
         return Ok(error_page(lang, StatusCode::NOT_FOUND, T::NotFound));
     };

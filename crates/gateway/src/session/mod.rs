@@ -70,6 +70,17 @@ pub fn valid_session_id(id: &str) -> bool {
     id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
+/// The stored session with this id; `None` for an id that cannot be one.
+pub async fn stored(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<RemoteSession>, hoshu_storage::StorageError> {
+    if !valid_session_id(id) {
+        return Ok(None);
+    }
+    state.store.remote_session(id).await
+}
+
 impl Registry {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
         // A poisoned lock means a panic elsewhere mid-update; the map itself is still consistent.
