@@ -77,7 +77,12 @@ pub async fn serve(
     tracing::info!(listen = %addr, "Gateway listening");
     before_url(addr);
     println!("{}", url_for(addr));
-    axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(tls))
+    // TCP_NODELAY: session frames and the final error/close of a tunnel must not wait for
+    // Nagle's algorithm.
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(RustlsConfig::from_config(tls))
+        .acceptor(axum_server::accept::NoDelayAcceptor::new());
+    axum_server::from_tcp(listener)
+        .acceptor(acceptor)
         .handle(handle)
         .serve(crate::app::make_service(state.clone()))
         .await

@@ -67,11 +67,31 @@ fn unix_ms() -> u64 {
     u64::try_from(hoshu_storage::now_ms()).unwrap_or(0)
 }
 
+/// A browser that takes no data for this long is gone (a stalled network): the session ends
+/// rather than block its task, whose timers and kill switch must keep working.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// After the final close frame, how long to wait for the browser's: closing at once would reset
+/// the connection and could destroy the error message still in flight.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
+
+/// The ending an administrator (or shutdown) asked for through the kill switch.
+fn killed(
+    kill: &watch::Receiver<Option<String>>,
+    changed: Result<(), watch::error::RecvError>,
+) -> Ending {
+    let reason = match changed {
+        Ok(()) => kill.borrow().clone().unwrap_or_else(|| "ended".to_owned()),
+        Err(_) => "the gateway is shutting down".to_owned(),
+    };
+    Ending::error(Status::SESSION_CLOSED, reason)
+}
+
 /// Sends instructions to the browser and (unless tunnel-internal) records them.
 struct Outbox<'a> {
     socket: &'a mut WebSocket,
     recorder: &'a mut Recorder,
     bytes: &'a AtomicU64,
+    kill: &'a mut watch::Receiver<Option<String>>,
 }
 
 impl Outbox<'_> {
@@ -86,10 +106,20 @@ impl Outbox<'_> {
         }
         self.bytes
             .fetch_add(instructions.len() as u64, Ordering::Relaxed);
-        self.socket
-            .send(Message::Text(instructions.into()))
-            .await
-            .map_err(|_| Ending::normal("browser went away"))
+        let kill = &mut *self.kill;
+        let send = self.socket.send(Message::Text(instructions.into()));
+        // A slow browser must not delay the kill switch (DESIGN §8: within 1 s).
+        tokio::select! {
+            sent = tokio::time::timeout(SEND_TIMEOUT, send) => match sent {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err(Ending::normal("browser went away")),
+                Err(_) => Err(Ending::error(
+                    Status::CLIENT_TIMEOUT,
+                    format!("the browser took no data for {} s", SEND_TIMEOUT.as_secs()),
+                )),
+            },
+            changed = kill.changed() => Err(killed(kill, changed)),
+        }
     }
 }
 
@@ -108,12 +138,13 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
             socket: &mut socket,
             recorder: &mut recorder,
             bytes: &bytes_to_browser,
+            kill: &mut kill,
         };
-        drive(&mut outbox, &id, &target, password, &mut kill).await
+        drive(&mut outbox, &id, &target, password).await
     };
     // Tell the browser why, then close with the status as the reason (notes: the client reads
-    // the close reason as the status code).
-    if ending.status.is_error() {
+    // the close reason as the status code). Every step is bounded: the browser may be gone.
+    let last = if ending.status.is_error() {
         let mut text = String::new();
         ServerInstruction::Error {
             message: &ending.outcome,
@@ -121,18 +152,26 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
         }
         .encode_into(&mut text);
         let _ = recorder.write(unix_ms(), &text);
-        let _ = socket.send(Message::Text(text.into())).await;
+        text
     } else {
-        let _ = socket
-            .send(Message::Text(ServerInstruction::Disconnect.encode().into()))
-            .await;
-    }
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code: 1000,
-            reason: ending.status.0.to_string().into(),
-        })))
-        .await;
+        ServerInstruction::Disconnect.encode()
+    };
+    let close = Message::Close(Some(CloseFrame {
+        code: 1000,
+        reason: ending.status.0.to_string().into(),
+    }));
+    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+        if socket.send(Message::Text(last.into())).await.is_ok() && socket.send(close).await.is_ok()
+        {
+            // Read until the browser's own close, so nothing in flight is reset away.
+            while let Some(Ok(message)) = socket.recv().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
     (ending, recorder)
 }
 
@@ -141,7 +180,6 @@ async fn drive(
     id: &str,
     target: &Target,
     password: Option<String>,
-    kill: &mut watch::Receiver<Option<String>>,
 ) -> Ending {
     // The tunnel opens with its id (an internal instruction, never recorded).
     let uuid = ServerInstruction::TunnelUuid { uuid: id }.encode();
@@ -281,13 +319,7 @@ async fn drive(
                     }
                 }
             }
-            changed = kill.changed() => {
-                let reason = match changed {
-                    Ok(()) => kill.borrow().clone().unwrap_or_else(|| "ended".to_owned()),
-                    Err(_) => "the gateway is shutting down".to_owned(),
-                };
-                return Ending::error(Status::SESSION_CLOSED, reason);
-            }
+            changed = out.kill.changed() => return killed(out.kill, changed),
             _ = tick.tick() => {
                 if !rfb.is_connected() && started.elapsed() >= HANDSHAKE_TIMEOUT {
                     return Ending::error(Status::UPSTREAM_TIMEOUT, format!("{} did not complete the VNC handshake within {} s", target.name, HANDSHAKE_TIMEOUT.as_secs()));

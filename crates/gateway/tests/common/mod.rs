@@ -4,6 +4,9 @@
 // Each test file uses a different part of these helpers.
 #![allow(dead_code)]
 
+pub mod rfb_server;
+pub mod tunnel;
+
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -326,6 +329,18 @@ impl Gateway {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// The gateway's process id (for /proc/<pid>/status).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the gateway is running").id()
+    }
+
+    /// Whether the gateway process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
     }
 
     /// What the gateway printed so far (stdout and stderr), for assertion messages.
