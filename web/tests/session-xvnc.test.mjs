@@ -162,8 +162,26 @@ test('xvnc: root colour, typing into an xterm, moving it by its title bar, copy-
   await waitUntil('the typed lines at the xterm\'s new place', async () =>
     differingShare(typed, await remotePixels(page, movedArea)) < 0.02);
   await page.screenshot({ path: join(shots, 'session-xvnc-moved.png') });
+  const sessionId = new URL(page.url()).pathname.split('/')[2];
   await page.click('#disconnect');
   await waitForEnd(page, /.+/);
+
+  // The recording replays the same picture: the root colour where the xterm was, and the
+  // xterm with the typed lines at its new place.
+  await page.goto(`${gateway.url}sessions/${sessionId}/play`);
+  await page.waitForSelector('#player-state[data-state="loaded"]', { state: 'attached', timeout: 20_000 });
+  const duration = await page.$eval('#seek', (s) => Number(s.max));
+  await page.waitForFunction(() => {
+    const button = document.getElementById('play-pause');
+    const [pos, total] = document.getElementById('position').textContent.split(' / ');
+    return button.textContent === button.dataset.play && pos === total;
+  }, null, { timeout: duration + 30_000, polling: 200 });
+  await waitForColour(page, ROOT_POINT, ROOT, 'the replayed root');
+  await waitForColour(page, [xterm.x + 20, xterm.y + 40], ROOT, 'the xterm\'s old place, replayed');
+  await waitForColour(page, [moved.x + 300, moved.y + 200], WHITE, 'the xterm\'s new place, replayed');
+  await waitUntil('the typed lines in the replay', async () =>
+    differingShare(typed, await remotePixels(page, movedArea)) < 0.02);
+  await page.screenshot({ path: join(shots, 'session-xvnc-replayed.png') });
   await page.close();
 });
 
