@@ -436,39 +436,30 @@ fn versions() -> String {
     )
 }
 
-async fn run(gateway: &mut Gateway, pem: &[u8]) -> Result<(), Error> {
-    let count = env_usize("HOSHU_BENCH_SESSIONS", 100);
-    let concurrency = env_usize("HOSHU_BENCH_CONCURRENCY", 10).max(1);
-    let pid = gateway.pid();
-    let cert = reqwest::Certificate::from_pem(pem)?;
-    let http = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(cert)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()?;
-    let cookie = log_in(&http, &gateway.base).await?;
-    let host_port = gateway
-        .base
-        .strip_prefix("https://")
-        .ok_or("the URL is not https")?
-        .to_owned();
-    let shared = Arc::new(Shared {
-        base: gateway.base.clone(),
-        host_port,
-        cookie,
-        tls: tls_connector(pem)?,
-        http,
-        started: Instant::now(),
-    });
+/// What one round (open `count` sessions, hold them idle, close them) measured.
+struct Round {
+    rss_idle: u64,
+    rss_idle_later: u64,
+    rss_closed: u64,
+    still_live: usize,
+    open_secs: f64,
+    latencies: Vec<u64>,
+    cpu_open: f64,
+    cpu_idle: f64,
+    frames: u64,
+    bytes: u64,
+}
 
-    // Settle, then the baseline: logged in, no session yet.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_before = status_kb(pid, "VmRSS");
-
+async fn round(
+    shared: &Arc<Shared>,
+    pid: u32,
+    count: usize,
+    concurrency: usize,
+) -> Result<Round, Error> {
+    let now_ms = || u64::try_from(shared.started.elapsed().as_millis()).unwrap_or(0);
     let (stop_tx, stop_rx) = watch::channel(false);
     let gate = Arc::new(Semaphore::new(concurrency));
-    let open_started_ms = u64::try_from(shared.started.elapsed().as_millis()).unwrap_or(0);
+    let open_started_ms = now_ms();
     let cpu_open_start = cpu_seconds(pid);
     let mut seen = Vec::new();
     let mut tasks = Vec::new();
@@ -481,15 +472,13 @@ async fn run(gateway: &mut Gateway, pem: &[u8]) -> Result<(), Error> {
             gate.clone(),
             stop_rx.clone(),
         ));
-        let s2 = s.clone();
         tasks.push(tokio::spawn(async move {
-            let result = task.await;
-            let outcome = match result {
+            let outcome = match task.await {
                 Ok(Ok(())) => None,
                 Ok(Err(e)) => Some(e.to_string()),
                 Err(e) => Some(format!("client task failed: {e}")),
             };
-            if let (Some(o), Ok(mut ended)) = (outcome, s2.ended.lock()) {
+            if let (Some(o), Ok(mut ended)) = (outcome, s.ended.lock()) {
                 *ended = Some(o);
             }
         }));
@@ -522,13 +511,12 @@ async fn run(gateway: &mut Gateway, pem: &[u8]) -> Result<(), Error> {
     };
     let cpu_open = cpu_seconds(pid) - cpu_open_start;
     loop {
-        let now = u64::try_from(shared.started.elapsed().as_millis()).unwrap_or(0);
         let last = seen
             .iter()
             .map(|s| s.last_frame_ms.load(Ordering::Relaxed))
             .max()
             .unwrap_or(0);
-        if now.saturating_sub(last) >= QUIET.as_millis() as u64 {
+        if now_ms().saturating_sub(last) >= QUIET.as_millis() as u64 {
             break;
         }
         if Instant::now() > deadline {
@@ -536,7 +524,7 @@ async fn run(gateway: &mut Gateway, pem: &[u8]) -> Result<(), Error> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let live = live_sessions(&shared).await?;
+    let live = live_sessions(shared).await?;
     let live_here = live.iter().filter(|s| s["target"] == TARGET).count();
     if live_here < count {
         return Err(
@@ -548,7 +536,6 @@ async fn run(gateway: &mut Gateway, pem: &[u8]) -> Result<(), Error> {
     tokio::time::sleep(IDLE_SAMPLE).await;
     let cpu_idle = cpu_seconds(pid) - cpu_idle_start;
     let rss_idle_later = status_kb(pid, "VmRSS");
-    let hwm = status_kb(pid, "VmHWM");
     let frames: u64 = seen.iter().map(|s| s.frames.load(Ordering::Relaxed)).sum();
     let bytes: u64 = seen.iter().map(|s| s.bytes.load(Ordering::Relaxed)).sum();
     let mut latencies: Vec<u64> = seen
@@ -565,84 +552,178 @@ async fn run(gateway: &mut Gateway, pem: &[u8]) -> Result<(), Error> {
         let _ = tokio::time::timeout(left, task).await;
     }
     while Instant::now() < close_deadline {
-        if live_sessions(&shared).await?.is_empty() {
+        if live_sessions(shared).await?.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let still_live = live_sessions(&shared).await?.len();
-    let rss_closed = status_kb(pid, "VmRSS");
+    Ok(Round {
+        rss_idle,
+        rss_idle_later,
+        rss_closed: status_kb(pid, "VmRSS"),
+        still_live: live_sessions(shared).await?.len(),
+        open_secs: (all_open_ms - open_started_ms) as f64 / 1000.0,
+        latencies,
+        cpu_open,
+        cpu_idle,
+        frames,
+        bytes,
+    })
+}
 
-    let per_session = (rss_idle_later as f64 - rss_before as f64) / count as f64;
-    let open_secs = (all_open_ms - open_started_ms) as f64 / 1000.0;
+async fn run(gateway: &mut Gateway, pem: &[u8]) -> Result<(), Error> {
+    let count = env_usize("HOSHU_BENCH_SESSIONS", 100).max(1);
+    let concurrency = env_usize("HOSHU_BENCH_CONCURRENCY", 10).max(1);
+    let rounds = env_usize("HOSHU_BENCH_ROUNDS", 2).max(1);
+    let pid = gateway.pid();
+    let cert = reqwest::Certificate::from_pem(pem)?;
+    let http = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(cert)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let cookie = log_in(&http, &gateway.base).await?;
+    let host_port = gateway
+        .base
+        .strip_prefix("https://")
+        .ok_or("the URL is not https")?
+        .to_owned();
+    let shared = Arc::new(Shared {
+        base: gateway.base.clone(),
+        host_port,
+        cookie,
+        tls: tls_connector(pem)?,
+        http,
+        started: Instant::now(),
+    });
+
+    // Settle, then the baseline: logged in, no session yet.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_before = status_kb(pid, "VmRSS");
+    let mut done = Vec::new();
+    for _ in 0..rounds {
+        done.push(round(&shared, pid, count, concurrency).await?);
+    }
+    let hwm = status_kb(pid, "VmHWM");
+
+    let mut table: Vec<(String, Vec<String>)> = Vec::new();
+    let mut line = |label: String, f: &dyn Fn(&Round) -> String| {
+        table.push((label, done.iter().map(f).collect()));
+    };
+    line(format!("gateway RSS, {count} sessions idle"), &|r| {
+        mib(r.rss_idle)
+    });
+    line(
+        format!(
+            "gateway RSS, {count} sessions idle {} s later",
+            IDLE_SAMPLE.as_secs()
+        ),
+        &|r| mib(r.rss_idle_later),
+    );
+    line(
+        format!("RSS per idle session ((idle − before) / {count})"),
+        &|r| {
+            format!(
+                "{:.0} KiB",
+                (r.rss_idle_later as f64 - rss_before as f64) / count as f64
+            )
+        },
+    );
+    line("gateway RSS after all closed (+2 s)".to_owned(), &|r| {
+        format!("{} ({} live)", mib(r.rss_closed), r.still_live)
+    });
+    line(
+        format!("time to open all {count} (first POST → last first frame)"),
+        &|r| format!("{:.2} s", r.open_secs),
+    );
+    line(
+        "each: POST → first frame, p50 / p90 / max".to_owned(),
+        &|r| {
+            format!(
+                "{} / {} / {} ms",
+                percentile(&r.latencies, 0.5),
+                percentile(&r.latencies, 0.9),
+                percentile(&r.latencies, 1.0)
+            )
+        },
+    );
+    line("gateway CPU while opening".to_owned(), &|r| {
+        format!("{:.2} s", r.cpu_open)
+    });
+    line(
+        format!("gateway CPU over {} s idle", IDLE_SAMPLE.as_secs()),
+        &|r| {
+            format!(
+                "{:.2} s ({:.1}% of a core)",
+                r.cpu_idle,
+                r.cpu_idle / IDLE_SAMPLE.as_secs_f64() * 100.0
+            )
+        },
+    );
+    line(
+        "frames / bytes to the clients until idle".to_owned(),
+        &|r| format!("{} / {:.1} MiB", r.frames, r.bytes as f64 / 1048576.0),
+    );
+
+    let label_w = table
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let value_w = table
+        .iter()
+        .flat_map(|(_, v)| v.iter().map(|s| s.chars().count()))
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())));
     println!();
     println!(
-        "idle_sessions: {count} sessions on the built-in `{TARGET}` (1024×768) of `hoshu demo`"
+        "idle_sessions: {count} sessions on the built-in `{TARGET}` (1024×768) of `hoshu demo`, {rounds} round(s)"
     );
     println!("  {}", versions());
     println!(
-        "  clients: this process (tokio-tungstenite over rustls), {concurrency} opening at a time; each answers every sync and pings every 500 ms like guacamole-common-js"
+        "  clients: this process (tokio-tungstenite over rustls), {concurrency} opening at a time; each answers every"
+    );
+    println!(
+        "  sync and pings every 500 ms as guacamole-common-js does; a round opens {count}, holds them idle, closes them"
     );
     println!();
-    println!("  | figure                                        | value |");
-    println!("  |-----------------------------------------------|-------|");
     println!(
-        "  | gateway RSS, logged in, no session            | {} |",
-        mib(rss_before)
-    );
-    println!(
-        "  | gateway RSS, {count} sessions idle (first sample) | {} |",
-        mib(rss_idle)
-    );
-    println!(
-        "  | gateway RSS, {count} sessions idle (+{} s)        | {} |",
-        IDLE_SAMPLE.as_secs(),
-        mib(rss_idle_later)
-    );
-    println!(
-        "  | RSS per idle session ((idle − before) / {count})  | {:.0} KiB |",
-        per_session
-    );
-    println!(
-        "  | gateway peak RSS (VmHWM)                      | {} |",
+        "  gateway RSS, logged in, before any session: {}; peak (VmHWM) over the run: {}",
+        mib(rss_before),
         mib(hwm)
     );
+    println!();
+    let header: Vec<String> = (1..=done.len())
+        .map(|i| pad(&format!("round {i}"), value_w))
+        .collect();
+    println!("  | {} | {} |", pad("", label_w), header.join(" | "));
     println!(
-        "  | gateway RSS after all closed (+2 s)           | {} ({still_live} still live) |",
-        mib(rss_closed)
+        "  |{}|{}|",
+        "-".repeat(label_w + 2),
+        vec!["-".repeat(value_w + 2); done.len()].join("|")
     );
-    println!("  | time to open all {count} (first POST → last first frame) | {open_secs:.2} s |");
-    println!(
-        "  | per-session open → first frame, p50 / p90 / max | {} / {} / {} ms |",
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.9),
-        percentile(&latencies, 1.0)
-    );
-    println!("  | gateway CPU while opening                     | {cpu_open:.2} s |");
-    println!(
-        "  | gateway CPU over {} s idle with {count} sessions  | {cpu_idle:.2} s ({:.1}% of one core) |",
-        IDLE_SAMPLE.as_secs(),
-        cpu_idle / IDLE_SAMPLE.as_secs_f64() * 100.0
-    );
-    println!(
-        "  | frames / bytes to the clients until idle      | {frames} / {:.1} MiB ({:.0} KiB per session) |",
-        bytes as f64 / 1048576.0,
-        bytes as f64 / 1024.0 / count as f64
-    );
+    for (label, values) in &table {
+        let values: Vec<String> = values.iter().map(|v| pad(v, value_w)).collect();
+        println!("  | {} | {} |", pad(label, label_w), values.join(" | "));
+    }
     println!();
     println!(
-        "  RSS is VmRSS of the gateway process from /proc (it includes the demo target's side of each"
+        "  RSS is VmRSS of the gateway process (/proc/PID/status). It includes the demo target's side of"
     );
     println!(
-        "  RFB connection: the demo target runs inside the gateway). No peer runs here: noVNC +"
+        "  each RFB connection (the demo target runs inside the gateway). Round 2 shows whether memory freed"
     );
     println!(
-        "  websockify cannot open the demo target's sessions the same way; see web/bench/vnc-compare.mjs."
+        "  by round 1 is reused (allocator keeps it) or grows again (a leak). No peer runs here: the named"
     );
     println!(
-        "  A noisy shared machine: read the figures as orders of magnitude, not to the last digit."
+        "  peer (noVNC + websockify) is compared in web/bench/vnc-compare.mjs. A noisy shared machine:"
     );
+    println!("  compare figures within one run.");
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use hoshu_guac::{CompositeMode, Layer, ServerInstruction, StreamIndex, write_image};
+use hoshu_guac::{CompositeMode, Layer, Rgba, ServerInstruction, StreamIndex, write_image};
 
 use super::image;
 use super::region::{DirtyRegion, Rect};
@@ -168,6 +168,25 @@ impl Display {
                     continue;
                 }
                 let rgba = screen.region_rgba(tile);
+                // A single-colour tile (backgrounds, cleared areas) is a rectangle fill: a few
+                // dozen bytes instead of an image the browser must decode.
+                if let Some([r, g, b]) = image::solid_colour(&rgba) {
+                    ServerInstruction::Rect {
+                        layer: Layer(0),
+                        x: tile.x as i32,
+                        y: tile.y as i32,
+                        width: tile.width,
+                        height: tile.height,
+                    }
+                    .encode_into(out);
+                    ServerInstruction::Cfill {
+                        mode: CompositeMode::Over,
+                        layer: Layer(0),
+                        color: Rgba { r, g, b, a: 255 },
+                    }
+                    .encode_into(out);
+                    continue;
+                }
                 let Ok(encoded) = image::encode(&rgba, tile.width, tile.height) else {
                     continue;
                 };
@@ -221,7 +240,18 @@ mod tests {
         let mut out = String::new();
         assert!(display.render(&screen, 1000, &mut out));
         assert!(out.starts_with("4.size,1.0,3.300,3.200;"));
-        assert_eq!(out.matches("3.img,").count(), 2, "two tiles across");
+        assert_eq!(out.matches("4.rect,").count(), 2, "two tiles across");
+        assert_eq!(
+            out.matches("5.cfill,2.14,1.0,3.255,3.255,3.255,3.255;")
+                .count(),
+            2,
+            "{out}"
+        );
+        assert_eq!(
+            out.matches("3.img,").count(),
+            0,
+            "solid tiles are fills, not images"
+        );
         assert!(out.ends_with("4.sync,4.1000;"));
         assert!(!display.has_pending());
     }
@@ -249,7 +279,10 @@ mod tests {
             !held.contains("4.copy"),
             "a copy while behind becomes damage"
         );
-        assert!(held.matches("3.img,").count() <= 2, "{held}");
+        assert!(
+            held.matches("4.rect,").count() <= 2,
+            "coalesced into few tiles: {held}"
+        );
     }
 
     #[test]
@@ -267,8 +300,8 @@ mod tests {
         assert!(display.render(&screen, 2, &mut frame));
         assert_eq!(frame.matches("4.copy").count(), 1, "{frame}");
         assert!(
-            frame.find("4.copy") < frame.find("3.img"),
-            "copies come before images"
+            frame.find("4.copy") < frame.find("4.rect"),
+            "copies come before drawing"
         );
     }
 }

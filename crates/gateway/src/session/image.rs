@@ -16,6 +16,14 @@ fn rgb_of(rgba: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// The colour of a region whose pixels are all the same, if they are.
+pub fn solid_colour(rgba: &[u8]) -> Option<[u8; 3]> {
+    let first = rgba.get(..3)?;
+    rgba.chunks_exact(4)
+        .all(|p| &p[..3] == first)
+        .then(|| [first[0], first[1], first[2]])
+}
+
 /// A region "looks photographic" when a sample of it has many distinct colours: UI and text
 /// use few colours (PNG compresses them well and JPEG would blur them), photos and gradients
 /// use many.
@@ -114,6 +122,13 @@ mod tests {
             encode(&noisy[..16 * 16 * 4], 16, 16).unwrap().mimetype,
             "image/png"
         );
+    }
+
+    #[test]
+    fn solid_regions_are_recognised() {
+        assert_eq!(solid_colour(&[1, 2, 3, 255, 1, 2, 3, 255]), Some([1, 2, 3]));
+        assert_eq!(solid_colour(&[1, 2, 3, 255, 1, 2, 4, 255]), None);
+        assert_eq!(solid_colour(&[]), None);
     }
 
     #[test]
