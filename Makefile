@@ -13,6 +13,17 @@ TEST_DEBS := chromium fonts-noto-cjk sqlite3 tigervnc-standalone-server tigervnc
 
 .PHONY: demo test deps web-deps check-cargo
 
+# Installs those of the Debian packages $(1) that are missing (apt-get update only then).
+define install-debs
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
 check-cargo:
 	@command -v $(CARGO) >/dev/null || { echo "error: cargo not found; install the Rust toolchain (rustup, stable) first" >&2; exit 1; }
 
@@ -27,14 +38,7 @@ web-deps:
 
 ## Install what the tests need (only what is missing), then run every test.
 deps:
-	@missing=""; for p in $(TEST_DEBS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
-	done; \
-	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	$(call install-debs,$(TEST_DEBS))
 	$(MAKE) web-deps
 
 test: check-cargo deps
@@ -51,13 +55,7 @@ BENCH_DEBS := novnc websockify xdotool
 ## Benchmarks of issue 3, figures printed side by side (never asserted): Hoshu beside noVNC +
 ## websockify on one Xvnc (bytes, CPU, frames per second), then RSS per idle session.
 bench: check-cargo deps
-	@missing=""; for p in $(BENCH_DEBS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	$(call install-debs,$(BENCH_DEBS))
 	$(CARGO) build --release --locked -p hoshu-gateway --bin hoshu
 	cd web && HOSHU_BIN=$(CARGO_TARGET_DIR)/release/hoshu node bench/vnc-compare.mjs
 	$(CARGO) bench --locked -p hoshu-gateway --bench idle_sessions
