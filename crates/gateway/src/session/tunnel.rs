@@ -214,6 +214,9 @@ async fn drive(
     let mut decoder = Decoder::new(Limits::default());
     let mut paste: Option<(StreamIndex, Vec<u8>)> = None;
     let mut next_clipboard_stream = 0u32;
+    // Nothing is drawn before the target's first complete update: until then the framebuffer
+    // is only the black it was created with.
+    let mut painted = false;
     let started = Instant::now();
     let mut last_input = Instant::now();
     let mut last_browser = Instant::now();
@@ -238,6 +241,7 @@ async fn drive(
                 while let Some(event) = rfb.next_event() {
                     match vnc::apply(event, &mut rfb, &mut display) {
                         Follow::Nothing => {}
+                        Follow::UpdateEnd => painted = true,
                         Follow::Connected => {
                             ServerInstruction::Name { name: &target.name }.encode_into(&mut reply);
                             if let Err(e) = out.recorder.keyframe(unix_ms()) {
@@ -347,7 +351,7 @@ async fn drive(
                 format!("connection to {} failed: {e}", target.name),
             );
         }
-        if let Some(fb) = rfb.framebuffer() {
+        if let Some(fb) = rfb.framebuffer().filter(|_| painted) {
             display.render(fb as &dyn Screen, unix_ms(), &mut reply);
         }
         if let Err(ending) = out.send(reply, true).await {

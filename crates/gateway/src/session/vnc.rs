@@ -41,6 +41,8 @@ pub enum Follow {
     Connected,
     /// The target put text on its clipboard.
     CutText(String),
+    /// A framebuffer update is complete: the picture is consistent and worth sending.
+    UpdateEnd,
 }
 
 fn rect(r: hoshu_rfb::Rect) -> Rect {
@@ -65,7 +67,10 @@ pub fn apply(event: Event, client: &mut Client, display: &mut Display) -> Follow
             display.copy(u32::from(src_x), u32::from(src_y), rect(dst))
         }
         // Keep the framebuffer current whatever the browser's pace: the display coalesces.
-        Event::UpdateEnd => client.request_update(true),
+        Event::UpdateEnd => {
+            client.request_update(true);
+            return Follow::UpdateEnd;
+        }
         Event::Cursor {
             hotspot_x,
             hotspot_y,

@@ -377,21 +377,30 @@ impl Tunnel {
         self.wait_for(opcode, WAIT, |i| i.opcode == opcode).await
     }
 
-    /// The first full picture: `size` of layer 0, then at least one image, then `sync`. Returns
-    /// the size.
+    /// Reads until something is drawn on the display: an image, or a fill (single-colour
+    /// areas are sent as `rect` + `cfill`).
+    pub async fn wait_drawing(&mut self) -> Instruction {
+        self.wait_for("an image or a fill", WAIT, |i| {
+            i.opcode == "img" || i.opcode == "cfill"
+        })
+        .await
+    }
+
+    /// The first full picture: `size` of layer 0, then at least one drawing, then `sync`.
+    /// Returns the size.
     pub async fn first_frame(&mut self) -> (u32, u32) {
         let size = self
             .wait_for("size of layer 0", WAIT, |i| {
                 i.opcode == "size" && i.args.first().map(String::as_str) == Some("0")
             })
             .await;
-        self.wait_opcode("img").await;
+        self.wait_drawing().await;
         self.wait_opcode("sync").await;
         let n = |i: usize| size.args[i].parse().expect("size is numeric");
         (n(1), n(2))
     }
 
-    /// Types a key and waits for a frame drawn after it (an image, then `sync`): proves the
+    /// Types a key and waits for a frame drawn after it (a drawing, then `sync`): proves the
     /// session is alive both ways.
     pub async fn fresh_frame(&mut self) {
         // Forget what was already queued, so the frame seen is one sent after the key.
@@ -402,7 +411,7 @@ impl Tunnel {
             self.history()
         );
         self.key(u32::from(b'k'));
-        self.wait_opcode("img").await;
+        self.wait_drawing().await;
         self.wait_opcode("sync").await;
     }
 
