@@ -52,6 +52,15 @@ pub fn encode(rgba: &[u8], width: u32, height: u32) -> Result<Encoded, String> {
 }
 
 pub fn encode_png(rgba: &[u8], width: u32, height: u32) -> Result<Encoded, String> {
+    // Text and user interfaces use few colours: an indexed PNG of 1–4 bits per pixel is several
+    // times smaller than RGB before compression even starts (what noVNC's Tight and ZRLE
+    // palettes exploit too).
+    if let Some(bytes) = encode_png_indexed(rgba, width, height)? {
+        return Ok(Encoded {
+            mimetype: "image/png",
+            bytes,
+        });
+    }
     let mut bytes = Vec::new();
     {
         let mut encoder = png::Encoder::new(&mut bytes, width, height);
@@ -68,6 +77,68 @@ pub fn encode_png(rgba: &[u8], width: u32, height: u32) -> Result<Encoded, Strin
         mimetype: "image/png",
         bytes,
     })
+}
+
+/// An indexed PNG when the region has at most 256 colours, else `None`.
+fn encode_png_indexed(rgba: &[u8], width: u32, height: u32) -> Result<Option<Vec<u8>>, String> {
+    let mut palette: Vec<[u8; 3]> = Vec::with_capacity(16);
+    let mut indices = Vec::with_capacity(rgba.len() / 4);
+    // A tiny cache of the last colour: runs of one colour are the common case.
+    let mut last: Option<([u8; 3], u8)> = None;
+    for p in rgba.chunks_exact(4) {
+        let colour = [p[0], p[1], p[2]];
+        let index = match last {
+            Some((c, i)) if c == colour => i,
+            _ => {
+                let i = match palette.iter().position(|&c| c == colour) {
+                    Some(i) => i,
+                    None if palette.len() < 256 => {
+                        palette.push(colour);
+                        palette.len() - 1
+                    }
+                    None => return Ok(None),
+                };
+                let i = i as u8; // INVARIANT: the palette holds at most 256 colours.
+                last = Some((colour, i));
+                i
+            }
+        };
+        indices.push(index);
+    }
+    let bits: u8 = match palette.len() {
+        0..=2 => 1,
+        3..=4 => 2,
+        5..=16 => 4,
+        _ => 8,
+    };
+    // Pack each row: PNG rows start on a byte boundary, most significant bits first.
+    let per_byte = 8 / usize::from(bits);
+    let row_bytes = (width as usize).div_ceil(per_byte);
+    let mut packed = vec![0u8; row_bytes * height as usize];
+    for (y, row) in indices.chunks(width.max(1) as usize).enumerate() {
+        for (x, &index) in row.iter().enumerate() {
+            let shift = 8 - usize::from(bits) * (x % per_byte + 1);
+            packed[y * row_bytes + x / per_byte] |= index << shift;
+        }
+    }
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, width, height);
+        encoder.set_color(png::ColorType::Indexed);
+        encoder.set_depth(match bits {
+            1 => png::BitDepth::One,
+            2 => png::BitDepth::Two,
+            4 => png::BitDepth::Four,
+            _ => png::BitDepth::Eight,
+        });
+        encoder.set_palette(palette.concat());
+        encoder.set_compression(png::Compression::Fast);
+        let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+        writer
+            .write_image_data(&packed)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(Some(bytes))
 }
 
 /// PNG with alpha, for cursor shapes.
@@ -129,6 +200,34 @@ mod tests {
         assert_eq!(solid_colour(&[1, 2, 3, 255, 1, 2, 3, 255]), Some([1, 2, 3]));
         assert_eq!(solid_colour(&[1, 2, 3, 255, 1, 2, 4, 255]), None);
         assert_eq!(solid_colour(&[]), None);
+    }
+
+    /// Decodes a PNG back to RGB with the png crate, expanding palettes.
+    fn decode_rgb(bytes: &[u8]) -> Vec<u8> {
+        let mut decoder = png::Decoder::new(bytes);
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().unwrap();
+        let mut out = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut out).unwrap();
+        out.truncate(info.buffer_size());
+        out
+    }
+
+    #[test]
+    fn few_colour_regions_become_indexed_pngs_that_decode_to_the_same_pixels() {
+        for colours in [2u32, 3, 9, 200, 300] {
+            let (w, h) = (37u32, 11u32);
+            let rgba: Vec<u8> = (0..w * h)
+                .flat_map(|i| {
+                    let c = (i * 7919) % colours;
+                    [(c * 13) as u8, ((c * 29) >> 2) as u8, (c * 3) as u8, 255]
+                })
+                .collect();
+            let png = encode_png(&rgba, w, h).unwrap().bytes;
+            assert_eq!(decode_rgb(&png), rgb_of(&rgba), "{colours} colours");
+            let indexed = encode_png_indexed(&rgba, w, h).unwrap();
+            assert_eq!(indexed.is_some(), colours <= 256, "{colours} colours");
+        }
     }
 
     #[test]
