@@ -23,6 +23,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
+import { waitUntil } from '../tests/gateway.mjs';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const WIDTH = 1024;
@@ -50,19 +51,9 @@ function safeExec(cmd, args, opts = {}) {
 
 function log(...a) { console.error('[vnc-compare]', ...a); }
 
-async function waitFor(what, probe, { timeout = 30_000, interval = 100 } = {}) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await probe();
-      if (last) return last;
-    } catch (e) { last = e; }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeout} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    }
-    await sleep(interval);
-  }
+/** The tests' poller, with the bench's longer default wait. */
+function waitFor(what, probe, { timeout = 30_000, interval = 100 } = {}) {
+  return waitUntil(what, probe, { timeout, interval });
 }
 
 function freePort() {
