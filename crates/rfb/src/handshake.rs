@@ -190,7 +190,7 @@ fn read_security(
 /// §7.2.2: the 16-byte challenge encrypted with DES (ECB, two blocks). The
 /// key is the password's first 8 bytes, zero-padded, each byte with its
 /// bits reversed (the historic VNC quirk every server expects).
-pub(crate) fn vnc_auth_response(password: &str, challenge: &[u8; 16]) -> [u8; 16] {
+pub fn vnc_auth_response(password: &str, challenge: &[u8; 16]) -> [u8; 16] {
     let mut key = [0u8; 8];
     for (k, b) in key.iter_mut().zip(password.as_bytes()) {
         *k = b.reverse_bits();

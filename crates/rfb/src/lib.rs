@@ -55,6 +55,7 @@ pub use client::{Client, Event};
 pub use config::{ClientConfig, Encoding, Limits};
 pub use error::RfbError;
 pub use framebuffer::{Framebuffer, Rect};
+pub use handshake::vnc_auth_response;
 pub use session::Stats;
 
 #[cfg(test)]

@@ -59,7 +59,8 @@ pub enum Security {
 const CHALLENGE: [u8; 16] = *b"hoshu-challenge!";
 
 /// RFC 6143 §7.2.2: DES of the challenge, keyed by the password's first 8 bytes (zero-padded)
-/// with each byte's bits reversed.
+/// with each byte's bits reversed. Written here on purpose rather than taken from hoshu_rfb:
+/// this server checks the gateway's client, so it must not share the client's code.
 pub fn vnc_auth_response(password: &str, challenge: &[u8; 16]) -> [u8; 16] {
     let mut key = [0u8; 8];
     for (k, b) in key.iter_mut().zip(password.as_bytes()) {
