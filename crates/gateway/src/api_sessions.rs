@@ -44,13 +44,14 @@ pub struct OpenRequest {
     target: String,
 }
 
-/// Opens a session on a target, or says why not; shared with the portal's form.
+/// Opens a session on a target (its id and the target's protocol), or says why not; shared with
+/// the portal's form.
 pub async fn open_session(
     state: &AppState,
     viewer: &Viewer,
     target: &str,
     source: Source,
-) -> Result<String, (StatusCode, serde_json::Value)> {
+) -> Result<(String, hoshu_domain::Protocol), (StatusCode, serde_json::Value)> {
     let target = match state.store.target_by_name(target).await {
         Ok(Some(target)) => target,
         Ok(None) => {
@@ -67,8 +68,10 @@ pub async fn open_session(
             ));
         }
     };
+    let protocol = target.protocol;
     session::open(state, &viewer.user, target, source.ip_string())
         .await
+        .map(|id| (id, protocol))
         .map_err(|refusal| {
             (
                 StatusCode::FORBIDDEN,
@@ -84,8 +87,7 @@ pub async fn create(
     Json(request): Json<OpenRequest>,
 ) -> Response {
     match open_session(&state, &viewer, &request.target, source).await {
-        Ok(id) => {
-            let protocol = "vnc";
+        Ok((id, protocol)) => {
             let body = serde_json::json!({
                 "id": id,
                 "protocol": protocol,

@@ -29,7 +29,7 @@ pub async fn open_target(
     CsrfForm(form): CsrfForm<OpenForm>,
 ) -> Response {
     match open_session(&state, &viewer, &form.target, source).await {
-        Ok(id) => Redirect::to(&format!("/sessions/{id}/view")).into_response(),
+        Ok((id, _)) => Redirect::to(&format!("/sessions/{id}/view")).into_response(),
         Err((status, body)) => {
             let reason = body["reason"].as_str().unwrap_or("").to_owned();
             let frame = Frame {
