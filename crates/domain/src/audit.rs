@@ -36,7 +36,24 @@ pub enum AuditKind {
     SessionRefused,
     /// A remote session ended; carries the recording's SHA-256, bytes and outcome.
     SessionClosed,
+    /// A live session stopped being allowed (lock, contract, approval, user) and was ended.
+    SessionRevoked,
     GatewayStarted,
+    VendorAdded,
+    /// A vendor's application moved (from, to, note).
+    ApplicationMoved,
+    SystemAdded,
+    ContractAdded,
+    ContractChanged,
+    ContractRemoved,
+    DocumentAdded,
+    DeviceLent,
+    WorkRequested,
+    /// A work request was approved, rejected, revoked or withdrawn.
+    WorkDecided,
+    /// An emergency stop was put in force, or lifted.
+    EmergencyStop,
+    EmergencyStopLifted,
 }
 
 impl AuditKind {
@@ -59,7 +76,20 @@ impl AuditKind {
             AuditKind::SessionOpened => "session.open",
             AuditKind::SessionRefused => "session.refused",
             AuditKind::SessionClosed => "session.close",
+            AuditKind::SessionRevoked => "session.revoked",
             AuditKind::GatewayStarted => "gateway.start",
+            AuditKind::VendorAdded => "vendor.add",
+            AuditKind::ApplicationMoved => "vendor.application",
+            AuditKind::SystemAdded => "system.add",
+            AuditKind::ContractAdded => "contract.add",
+            AuditKind::ContractChanged => "contract.change",
+            AuditKind::ContractRemoved => "contract.remove",
+            AuditKind::DocumentAdded => "document.add",
+            AuditKind::DeviceLent => "device.lent",
+            AuditKind::WorkRequested => "work.request",
+            AuditKind::WorkDecided => "work.decide",
+            AuditKind::EmergencyStop => "emergency.stop",
+            AuditKind::EmergencyStopLifted => "emergency.lift",
         }
     }
 }

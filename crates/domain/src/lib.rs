@@ -1,15 +1,25 @@
-//! Hoshu's domain: identifiers, roles, the login lock-out rule and the audit chain.
+//! Hoshu's domain: identifiers, roles, the login lock-out rule, the audit chain, the vendor
+//! application flow and the open-session decision.
 //!
 //! Pure: no I/O, no clock (callers pass `now`), so every rule here is unit-tested without a database.
 #![forbid(unsafe_code)]
 
+pub mod application;
 pub mod audit;
+pub mod decision;
 pub mod ids;
 pub mod lockout;
 pub mod target;
 
+pub use application::{
+    ApplicationState, TransitionError, TransitionFacts, UnknownApplicationState, check_transition,
+};
 pub use audit::{
     AuditEvent, AuditKind, ChainBreak, ChainedEvent, GENESIS_HASH, chain_hash, verify_chain,
+};
+pub use decision::{
+    AccessFacts, ActiveLock, ApprovalWindow, ContractFacts, Denial, LockScope, TargetFacts,
+    UserFacts, decide,
 };
 pub use ids::{Role, TargetId, UnknownRole, UserId, VendorId};
 pub use lockout::{LockoutPolicy, LoginState};

@@ -1,0 +1,491 @@
+//! The open-session decision of DESIGN §5, as one pure function over facts the caller gathers.
+//!
+//! The gateway calls [`decide`] when a session opens and again for every live session every
+//! 30 s and at once when anything it depends on changes; a session that stops being allowed
+//! ends with the denial's message. Rules are checked in a fixed order and the first that fails
+//! is the reason, so the user always hears the most fundamental problem first (a lock before a
+//! missing approval).
+//!
+//! Not here yet: the device rule (enrolled lent device with a fresh, compliant posture report),
+//! which the devices issue adds as one more fact and one more rule.
+
+use std::fmt;
+
+use serde::Serialize;
+use time::Date;
+
+use crate::application::ApplicationState;
+use crate::ids::{Role, TargetId, UserId, VendorId};
+
+/// What an emergency stop covers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "scope", content = "id", rename_all = "lowercase")]
+pub enum LockScope {
+    All,
+    Vendor(VendorId),
+    Target(TargetId),
+    User(UserId),
+}
+
+/// An emergency stop in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveLock {
+    pub scope: LockScope,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserFacts {
+    pub id: UserId,
+    pub role: Role,
+    /// Neither locked by an administrator nor locked out after failed logins.
+    pub active: bool,
+    /// Set for demo users (seed §6 "デモユーザ"): demo targets only, until this Unix time.
+    pub demo_until: Option<i64>,
+    /// The user's company and where its application stands (vendor users).
+    pub vendor: Option<(VendorId, ApplicationState)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetFacts {
+    pub id: TargetId,
+    pub system: Option<String>,
+    /// A target for demo users (no production data behind it).
+    pub demo: bool,
+    /// Sessions allowed without a per-work approval.
+    pub standing_access: bool,
+}
+
+/// A maintenance contract of the user's vendor; valid on both dates (inclusive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractFacts {
+    pub systems: Vec<String>,
+    pub valid_from: Date,
+    pub valid_until: Date,
+}
+
+/// An approved work request of the user that names the target: `[start, end)` in Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApprovalWindow {
+    pub start: i64,
+    pub end: i64,
+}
+
+/// Everything the decision looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessFacts {
+    /// Unix seconds.
+    pub now: i64,
+    /// The calendar day in the organisation's time zone (contracts are dated).
+    pub today: Date,
+    pub user: UserFacts,
+    pub target: TargetFacts,
+    pub contracts: Vec<ContractFacts>,
+    pub approvals: Vec<ApprovalWindow>,
+    pub locks: Vec<ActiveLock>,
+}
+
+/// Why a session may not be (or no longer be) open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    Locked { scope: LockScope, reason: String },
+    UserInactive,
+    RoleMayNotOpen(Role),
+    NoVendor,
+    DemoExpired,
+    DemoTargetsOnly,
+    ApplicationNotActive(ApplicationState),
+    TargetWithoutSystem,
+    NoContract { system: String },
+    NoApproval,
+}
+
+impl Denial {
+    /// A stable word for the reason, for the API, the audit log and the translated texts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Denial::Locked { .. } => "locked",
+            Denial::UserInactive => "user-inactive",
+            Denial::RoleMayNotOpen(_) => "role",
+            Denial::NoVendor => "no-vendor",
+            Denial::DemoExpired => "demo-expired",
+            Denial::DemoTargetsOnly => "demo-targets-only",
+            Denial::ApplicationNotActive(_) => "application-not-active",
+            Denial::TargetWithoutSystem => "target-without-system",
+            Denial::NoContract { .. } => "no-contract",
+            Denial::NoApproval => "no-approval",
+        }
+    }
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Denial::Locked { scope, reason } => {
+                let what = match scope {
+                    LockScope::All => "all remote maintenance",
+                    LockScope::Vendor(_) => "your company's remote maintenance",
+                    LockScope::Target(_) => "this target",
+                    LockScope::User(_) => "your account's remote maintenance",
+                };
+                write!(f, "an emergency stop is in force for {what}: {reason}")
+            }
+            Denial::UserInactive => f.write_str("your account is locked; ask an administrator"),
+            Denial::RoleMayNotOpen(role) => write!(
+                f,
+                "the {role} role does not open remote sessions; administrators and vendor engineers do"
+            ),
+            Denial::NoVendor => f.write_str(
+                "your account belongs to no vendor; ask an administrator to assign it to one",
+            ),
+            Denial::DemoExpired => {
+                f.write_str("your demo account has expired; ask the administrator for an extension")
+            }
+            Denial::DemoTargetsOnly => f.write_str(
+                "a demo account may open demo targets only; this target needs an active application",
+            ),
+            Denial::ApplicationNotActive(state) => write!(
+                f,
+                "your company's application is {state}, not active; remote maintenance starts once it is active"
+            ),
+            Denial::TargetWithoutSystem => f.write_str(
+                "this target belongs to no business system, so no contract covers it; ask an administrator",
+            ),
+            Denial::NoContract { system } => write!(
+                f,
+                "no maintenance contract of your company covers system {system:?} today"
+            ),
+            Denial::NoApproval => f.write_str(
+                "no approved work request covers this target now; request the work and wait for approval",
+            ),
+        }
+    }
+}
+
+/// Whether the user may have a session on the target now. `Ok` or the first rule that fails.
+pub fn decide(facts: &AccessFacts) -> Result<(), Denial> {
+    let user = &facts.user;
+    let target = &facts.target;
+    let vendor_id = user.vendor.map(|(id, _)| id);
+    if let Some(lock) = facts.locks.iter().find(|lock| match lock.scope {
+        LockScope::All => true,
+        LockScope::Vendor(v) => vendor_id == Some(v),
+        LockScope::Target(t) => t == target.id,
+        LockScope::User(u) => u == user.id,
+    }) {
+        return Err(Denial::Locked {
+            scope: lock.scope.clone(),
+            reason: lock.reason.clone(),
+        });
+    }
+    if !user.active {
+        return Err(Denial::UserInactive);
+    }
+    match user.role {
+        // Operators may open any target; recorded and audited like everyone, and locks apply.
+        Role::Admin => return Ok(()),
+        Role::Approver | Role::Auditor => return Err(Denial::RoleMayNotOpen(user.role)),
+        Role::Vendor => {}
+    }
+    let Some((_, state)) = user.vendor else {
+        return Err(Denial::NoVendor);
+    };
+    if let Some(until) = user.demo_until {
+        if facts.now >= until {
+            return Err(Denial::DemoExpired);
+        }
+        if !target.demo {
+            return Err(Denial::DemoTargetsOnly);
+        }
+        // A demo target holds nothing to protect: no contract or approval is asked for.
+        return Ok(());
+    }
+    if state != ApplicationState::Active {
+        return Err(Denial::ApplicationNotActive(state));
+    }
+    let Some(system) = &target.system else {
+        return Err(Denial::TargetWithoutSystem);
+    };
+    let covered = facts.contracts.iter().any(|c| {
+        c.valid_from <= facts.today && facts.today <= c.valid_until && c.systems.contains(system)
+    });
+    if !covered {
+        return Err(Denial::NoContract {
+            system: system.clone(),
+        });
+    }
+    let approved = facts
+        .approvals
+        .iter()
+        .any(|w| w.start <= facts.now && facts.now < w.end);
+    if !target.standing_access && !approved {
+        return Err(Denial::NoApproval);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+    const VENDOR: VendorId = VendorId(7);
+    const TARGET: TargetId = TargetId(3);
+    const USER: UserId = UserId(11);
+
+    /// A vendor engineer with everything in order: active application, a contract covering
+    /// the target's system today, an approval around now.
+    fn allowed() -> AccessFacts {
+        AccessFacts {
+            now: NOW,
+            today: date!(2027 - 01 - 15),
+            user: UserFacts {
+                id: USER,
+                role: Role::Vendor,
+                active: true,
+                demo_until: None,
+                vendor: Some((VENDOR, ApplicationState::Active)),
+            },
+            target: TargetFacts {
+                id: TARGET,
+                system: Some("住民記録".to_owned()),
+                demo: false,
+                standing_access: false,
+            },
+            contracts: vec![ContractFacts {
+                systems: vec!["住民記録".to_owned()],
+                valid_from: date!(2027 - 01 - 01),
+                valid_until: date!(2027 - 12 - 31),
+            }],
+            approvals: vec![ApprovalWindow {
+                start: NOW - 60,
+                end: NOW + 3600,
+            }],
+            locks: vec![],
+        }
+    }
+
+    fn lock(scope: LockScope) -> ActiveLock {
+        ActiveLock {
+            scope,
+            reason: "incident 42".to_owned(),
+        }
+    }
+
+    type Change = fn(&mut AccessFacts);
+
+    #[test]
+    fn every_rule() {
+        let cases: &[(&str, Change, Result<(), &str>)] = &[
+            ("all in order", |_| {}, Ok(())),
+            // Locks, at each scope, for vendors and operators alike.
+            (
+                "lock on everything",
+                |f| f.locks.push(lock(LockScope::All)),
+                Err("locked"),
+            ),
+            (
+                "lock on the vendor",
+                |f| f.locks.push(lock(LockScope::Vendor(VENDOR))),
+                Err("locked"),
+            ),
+            (
+                "lock on another vendor",
+                |f| f.locks.push(lock(LockScope::Vendor(VendorId(8)))),
+                Ok(()),
+            ),
+            (
+                "lock on the target",
+                |f| f.locks.push(lock(LockScope::Target(TARGET))),
+                Err("locked"),
+            ),
+            (
+                "lock on another target",
+                |f| f.locks.push(lock(LockScope::Target(TargetId(4)))),
+                Ok(()),
+            ),
+            (
+                "lock on the user",
+                |f| f.locks.push(lock(LockScope::User(USER))),
+                Err("locked"),
+            ),
+            (
+                "lock on another user",
+                |f| f.locks.push(lock(LockScope::User(UserId(12)))),
+                Ok(()),
+            ),
+            (
+                "admin under a lock on everything",
+                |f| {
+                    f.user.role = Role::Admin;
+                    f.user.vendor = None;
+                    f.locks.push(lock(LockScope::All));
+                },
+                Err("locked"),
+            ),
+            (
+                "locked user",
+                |f| f.user.active = false,
+                Err("user-inactive"),
+            ),
+            // Roles.
+            (
+                "admin needs no contract or approval",
+                |f| {
+                    f.user.role = Role::Admin;
+                    f.user.vendor = None;
+                    f.contracts.clear();
+                    f.approvals.clear();
+                },
+                Ok(()),
+            ),
+            ("approver", |f| f.user.role = Role::Approver, Err("role")),
+            ("auditor", |f| f.user.role = Role::Auditor, Err("role")),
+            (
+                "vendor user without a vendor",
+                |f| f.user.vendor = None,
+                Err("no-vendor"),
+            ),
+            // Demo users.
+            (
+                "demo user on a demo target",
+                |f| {
+                    f.user.demo_until = Some(NOW + 1);
+                    f.user.vendor = Some((VENDOR, ApplicationState::Demo));
+                    f.target.demo = true;
+                    f.contracts.clear();
+                    f.approvals.clear();
+                },
+                Ok(()),
+            ),
+            (
+                "demo user on a non-demo target",
+                |f| {
+                    f.user.demo_until = Some(NOW + 1);
+                    f.user.vendor = Some((VENDOR, ApplicationState::Demo));
+                },
+                Err("demo-targets-only"),
+            ),
+            (
+                "expired demo user",
+                |f| {
+                    f.user.demo_until = Some(NOW);
+                    f.target.demo = true;
+                },
+                Err("demo-expired"),
+            ),
+            // The application flow.
+            (
+                "application under review",
+                |f| f.user.vendor = Some((VENDOR, ApplicationState::UnderReview)),
+                Err("application-not-active"),
+            ),
+            (
+                "application suspended",
+                |f| f.user.vendor = Some((VENDOR, ApplicationState::Suspended)),
+                Err("application-not-active"),
+            ),
+            (
+                "application ended",
+                |f| f.user.vendor = Some((VENDOR, ApplicationState::Ended)),
+                Err("application-not-active"),
+            ),
+            // Contracts.
+            (
+                "target without a system",
+                |f| f.target.system = None,
+                Err("target-without-system"),
+            ),
+            ("no contract", |f| f.contracts.clear(), Err("no-contract")),
+            (
+                "contract for another system",
+                |f| f.contracts[0].systems = vec!["税務".to_owned()],
+                Err("no-contract"),
+            ),
+            (
+                "contract not yet valid",
+                |f| f.contracts[0].valid_from = date!(2027 - 01 - 16),
+                Err("no-contract"),
+            ),
+            (
+                "contract starting today",
+                |f| f.contracts[0].valid_from = date!(2027 - 01 - 15),
+                Ok(()),
+            ),
+            (
+                "contract expired",
+                |f| f.contracts[0].valid_until = date!(2027 - 01 - 14),
+                Err("no-contract"),
+            ),
+            (
+                "contract ending today",
+                |f| f.contracts[0].valid_until = date!(2027 - 01 - 15),
+                Ok(()),
+            ),
+            // Approvals.
+            ("no approval", |f| f.approvals.clear(), Err("no-approval")),
+            (
+                "approval window over",
+                |f| f.approvals[0].end = NOW,
+                Err("no-approval"),
+            ),
+            (
+                "approval window not begun",
+                |f| f.approvals[0].start = NOW + 1,
+                Err("no-approval"),
+            ),
+            (
+                "standing access needs no approval",
+                |f| {
+                    f.approvals.clear();
+                    f.target.standing_access = true;
+                },
+                Ok(()),
+            ),
+            (
+                "standing access still needs a contract",
+                |f| {
+                    f.target.standing_access = true;
+                    f.contracts.clear();
+                },
+                Err("no-contract"),
+            ),
+        ];
+        for (name, change, expected) in cases {
+            let mut facts = allowed();
+            change(&mut facts);
+            let got = decide(&facts).map_err(|d| d.code());
+            assert_eq!(&got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_lock_is_reported_before_anything_else() {
+        let mut facts = allowed();
+        facts.user.active = false;
+        facts.contracts.clear();
+        facts.locks.push(lock(LockScope::Vendor(VENDOR)));
+        let denial = decide(&facts).unwrap_err();
+        assert_eq!(
+            denial.to_string(),
+            "an emergency stop is in force for your company's remote maintenance: incident 42"
+        );
+    }
+
+    #[test]
+    fn messages_say_what_to_do() {
+        let mut facts = allowed();
+        facts.approvals.clear();
+        assert_eq!(
+            decide(&facts).unwrap_err().to_string(),
+            "no approved work request covers this target now; request the work and wait for approval"
+        );
+        facts.contracts.clear();
+        assert_eq!(
+            decide(&facts).unwrap_err().to_string(),
+            "no maintenance contract of your company covers system \"住民記録\" today"
+        );
+    }
+}
