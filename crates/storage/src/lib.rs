@@ -5,11 +5,13 @@
 //! (`migrations/postgres`); the public methods and types stay as they are, so callers do not change.
 #![forbid(unsafe_code)]
 
+mod access;
 mod audit;
 mod key;
 mod login;
 mod targets;
 mod users;
+mod vendors;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -19,11 +21,13 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use access::{Lock, Notification, WorkRequest, WorkRequestState};
 pub use audit::AuditVerification;
 pub use key::ServerKey;
 pub use login::{BrowserSession, Challenge, LoginRecord};
 pub use targets::{NewTarget, RemoteSession, Target};
 pub use users::{NewUser, User};
+pub use vendors::{ApplicationEvent, Contract, Document, NewContract, NewDocument, System, Vendor};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -61,6 +65,12 @@ pub enum StorageError {
         "the stored password of target {0} cannot be decrypted with this server key; restore the key file or add the target again"
     )]
     DecryptTarget(i64),
+    #[error("a vendor named {0:?} already exists; choose another name")]
+    VendorTaken(String),
+    #[error("no vendor is named {0:?}; `hoshu admin vendor list` shows them")]
+    NoSuchVendor(String),
+    #[error("no business system is named {0:?}; add it first with `hoshu admin system add`")]
+    NoSuchSystem(String),
     #[error("no user has login ID {0:?}; `hoshu admin user list` shows them")]
     NoSuchUser(String),
     #[error("stored value is invalid: {0}")]

@@ -19,6 +19,8 @@ pub struct Target {
     pub system: Option<String>,
     pub clipboard: ClipboardPolicy,
     pub standing_access: bool,
+    /// A target for demo users (no production data behind it).
+    pub demo: bool,
     pub idle_timeout_secs: i64,
     pub max_duration_secs: i64,
 }
@@ -34,6 +36,7 @@ pub struct NewTarget<'a> {
     pub system: Option<&'a str>,
     pub clipboard: ClipboardPolicy,
     pub standing_access: bool,
+    pub demo: bool,
     pub idle_timeout_secs: i64,
     pub max_duration_secs: i64,
 }
@@ -70,7 +73,7 @@ fn target_aad(id: TargetId) -> Vec<u8> {
 }
 
 const TARGET_COLUMNS: &str = "id, name, protocol, host, port, username, sealed_password IS NOT NULL AS has_password, \
-     system, clipboard, standing_access, idle_timeout_secs, max_duration_secs FROM targets";
+     system, clipboard, standing_access, demo, idle_timeout_secs, max_duration_secs FROM targets";
 
 fn target_from_row(row: &SqliteRow) -> Result<Target> {
     let protocol: String = row.try_get("protocol")?;
@@ -92,6 +95,7 @@ fn target_from_row(row: &SqliteRow) -> Result<Target> {
             .parse()
             .map_err(|e| StorageError::Corrupt(format!("{e}")))?,
         standing_access: row.try_get("standing_access")?,
+        demo: row.try_get("demo")?,
         idle_timeout_secs: row.try_get("idle_timeout_secs")?,
         max_duration_secs: row.try_get("max_duration_secs")?,
     })
@@ -122,8 +126,8 @@ impl Store {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(
             "INSERT INTO targets (name, protocol, host, port, username, system, clipboard, \
-             standing_access, idle_timeout_secs, max_duration_secs, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING RETURNING id",
+             standing_access, demo, idle_timeout_secs, max_duration_secs, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING RETURNING id",
         )
         .bind(new.name)
         .bind(new.protocol.as_str())
@@ -133,6 +137,7 @@ impl Store {
         .bind(new.system)
         .bind(new.clipboard.as_str())
         .bind(new.standing_access)
+        .bind(new.demo)
         .bind(new.idle_timeout_secs)
         .bind(new.max_duration_secs)
         .bind(now)
@@ -159,6 +164,16 @@ impl Store {
         sqlx::query("UPDATE targets SET host = ?, port = ? WHERE id = ?")
             .bind(host)
             .bind(i64::from(port))
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks a target as one for demo users, or not.
+    pub async fn set_target_demo(&self, id: TargetId, demo: bool) -> Result<()> {
+        sqlx::query("UPDATE targets SET demo = ? WHERE id = ?")
+            .bind(demo)
             .bind(id.0)
             .execute(&self.pool)
             .await?;

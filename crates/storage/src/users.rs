@@ -16,6 +16,8 @@ pub struct User {
     pub vendor: Option<String>,
     /// Locked by an administrator until unlocked by one.
     pub admin_locked: bool,
+    /// A demo user may open demo targets only, until this Unix time (seed §6).
+    pub demo_until: Option<i64>,
     pub login_state: LoginState,
     /// Whether a pattern is registered (a user without one can only register).
     pub registered: bool,
@@ -31,7 +33,7 @@ pub struct NewUser<'a> {
 }
 
 const USER_COLUMNS: &str = "u.id, u.login, u.name, u.role, v.name AS vendor, u.admin_locked, \
-     u.consecutive_failures, u.lockouts, u.locked_until, u.created_at, \
+     u.consecutive_failures, u.lockouts, u.locked_until, u.demo_until, u.created_at, \
      EXISTS (SELECT 1 FROM credentials c WHERE c.user_id = u.id) AS registered \
      FROM users u LEFT JOIN vendors v ON v.id = u.vendor_id";
 
@@ -46,6 +48,7 @@ fn user_from_row(row: &SqliteRow) -> Result<User> {
             .map_err(|e| StorageError::Corrupt(format!("{e}")))?,
         vendor: row.try_get("vendor")?,
         admin_locked: row.try_get("admin_locked")?,
+        demo_until: row.try_get("demo_until")?,
         login_state: LoginState {
             consecutive_failures: row.try_get("consecutive_failures")?,
             lockouts: row.try_get("lockouts")?,
