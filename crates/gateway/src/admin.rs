@@ -37,7 +37,7 @@ impl Place {
         }
     }
 
-    async fn open(&self) -> anyhow::Result<(Store, LoginSettings)> {
+    pub async fn open(&self) -> anyhow::Result<(Store, LoginSettings)> {
         let (data, login) = self.resolve()?;
         if !data.join("hoshu.db").exists() {
             bail!(
@@ -60,6 +60,15 @@ pub enum AdminCommand {
     /// Targets: add, list, remove
     #[command(subcommand)]
     Target(crate::admin_targets::TargetCommand),
+    /// Vendors and their application flow: add, list, move, document, lend
+    #[command(subcommand)]
+    Vendor(crate::admin_vendors::VendorCommand),
+    /// Business systems: add, list
+    #[command(subcommand)]
+    System(crate::admin_vendors::SystemCommand),
+    /// Maintenance contracts: add, set, remove, list
+    #[command(subcommand)]
+    Contract(crate::admin_vendors::ContractCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +84,9 @@ pub enum UserCommand {
         /// Company the user belongs to (required for role vendor)
         #[arg(long)]
         vendor: Option<String>,
+        /// A demo user (seed §6): demo targets only, for this many days
+        #[arg(long)]
+        demo_days: Option<u16>,
     },
     /// List users
     List {
@@ -127,21 +139,34 @@ async fn issue_code(
 
 pub async fn run(place: Place, command: AdminCommand) -> anyhow::Result<ExitCode> {
     let (store, settings) = place.open().await?;
+    let actor = cli_actor();
     let command = match command {
         AdminCommand::User(command) => command,
         AdminCommand::Target(command) => {
-            let result = crate::admin_targets::run(&store, command, &cli_actor()).await;
+            let result = crate::admin_targets::run(&store, command, &actor).await;
             store.close().await;
             return result;
         }
+        other => {
+            let result = match other {
+                AdminCommand::Vendor(c) => crate::admin_vendors::vendor(&store, c, &actor).await,
+                AdminCommand::System(c) => crate::admin_vendors::system(&store, c, &actor).await,
+                AdminCommand::Contract(c) => {
+                    crate::admin_vendors::contract(&store, c, &actor).await
+                }
+                AdminCommand::User(_) | AdminCommand::Target(_) => Ok(()),
+            };
+            store.close().await;
+            return result.map(|()| ExitCode::SUCCESS);
+        }
     };
-    let actor = cli_actor();
     match command {
         UserCommand::Add {
             login,
             name,
             role,
             vendor,
+            demo_days,
         } => {
             let login = login.trim();
             if !valid_login(login) {
@@ -155,13 +180,20 @@ pub async fn run(place: Place, command: AdminCommand) -> anyhow::Result<ExitCode
                 (Role::Vendor, Some(_)) | (_, None) => {}
                 (_, Some(_)) => bail!("--vendor is only for role vendor"),
             }
+            if demo_days.is_some() && role != Role::Vendor {
+                bail!("--demo-days is only for role vendor");
+            }
             let new = NewUser {
                 login,
                 name: name.trim(),
                 role,
                 vendor: vendor.as_deref(),
             };
-            store.create_user(&new, unix_now()).await?;
+            let id = store.create_user(&new, unix_now()).await?;
+            let demo_until = demo_days.map(|days| unix_now() + i64::from(days) * 86_400);
+            if demo_until.is_some() {
+                store.set_demo_until(id, demo_until).await?;
+            }
             let user = store.existing_user(login).await?;
             let code = issue_code(&store, &user, &settings).await?;
             let mut event = AuditEvent::new(AuditKind::UserAdded)
@@ -170,6 +202,9 @@ pub async fn run(place: Place, command: AdminCommand) -> anyhow::Result<ExitCode
                 .detail("role", role.as_str());
             if let Some(vendor) = &vendor {
                 event = event.detail("vendor", vendor.as_str());
+            }
+            if let Some(until) = demo_until {
+                event = event.detail("demo_until", until);
             }
             store.append_audit(&event).await?;
             println!(
@@ -188,6 +223,7 @@ pub async fn run(place: Place, command: AdminCommand) -> anyhow::Result<ExitCode
                         serde_json::json!({
                             "login": u.login, "name": u.name, "role": u.role, "vendor": u.vendor,
                             "registered": u.registered, "status": status(u, now),
+                            "demo_until": u.demo_until,
                         })
                     })
                     .collect();

@@ -36,6 +36,9 @@ pub enum TargetCommand {
         /// Sessions allowed without a per-work approval
         #[arg(long)]
         standing_access: bool,
+        /// A demo target: demo users may open it (nothing behind it to protect)
+        #[arg(long)]
+        demo: bool,
         /// End a session after this many seconds without input
         #[arg(long, default_value_t = 900)]
         idle_timeout: i64,
@@ -81,6 +84,7 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
             system,
             clipboard,
             standing_access,
+            demo,
             idle_timeout,
             max_duration,
         } => {
@@ -95,6 +99,11 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                 bail!("--idle-timeout must be at least 10 s and --max-duration at least 60 s");
             }
             let password = password_file.as_ref().map(read_password).transpose()?;
+            let system = system.as_deref().map(str::trim).filter(|s| !s.is_empty());
+            if let Some(system) = system {
+                // Contracts name systems; a target's system is one of them.
+                store.ensure_system(system, "", unix_now()).await?;
+            }
             let new = NewTarget {
                 name,
                 protocol,
@@ -102,9 +111,10 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                 port,
                 username: username.as_deref(),
                 password: password.as_deref(),
-                system: system.as_deref(),
+                system,
                 clipboard,
                 standing_access,
+                demo,
                 idle_timeout_secs: idle_timeout,
                 max_duration_secs: max_duration,
             };
@@ -115,7 +125,10 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                 .detail("protocol", protocol.as_str())
                 .detail("address", format!("{}:{port}", host.trim()))
                 .detail("clipboard", clipboard.as_str())
-                .detail("password", password.is_some());
+                .detail("password", password.is_some())
+                .detail("system", system)
+                .detail("standing_access", standing_access)
+                .detail("demo", demo);
             store.append_audit(&event).await?;
             println!(
                 "target {name} added ({protocol} {}:{port}, clipboard {})",

@@ -75,7 +75,11 @@ pub async fn open_session(
         .map_err(|refusal| {
             (
                 StatusCode::FORBIDDEN,
-                serde_json::json!({ "error": "the session cannot be opened", "reason": refusal.reason }),
+                serde_json::json!({
+                    "error": "the session cannot be opened",
+                    "reason": refusal.reason,
+                    "code": refusal.code,
+                }),
             )
         })
 }

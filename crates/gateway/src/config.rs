@@ -28,6 +28,8 @@ pub struct ConfigFile {
     pub throttle: ThrottleSettings,
     #[serde(default)]
     pub session: SessionSettings,
+    #[serde(default)]
+    pub access: AccessSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -92,6 +94,27 @@ impl Default for SessionSettings {
     }
 }
 
+/// The access decision's clock (DESIGN §5).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessSettings {
+    /// The organisation's offset from UTC in hours: contracts are dated in local days
+    /// (Japan: 9).
+    pub utc_offset_hours: i8,
+    /// Live sessions are re-checked this often even when nothing changed (approval windows
+    /// and contracts run out on their own), and at once on any change.
+    pub recheck_secs: u64,
+}
+
+impl Default for AccessSettings {
+    fn default() -> Self {
+        AccessSettings {
+            utc_offset_hours: 9,
+            recheck_secs: 30,
+        }
+    }
+}
+
 /// What the gateway runs with, after validation.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -103,6 +126,7 @@ pub struct Config {
     pub lockout: LockoutPolicy,
     pub throttle: ThrottleSettings,
     pub session: SessionSettings,
+    pub access: AccessSettings,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
@@ -119,6 +143,7 @@ impl Config {
             lockout: LockoutPolicy::default(),
             throttle: ThrottleSettings::default(),
             session: SessionSettings::default(),
+            access: AccessSettings::default(),
         }
     }
 
@@ -165,6 +190,9 @@ impl Config {
         if file.session.idle_minutes < 1 || file.session.absolute_hours < 1 {
             bail!("[session] idle_minutes and absolute_hours must be at least 1");
         }
+        if !(-12..=14).contains(&file.access.utc_offset_hours) || file.access.recheck_secs == 0 {
+            bail!("[access] utc_offset_hours must be -12 to 14 and recheck_secs at least 1");
+        }
         if file.lockout.threshold == 0 {
             bail!("[lockout] threshold must be at least 1");
         }
@@ -179,6 +207,7 @@ impl Config {
             lockout: file.lockout,
             throttle: file.throttle,
             session: file.session,
+            access: file.access,
         })
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use hoshu_domain::{AuditEvent, AuditKind, Role};
+use hoshu_domain::{ApplicationState, AuditEvent, AuditKind, Role};
 use hoshu_storage::{NewUser, Store};
 use rand::rngs::OsRng;
 
@@ -39,7 +39,7 @@ const DEMO_USERS: [DemoUser; 2] = [
         login: "demo-vendor",
         name: "保守 太郎 Taro Hoshu",
         role: Role::Vendor,
-        vendor: Some("デモ保守株式会社 Demo Maintenance Co."),
+        vendor: Some(DEMO_VENDOR),
         cells: &[9, 14, 27, 33, 44, 50, 58, 3],
         fixed: "demo",
         insert: 0,
@@ -52,9 +52,16 @@ pub async fn run(data: PathBuf, listen: SocketAddr) -> anyhow::Result<ExitCode> 
     let store = Store::open(&data)
         .await
         .with_context(|| format!("opening demo data directory {}", data.display()))?;
+    ensure_demo_vendor(&store).await?;
     for user in &DEMO_USERS {
         ensure_user(&store, &config, user).await?;
     }
+    // The demo vendor's engineer is a demo user (seed §6): demo targets only, renewed on
+    // every start so the demo keeps working.
+    let vendor_user = store.existing_user("demo-vendor").await?;
+    store
+        .set_demo_until(vendor_user.id, Some(unix_now() + DEMO_DAYS * 86_400))
+        .await?;
     let target = crate::demo_target::start("Hoshu demo target").await?;
     ensure_demo_target(&store, target).await?;
     let banner = format!(
@@ -67,6 +74,32 @@ pub async fn run(data: PathBuf, listen: SocketAddr) -> anyhow::Result<ExitCode> 
 /// The built-in target's name in the portal.
 pub const DEMO_TARGET: &str = "demo-desktop";
 
+const DEMO_VENDOR: &str = "デモ保守株式会社 Demo Maintenance Co.";
+const DEMO_DAYS: i64 = 30;
+
+/// The demo vendor, its application moved to the demo step through the same flow as any.
+async fn ensure_demo_vendor(store: &Store) -> anyhow::Result<()> {
+    if store.vendor_by_name(DEMO_VENDOR).await?.is_some() {
+        return Ok(());
+    }
+    let sheet = crate::onboarding::HearingSheet {
+        contacts: "保守 太郎 Taro Hoshu, 03-0000-0000".to_owned(),
+        systems: vec!["デモ Demo".to_owned()],
+        tools: "Web browser".to_owned(),
+        protocols: vec![hoshu_domain::Protocol::Vnc],
+        frequency: "monthly".to_owned(),
+    };
+    let id = crate::onboarding::add_vendor(store, DEMO_VENDOR, sheet, "demo").await?;
+    let today = time::OffsetDateTime::now_utc().date();
+    for (to, note) in [
+        (ApplicationState::BriefingHeld, "demo briefing"),
+        (ApplicationState::Demo, "demo user demo-vendor"),
+    ] {
+        crate::onboarding::move_application(store, id, to, note, "demo", today).await?;
+    }
+    Ok(())
+}
+
 /// Registers the built-in target, or points it at this run's port.
 async fn ensure_demo_target(store: &Store, addr: SocketAddr) -> anyhow::Result<()> {
     let host = addr.ip().to_string();
@@ -74,6 +107,7 @@ async fn ensure_demo_target(store: &Store, addr: SocketAddr) -> anyhow::Result<(
         store
             .set_target_address(target.id, &host, addr.port())
             .await?;
+        store.set_target_demo(target.id, true).await?;
         return Ok(());
     }
     let new = hoshu_storage::NewTarget {
@@ -86,9 +120,11 @@ async fn ensure_demo_target(store: &Store, addr: SocketAddr) -> anyhow::Result<(
         system: Some("デモ Demo"),
         clipboard: hoshu_domain::ClipboardPolicy::PasteIn,
         standing_access: true,
+        demo: true,
         idle_timeout_secs: 900,
         max_duration_secs: 8 * 3600,
     };
+    store.ensure_system("デモ Demo", "", unix_now()).await?;
     store.add_target(&new, unix_now()).await?;
     store
         .append_audit(

@@ -4,15 +4,18 @@
 mod access;
 mod admin;
 mod admin_targets;
+mod admin_vendors;
 mod api;
 mod api_sessions;
 mod app;
 mod config;
 mod demo;
 mod demo_target;
+mod emergency;
 mod i18n;
 mod i18n_ja;
 mod login;
+mod onboarding;
 mod pages;
 mod server;
 mod session;
@@ -20,6 +23,7 @@ mod state;
 mod throttle;
 mod tls;
 mod web;
+mod work;
 
 #[cfg(test)]
 mod route_tests;
@@ -60,6 +64,9 @@ enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
+    /// Cut live sessions and refuse new ones (everything, a vendor, a target or a user) until
+    /// lifted; acts on the running gateway within 1 s
+    EmergencyStop(admin_vendors::EmergencyStop),
     /// Check the audit log
     Audit {
         #[command(subcommand)]
@@ -102,6 +109,9 @@ fn main() -> ExitCode {
                 server::run(config).await
             }
             Command::Admin { place, command } => admin::run(place, command).await,
+            Command::EmergencyStop(args) => {
+                admin_vendors::emergency_stop(args, &admin::cli_actor()).await
+            }
             Command::Audit {
                 command: AuditCommand::Verify { place },
             } => admin::audit_verify(place).await,

@@ -61,6 +61,7 @@ pub async fn serve(
         );
     }
     let state = AppState::new(store, config);
+    crate::session::policy::spawn_rechecker(state.clone());
     state
         .audit(AuditEvent::new(AuditKind::GatewayStarted).detail("listen", addr.to_string()))
         .await

@@ -19,6 +19,9 @@ pub struct Shared {
     pub throttle: Throttle,
     /// Live remote sessions.
     pub sessions: crate::session::Registry,
+    /// Woken by this process's own changes to what access decisions depend on, so live
+    /// sessions are re-checked without waiting for the next poll.
+    pub access_changed: tokio::sync::Notify,
     /// Strength figures by pattern length: they depend only on the length and the policy, and
     /// take up to a tenth of a second each for long patterns, so each is computed once.
     strength: tokio::sync::Mutex<HashMap<usize, serde_json::Value>>,
@@ -40,6 +43,7 @@ impl AppState {
             config,
             throttle,
             sessions: crate::session::Registry::default(),
+            access_changed: tokio::sync::Notify::new(),
             strength: tokio::sync::Mutex::new(HashMap::new()),
         }))
     }

@@ -3,6 +3,7 @@
 
 mod display;
 mod image;
+pub mod policy;
 mod recorder;
 mod region;
 mod tunnel;
@@ -43,9 +44,11 @@ pub struct Registry {
     live: Mutex<HashMap<String, Live>>,
 }
 
-/// Why a session could not be opened; `reason` is the access decision's word for it.
+/// Why a session could not be opened: `code` a stable word (the access decision's
+/// `Denial::code`, or `unsupported`, `recording`, `internal`), `reason` the sentence for the user.
 #[derive(Debug)]
 pub struct Refusal {
+    pub code: &'static str,
     pub reason: String,
 }
 
@@ -94,6 +97,14 @@ impl Registry {
             .map(|l| l.bytes_to_browser.load(Ordering::Relaxed))
     }
 
+    /// Every live session: id, user and target, for re-checking the access decision.
+    pub fn live_pairs(&self) -> Vec<(String, UserId, hoshu_domain::TargetId)> {
+        self.lock()
+            .iter()
+            .map(|(id, live)| (id.clone(), live.user, live.target.id))
+            .collect()
+    }
+
     /// Ends a live session with `reason` shown to its user. False when it is not live.
     pub fn end(&self, id: &str, reason: &str) -> bool {
         match self.lock().get(id) {
@@ -106,16 +117,28 @@ impl Registry {
     }
 }
 
-/// Who may open which target. Until the access model of DESIGN §5 (contracts, approvals,
-/// devices, locks) exists, every logged-in user may open every target of a protocol the
-/// gateway speaks.
-fn decide(target: &Target) -> Result<(), Refusal> {
-    match target.protocol {
-        Protocol::Vnc => Ok(()),
-        other => Err(Refusal {
-            reason: format!("{other} targets are not available in this version of Hoshu"),
-        }),
+/// Who may open which target: the gateway must speak the target's protocol, and the access
+/// decision of DESIGN §5 must allow it.
+async fn decide(state: &AppState, user: UserId, target: &Target) -> Result<(), Refusal> {
+    if target.protocol != Protocol::Vnc {
+        return Err(Refusal {
+            code: "unsupported",
+            reason: format!(
+                "{} targets are not available in this version of Hoshu",
+                target.protocol
+            ),
+        });
     }
+    policy::check(state, user, target.id)
+        .await
+        .map_err(|verdict| Refusal {
+            code: match &verdict {
+                policy::Verdict::Denied(denial) => denial.code(),
+                policy::Verdict::Gone => "gone",
+                policy::Verdict::Failed => "internal",
+            },
+            reason: verdict.to_string(),
+        })
 }
 
 /// Opens a session: decides, creates the recording (no recording, no session), records the
@@ -126,18 +149,21 @@ pub async fn open(
     target: Target,
     source: Option<String>,
 ) -> Result<String, Refusal> {
-    let audit_refusal = |reason: &str| {
+    let audit_refusal = |code: &str, reason: &str| {
         let mut event = AuditEvent::new(AuditKind::SessionRefused)
             .actor(user.login.clone())
             .subject(target.name.clone())
+            .detail("code", code)
             .detail("reason", reason);
         if let Some(s) = &source {
             event = event.source(s.clone());
         }
         event
     };
-    if let Err(refusal) = decide(&target) {
-        let _ = state.audit(audit_refusal(&refusal.reason)).await;
+    if let Err(refusal) = decide(state, user.id, &target).await {
+        let _ = state
+            .audit(audit_refusal(refusal.code, &refusal.reason))
+            .await;
         return Err(refusal);
     }
     let id = new_session_id();
@@ -148,8 +174,9 @@ pub async fn open(
             tracing::error!(error = %e, "Recorder cannot write");
             let reason =
                 "the session cannot be recorded, so it cannot be opened; tell the administrator";
-            let _ = state.audit(audit_refusal(reason)).await;
+            let _ = state.audit(audit_refusal("recording", reason)).await;
             return Err(Refusal {
+                code: "recording",
                 reason: reason.to_owned(),
             });
         }
@@ -170,6 +197,7 @@ pub async fn open(
     if let Err(e) = stored.and(state.store.append_audit(&event).await.map(|_| ())) {
         tracing::error!(error = %e, "Cannot record the session");
         return Err(Refusal {
+            code: "recording",
             reason: "the session cannot be recorded in the database; tell the administrator"
                 .to_owned(),
         });

@@ -1,0 +1,351 @@
+//! `hoshu admin vendor|system|contract …` and `hoshu emergency-stop`: the access model from the
+//! command line, through the same operations as the admin pages.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use hoshu_domain::{ApplicationState, Protocol, VendorId};
+use hoshu_storage::Store;
+use time::Date;
+use time::macros::format_description;
+
+use crate::emergency::{self, Scope};
+use crate::onboarding::{self, HearingSheet};
+
+fn parse_day(s: &str) -> Result<Date, String> {
+    Date::parse(s, format_description!("[year]-[month]-[day]"))
+        .map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD"))
+}
+
+fn parse_state(s: &str) -> Result<ApplicationState, String> {
+    s.parse()
+        .map_err(|e: hoshu_domain::UnknownApplicationState| e.to_string())
+}
+
+/// Today in Japan's calendar: the command line has no configuration file to read the
+/// organisation's offset from when given `--data`, and a contract's "valid today or later"
+/// check is the only use here.
+fn cli_today() -> Date {
+    let offset = time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::now_utc().to_offset(offset).date()
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VendorCommand {
+    /// Add a vendor from its hearing sheet (the first step of the application flow)
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Who to contact at the vendor
+        #[arg(long)]
+        contacts: String,
+        /// Business systems they maintain (repeat or separate with commas)
+        #[arg(long, value_delimiter = ',')]
+        system: Vec<String>,
+        /// Tools and applications they will use
+        #[arg(long, default_value = "")]
+        tools: String,
+        /// Protocols they need (vnc, rdp, ssh)
+        #[arg(long, value_delimiter = ',', value_parser = |s: &str| s.parse::<Protocol>().map_err(|e| e.to_string()))]
+        protocol: Vec<Protocol>,
+        /// How often they expect to work remotely
+        #[arg(long, default_value = "")]
+        frequency: String,
+    },
+    /// List vendors and where their applications stand
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a vendor's application to the next state
+    Move {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_state)]
+        to: ApplicationState,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Attach a document to the application (or to one of the vendor's contracts)
+    Document {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long)]
+        contract: Option<i64>,
+    },
+    /// Record a terminal lent to the vendor by its asset tag
+    Lend {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        asset_tag: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SystemCommand {
+    /// Add a business system (targets and contracts name it)
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContractCommand {
+    /// Add a maintenance contract: vendor × systems × validity (dates inclusive)
+    Add {
+        #[arg(long)]
+        vendor: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long, value_parser = parse_day)]
+        from: Date,
+        #[arg(long, value_parser = parse_day)]
+        until: Date,
+        /// Business systems covered (repeat or separate with commas)
+        #[arg(long, value_delimiter = ',', required = true)]
+        system: Vec<String>,
+    },
+    /// Change a contract's validity (live sessions it no longer covers end)
+    Set {
+        #[arg(long)]
+        id: i64,
+        #[arg(long, value_parser = parse_day)]
+        from: Date,
+        #[arg(long, value_parser = parse_day)]
+        until: Date,
+    },
+    Remove {
+        #[arg(long)]
+        id: i64,
+    },
+    List {
+        #[arg(long)]
+        vendor: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+async fn vendor_id(store: &Store, name: &str) -> anyhow::Result<VendorId> {
+    Ok(store.existing_vendor(name).await?.id)
+}
+
+pub async fn vendor(store: &Store, command: VendorCommand, actor: &str) -> anyhow::Result<()> {
+    match command {
+        VendorCommand::Add {
+            name,
+            contacts,
+            system,
+            tools,
+            protocol,
+            frequency,
+        } => {
+            let sheet = HearingSheet {
+                contacts,
+                systems: system,
+                tools,
+                protocols: protocol,
+                frequency,
+            };
+            let id = onboarding::add_vendor(store, &name, sheet, actor).await?;
+            println!(
+                "vendor {} added (id {id}); its application is at hearing-sheet",
+                name.trim()
+            );
+        }
+        VendorCommand::List { json } => {
+            let vendors = store.vendors().await?;
+            if json {
+                let rows: Vec<serde_json::Value> = vendors
+                    .iter()
+                    .map(|v| {
+                        serde_json::json!({
+                            "id": v.id, "name": v.name, "state": v.state,
+                            "hearing_sheet": v.hearing_sheet,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                println!("{:<6} {:<20} NAME", "ID", "STATE");
+                for v in &vendors {
+                    println!("{:<6} {:<20} {}", v.id, v.state.as_str(), v.name);
+                }
+            }
+        }
+        VendorCommand::Move { name, to, note } => {
+            let id = vendor_id(store, &name).await?;
+            let from =
+                onboarding::move_application(store, id, to, &note, actor, cli_today()).await?;
+            println!("application of {name} moved from {from} to {to}");
+        }
+        VendorCommand::Document {
+            name,
+            file,
+            contract,
+        } => {
+            let id = vendor_id(store, &name).await?;
+            let content = std::fs::read(&file)
+                .with_context(|| format!("reading document {}", file.display()))?;
+            let filename = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let doc =
+                onboarding::add_document(store, id, contract, &filename, &content, actor).await?;
+            println!("document {doc} ({filename}) attached to {name}");
+        }
+        VendorCommand::Lend { name, asset_tag } => {
+            let id = vendor_id(store, &name).await?;
+            onboarding::lend_device(store, id, &asset_tag, actor).await?;
+            println!("device {} recorded as lent to {name}", asset_tag.trim());
+        }
+    }
+    Ok(())
+}
+
+pub async fn system(store: &Store, command: SystemCommand, actor: &str) -> anyhow::Result<()> {
+    match command {
+        SystemCommand::Add { name, description } => {
+            onboarding::add_system(store, &name, &description, actor).await?;
+            println!("system {} added", name.trim());
+        }
+        SystemCommand::List { json } => {
+            let systems = store.systems().await?;
+            if json {
+                let rows: Vec<serde_json::Value> = systems
+                    .iter()
+                    .map(|s| serde_json::json!({ "name": s.name, "description": s.description }))
+                    .collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                for s in &systems {
+                    println!("{}\t{}", s.name, s.description);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn contract(store: &Store, command: ContractCommand, actor: &str) -> anyhow::Result<()> {
+    match command {
+        ContractCommand::Add {
+            vendor,
+            title,
+            from,
+            until,
+            system,
+        } => {
+            let id = vendor_id(store, &vendor).await?;
+            let contract =
+                onboarding::add_contract(store, id, &title, from, until, &system, actor).await?;
+            println!("contract {contract} added for {vendor}: {from} to {until}");
+        }
+        ContractCommand::Set { id, from, until } => {
+            onboarding::change_contract(store, id, from, until, actor).await?;
+            println!("contract {id} now valid {from} to {until}");
+        }
+        ContractCommand::Remove { id } => {
+            onboarding::remove_contract(store, id, actor).await?;
+            println!("contract {id} removed");
+        }
+        ContractCommand::List { vendor, json } => {
+            let only = match &vendor {
+                Some(name) => Some(vendor_id(store, name).await?),
+                None => None,
+            };
+            let contracts = store.contracts(only).await?;
+            if json {
+                let rows: Vec<serde_json::Value> = contracts
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "id": c.id, "vendor": c.vendor, "title": c.title,
+                            "valid_from": c.valid_from.to_string(),
+                            "valid_until": c.valid_until.to_string(), "systems": c.systems,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                for c in &contracts {
+                    println!(
+                        "{:<5} {:<20} {} .. {}  {}  [{}]",
+                        c.id,
+                        c.vendor,
+                        c.valid_from,
+                        c.valid_until,
+                        c.title,
+                        c.systems.join(", ")
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `hoshu emergency-stop`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("scope").required(true).args(["all", "vendor", "target", "user"])))]
+pub struct EmergencyStop {
+    #[command(flatten)]
+    pub place: crate::admin::Place,
+    /// Every session of everyone
+    #[arg(long)]
+    all: bool,
+    #[arg(long)]
+    vendor: Option<String>,
+    #[arg(long)]
+    target: Option<String>,
+    #[arg(long)]
+    user: Option<String>,
+    /// Why (shown to the users whose sessions are cut); required unless --lift
+    #[arg(long, required_unless_present = "lift")]
+    reason: Option<String>,
+    /// Lift the stop with this scope instead
+    #[arg(long, conflicts_with = "reason")]
+    lift: bool,
+}
+
+pub async fn emergency_stop(args: EmergencyStop, actor: &str) -> anyhow::Result<ExitCode> {
+    let scope = match (args.all, args.vendor, args.target, args.user) {
+        (true, ..) => Scope::All,
+        (_, Some(v), ..) => Scope::Vendor(v),
+        (_, _, Some(t), _) => Scope::Target(t),
+        (_, _, _, Some(u)) => Scope::User(u),
+        _ => bail!("give --all, --vendor V, --target T or --user U"),
+    };
+    let (store, _) = args.place.open().await?;
+    let result = if args.lift {
+        emergency::lift(&store, &scope, actor)
+            .await
+            .map(|n| println!("emergency stop lifted ({n}); new sessions are allowed again"))
+    } else {
+        let reason = args.reason.unwrap_or_default();
+        emergency::stop(&store, &scope, &reason, actor)
+            .await
+            .map(|id| {
+                println!(
+                    "emergency stop {id} in force; matching live sessions are cut within 1 s \
+                     and new ones refused until it is lifted (--lift)"
+                )
+            })
+    };
+    store.close().await;
+    result?;
+    Ok(ExitCode::SUCCESS)
+}

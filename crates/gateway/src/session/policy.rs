@@ -1,0 +1,127 @@
+//! The access decision (DESIGN §5, `hoshu_domain::decide`) wired to the store and the clock,
+//! and the task that re-checks live sessions: every `recheck_secs`, and within a quarter of a
+//! second of any change the decision depends on — also when the change came from the admin
+//! command line (the schema's triggers move `access_generation`; this task polls it).
+
+use std::time::Duration;
+
+use hoshu_domain::{AccessFacts, AuditEvent, AuditKind, Denial, TargetId, UserId};
+use time::{Date, OffsetDateTime, UtcOffset};
+
+use crate::state::{AppState, unix_now};
+
+/// How often the change counter is read: the bound on how late an emergency stop from the
+/// command line cuts sessions (DESIGN §8: within 1 s).
+const POLL: Duration = Duration::from_millis(250);
+
+/// The calendar day now in the organisation's time zone.
+pub fn today(state: &AppState) -> Date {
+    let offset =
+        UtcOffset::from_hms(state.config.access.utc_offset_hours, 0, 0).unwrap_or(UtcOffset::UTC);
+    OffsetDateTime::now_utc().to_offset(offset).date()
+}
+
+/// Why the decision went against the user or could not be made.
+#[derive(Debug)]
+pub enum Verdict {
+    Denied(Denial),
+    /// The user or the target was removed.
+    Gone,
+    /// The database failed; logged where it happened.
+    Failed,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Verdict::Denied(denial) => denial.fmt(f),
+            Verdict::Gone => f.write_str("the user or the target no longer exists"),
+            Verdict::Failed => f.write_str(
+                "the access decision could not be made (database error); tell the administrator",
+            ),
+        }
+    }
+}
+
+/// The facts for `user` on `target` now.
+pub async fn facts(
+    state: &AppState,
+    user: UserId,
+    target: TargetId,
+) -> Result<AccessFacts, Verdict> {
+    match state
+        .store
+        .access_facts(user, target, unix_now(), today(state))
+        .await
+    {
+        Ok(Some(facts)) => Ok(facts),
+        Ok(None) => Err(Verdict::Gone),
+        Err(e) => {
+            tracing::error!(error = %e, "Cannot read the access facts");
+            Err(Verdict::Failed)
+        }
+    }
+}
+
+/// Whether `user` may have a session on `target` now.
+pub async fn check(state: &AppState, user: UserId, target: TargetId) -> Result<(), Verdict> {
+    let facts = facts(state, user, target).await?;
+    hoshu_domain::decide(&facts).map_err(Verdict::Denied)
+}
+
+/// Whether the target appears in the user's list: what they may open now, or could once a
+/// work request is approved or an emergency stop lifted. Approvers and auditors see every
+/// target (to read requests and recordings) though they open none.
+pub fn listed(facts: &AccessFacts) -> bool {
+    let without_locks = AccessFacts {
+        locks: Vec::new(),
+        ..facts.clone()
+    };
+    matches!(
+        hoshu_domain::decide(&without_locks),
+        Ok(()) | Err(Denial::NoApproval | Denial::RoleMayNotOpen(_))
+    )
+}
+
+/// Re-checks every live session once; ends those no longer allowed, with the reason.
+pub async fn recheck_live(state: &AppState) {
+    for (id, user, target) in state.sessions.live_pairs() {
+        let reason = match check(state, user, target).await {
+            Ok(()) => continue,
+            // A database hiccup must not cut every session; the next round decides again.
+            Err(Verdict::Failed) => continue,
+            Err(verdict) => verdict.to_string(),
+        };
+        if state.sessions.end(&id, &reason) {
+            tracing::info!(session = %id, reason = %reason, "Session no longer allowed; ended");
+            let event = AuditEvent::new(AuditKind::SessionRevoked)
+                .detail("session", id.as_str())
+                .detail("reason", reason.as_str());
+            if let Err(e) = state.audit(event).await {
+                tracing::error!(error = %e, "Cannot audit a revoked session");
+            }
+        }
+    }
+}
+
+/// The re-checking task; runs until the runtime stops.
+pub fn spawn_rechecker(state: AppState) {
+    tokio::spawn(async move {
+        let every = Duration::from_secs(state.config.access.recheck_secs);
+        let mut last_generation = state.store.access_generation().await.ok();
+        let mut last_full = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(POLL) => {}
+                () = state.access_changed.notified() => {}
+            }
+            let generation = state.store.access_generation().await.ok();
+            let changed = generation.is_some() && generation != last_generation;
+            if changed || last_full.elapsed() >= every {
+                last_generation = generation;
+                last_full = tokio::time::Instant::now();
+                recheck_live(&state).await;
+            }
+        }
+    });
+}
