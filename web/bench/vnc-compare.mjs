@@ -219,7 +219,7 @@ async function startHoshu(bin, rfbPort) {
   const url = await waitFor('hoshu demo to print its URL', () =>
     demo.output().split('\n').find((l) => l.startsWith('https://'))?.trim(), { timeout: 60_000 })
     .catch((e) => { throw new Error(`${e.message}\n${demo.output()}`); });
-  execFileSync(bin, ['admin', '--data', data, 'target', 'add', '--name', TARGET, '--protocol', 'vnc',
+  execFileSync(bin, ['admin', '--data', data, 'target', 'add', '--demo', '--name', TARGET, '--protocol', 'vnc',
     '--host', '127.0.0.1', '--port', String(rfbPort)], { encoding: 'utf8' });
   return { url, pid: demo.child.pid, version: safeExec(bin, ['--version']) };
 }

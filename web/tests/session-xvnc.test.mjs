@@ -36,7 +36,7 @@ const secrets = mkdtempSync(join(tmpdir(), 'hoshu-secrets-'));
 before(async () => {
   [gateway, x] = await Promise.all([startDemo(), startXvnc({ wm: true, xterm: true })]);
   for (const policy of ['off', 'paste-in', 'both']) {
-    gateway.admin('target', 'add', '--name', `xvnc-${policy}`, '--protocol', 'vnc', '--host', '127.0.0.1',
+    gateway.admin('target', 'add', '--demo', '--name', `xvnc-${policy}`, '--protocol', 'vnc', '--host', '127.0.0.1',
       '--port', String(x.port), '--clipboard', policy);
   }
   browser = await launchBrowser('en-US', { viewport: SESSION_VIEWPORT });
@@ -246,7 +246,7 @@ test('VncAuth: the right password connects, a wrong one ends with an authenticat
     writeFileSync(join(secrets, 'right'), 'hoshu-pw\n');
     writeFileSync(join(secrets, 'wrong'), 'wrong-pw\n');
     for (const name of ['right', 'wrong']) {
-      gateway.admin('target', 'add', '--name', `xvnc-auth-${name}`, '--protocol', 'vnc', '--host', '127.0.0.1',
+      gateway.admin('target', 'add', '--demo', '--name', `xvnc-auth-${name}`, '--protocol', 'vnc', '--host', '127.0.0.1',
         '--port', String(xa.port), '--password-file', join(secrets, name));
     }
     const right = await open('xvnc-auth-right');
@@ -270,7 +270,7 @@ test('VncAuth: the right password connects, a wrong one ends with an authenticat
 test('Xvnc killed mid-session: the page shows the end and why', async () => {
   const xk = await startXvnc({ root: hex(AUTH_ROOT) });
   try {
-    gateway.admin('target', 'add', '--name', 'xvnc-doomed', '--protocol', 'vnc', '--host', '127.0.0.1',
+    gateway.admin('target', 'add', '--demo', '--name', 'xvnc-doomed', '--protocol', 'vnc', '--host', '127.0.0.1',
       '--port', String(xk.port));
     const { page } = await open('xvnc-doomed');
     await waitForSessionState(page, 'connected');
@@ -286,7 +286,7 @@ test('Xvnc killed mid-session: the page shows the end and why', async () => {
 
 test('a target with nothing listening ends with a reason saying it cannot be reached', async () => {
   const port = await freePort();
-  gateway.admin('target', 'add', '--name', 'xvnc-down', '--protocol', 'vnc', '--host', '127.0.0.1', '--port', String(port));
+  gateway.admin('target', 'add', '--demo', '--name', 'xvnc-down', '--protocol', 'vnc', '--host', '127.0.0.1', '--port', String(port));
   const { page } = await open('xvnc-down');
   await waitForEnd(page, /cannot reach|cannot be reached|unreachable/i);
   await page.close();

@@ -23,10 +23,11 @@ struct TargetView {
 }
 
 /// Targets this user may see (all of them until the access model of DESIGN §5 lands).
-pub async fn targets(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let targets: Vec<TargetView> = state
-        .store
-        .targets()
+pub async fn targets(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+) -> Result<Response, ApiError> {
+    let targets: Vec<TargetView> = visible_targets(&state, &viewer)
         .await?
         .into_iter()
         .map(|t| TargetView {
@@ -36,6 +37,25 @@ pub async fn targets(State(state): State<AppState>) -> Result<Response, ApiError
         })
         .collect();
     Ok(Json(targets).into_response())
+}
+
+/// The targets the viewer may see (DESIGN §8): those they may open now, or once a work request
+/// is approved or an emergency stop lifted; all for operators, approvers and auditors.
+pub async fn visible_targets(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Vec<hoshu_storage::Target>, ApiError> {
+    let mut visible = Vec::new();
+    for target in state.store.targets().await? {
+        match session::policy::facts(state, viewer.user.id, target.id).await {
+            Ok(facts) if session::policy::listed(&facts) => visible.push(target),
+            Ok(_) | Err(session::policy::Verdict::Gone | session::policy::Verdict::Denied(_)) => {}
+            Err(session::policy::Verdict::Failed) => {
+                return Err(ApiError::internal("access facts unavailable"));
+            }
+        }
+    }
+    Ok(visible)
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,7 +12,7 @@ use hoshu_domain::Role;
 
 use crate::access::{Access, guard};
 use crate::state::AppState;
-use crate::{api, api_sessions, pages};
+use crate::{api, api_access, api_sessions, pages};
 
 /// One route: method, path, what the caller needs, and the handler.
 pub struct Route {
@@ -44,6 +44,12 @@ where
 }
 
 pub const ADMIN: Access = Access::Roles(&[Role::Admin]);
+/// Those who read the vendor records and stops: operators and auditors.
+pub const OVERSIGHT: Access = Access::Roles(&[Role::Admin, Role::Auditor]);
+/// Those who ask for work.
+pub const VENDOR: Access = Access::Roles(&[Role::Vendor]);
+/// Those who act on work requests: approvers and operators decide, the requester withdraws.
+pub const WORK_DECIDERS: Access = Access::Roles(&[Role::Approver, Role::Admin, Role::Vendor]);
 
 pub fn routes() -> Vec<Route> {
     use Access::{Authenticated, Public};
@@ -105,6 +111,63 @@ pub fn routes() -> Vec<Route> {
             api_sessions::recording,
         ),
         route(M::DELETE, "/api/v1/sessions/{id}", ADMIN, api_sessions::end),
+        // The access model (DESIGN §5)
+        route(M::GET, "/api/v1/vendors", OVERSIGHT, api_access::vendors),
+        route(M::POST, "/api/v1/vendors", ADMIN, api_access::add_vendor),
+        route(M::GET, "/api/v1/vendors/{id}", OVERSIGHT, api_access::vendor),
+        route(
+            M::POST,
+            "/api/v1/vendors/{id}/application",
+            ADMIN,
+            api_access::move_application,
+        ),
+        route(
+            M::POST,
+            "/api/v1/vendors/{id}/devices",
+            ADMIN,
+            api_access::lend_device,
+        ),
+        route(
+            M::POST,
+            "/api/v1/vendors/{id}/documents",
+            ADMIN,
+            api_access::add_document,
+        ),
+        route(
+            M::GET,
+            "/api/v1/documents/{id}",
+            OVERSIGHT,
+            api_access::document,
+        ),
+        route(M::GET, "/api/v1/contracts", OVERSIGHT, api_access::contracts),
+        route(M::POST, "/api/v1/contracts", ADMIN, api_access::add_contract),
+        route(
+            M::GET,
+            "/api/v1/work-requests",
+            Authenticated,
+            api_access::work_requests,
+        ),
+        route(
+            M::POST,
+            "/api/v1/work-requests",
+            VENDOR,
+            api_access::request_work,
+        ),
+        route(
+            M::POST,
+            "/api/v1/work-requests/{id}/decision",
+            WORK_DECIDERS,
+            api_access::decide_work,
+        ),
+        route(M::GET, "/api/v1/locks", OVERSIGHT, api_access::locks),
+        route(M::POST, "/api/v1/locks", ADMIN, api_access::stop),
+        route(M::POST, "/api/v1/locks/lift", ADMIN, api_access::lift),
+        route(
+            M::GET,
+            "/api/v1/notifications",
+            Authenticated,
+            api_access::notifications,
+        ),
         route(M::POST, "/targets/open", Authenticated, pages::open_target),
         route(M::GET, "/sessions", Authenticated, pages::sessions_page),
         route(

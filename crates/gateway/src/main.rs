@@ -6,6 +6,7 @@ mod admin;
 mod admin_targets;
 mod admin_vendors;
 mod api;
+mod api_access;
 mod api_sessions;
 mod app;
 mod config;

@@ -32,7 +32,9 @@ pub async fn portal(
 ) -> Result<Response, ApiError> {
     let user = &viewer.user;
     let logins = state.store.recent_logins(&user.login, 10).await?;
-    let targets = state.store.targets().await?;
+    let mut targets = crate::api_sessions::visible_targets(&state, &viewer).await?;
+    // Grouped by business system, as contracts are.
+    targets.sort_by(|a, b| (&a.system, &a.name).cmp(&(&b.system, &b.name)));
     let frame = Frame {
         lang,
         title: lang.t(T::PortalTitle),

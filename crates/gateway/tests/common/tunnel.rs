@@ -654,9 +654,11 @@ pub async fn end_session(gateway: &Gateway, session: &Session, id: &str) -> Repl
 /// password file holding `password` if given.
 pub fn add_vnc_target(gateway: &Gateway, name: &str, port: u16, password: Option<&str>) {
     let port = port.to_string();
+    // The tests' sessions are the demo vendor's, a demo user: its targets are demo targets.
     let mut args = vec![
         "target",
         "add",
+        "--demo",
         "--name",
         name,
         "--protocol",

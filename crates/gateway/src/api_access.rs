@@ -1,0 +1,405 @@
+//! JSON API of the access model (DESIGN §5): vendors and their application flow, contracts,
+//! documents, lent devices, work requests, emergency stops and notifications. The admin pages
+//! call the same operations (`onboarding`, `work`, `emergency`).
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use hoshu_domain::{ApplicationState, VendorId};
+use hoshu_storage::{Contract, Document, Lock, Vendor, WorkRequest};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::Date;
+use time::macros::format_description;
+
+use crate::access::Viewer;
+use crate::emergency::{self, Scope};
+use crate::onboarding::{self, HearingSheet, OpError};
+use crate::session::policy;
+use crate::state::AppState;
+use crate::web::ApiError;
+use crate::work::{self, Decision, NewRequest};
+
+pub fn vendor_json(v: &Vendor) -> Value {
+    json!({
+        "id": v.id,
+        "name": v.name,
+        "state": v.state,
+        "next": v.state.next(),
+        "hearing_sheet": v.hearing_sheet,
+        "created_at": v.created_at,
+    })
+}
+
+pub fn contract_json(c: &Contract) -> Value {
+    json!({
+        "id": c.id,
+        "vendor": c.vendor,
+        "title": c.title,
+        "valid_from": c.valid_from.to_string(),
+        "valid_until": c.valid_until.to_string(),
+        "systems": c.systems,
+    })
+}
+
+fn document_json(d: &Document) -> Value {
+    json!({
+        "id": d.id,
+        "contract": d.contract_id,
+        "filename": d.filename,
+        "content_type": d.content_type,
+        "size": d.size,
+        "sha256": d.sha256,
+        "uploaded_by": d.uploaded_by,
+        "created_at": d.created_at,
+    })
+}
+
+pub fn work_request_json(w: &WorkRequest) -> Value {
+    json!({
+        "id": w.id,
+        "user": w.user_login,
+        "vendor": w.vendor,
+        "targets": w.targets,
+        "purpose": w.purpose,
+        "starts_at": w.starts_at,
+        "ends_at": w.ends_at,
+        "state": w.state,
+        "decided_by": w.decided_by,
+        "decided_at": w.decided_at,
+        "comment": w.comment,
+        "created_at": w.created_at,
+    })
+}
+
+fn lock_json(l: &Lock) -> Value {
+    json!({
+        "id": l.id,
+        "scope": l.scope,
+        "name": l.subject_name,
+        "reason": l.reason,
+        "created_by": l.created_by,
+        "created_at": l.created_at,
+    })
+}
+
+pub fn parse_day(field: &str, text: &str) -> Result<Date, OpError> {
+    Date::parse(text.trim(), format_description!("[year]-[month]-[day]")).map_err(|_| {
+        OpError::Invalid(format!("{field} must be a date written as YYYY-MM-DD"))
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewVendor {
+    name: String,
+    #[serde(default)]
+    hearing_sheet: HearingSheet,
+}
+
+pub async fn vendors(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let vendors = state.store.vendors().await?;
+    Ok(Json(vendors.iter().map(vendor_json).collect::<Vec<_>>()).into_response())
+}
+
+pub async fn add_vendor(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Json(new): Json<NewVendor>,
+) -> Result<Response, ApiError> {
+    let id = onboarding::add_vendor(&state.store, &new.name, new.hearing_sheet, &viewer.user.login)
+        .await?;
+    let vendor = onboarding::vendor(&state.store, id).await?;
+    Ok((StatusCode::CREATED, Json(vendor_json(&vendor))).into_response())
+}
+
+/// Everything on record about a vendor: the application with its timeline, contracts,
+/// documents, lent devices and users.
+pub async fn vendor_detail(state: &AppState, id: VendorId) -> Result<Value, ApiError> {
+    let vendor = onboarding::vendor(&state.store, id).await?;
+    let timeline: Vec<Value> = state
+        .store
+        .application_events(id)
+        .await?
+        .iter()
+        .map(|e| json!({ "from": e.from, "to": e.to, "actor": e.actor, "note": e.note, "at": e.at }))
+        .collect();
+    let contracts: Vec<Value> = state
+        .store
+        .contracts(Some(id))
+        .await?
+        .iter()
+        .map(contract_json)
+        .collect();
+    let documents: Vec<Value> = state
+        .store
+        .documents(id)
+        .await?
+        .iter()
+        .map(document_json)
+        .collect();
+    let users: Vec<Value> = state
+        .store
+        .users()
+        .await?
+        .iter()
+        .filter(|u| u.vendor.as_deref() == Some(vendor.name.as_str()))
+        .map(|u| json!({ "login": u.login, "name": u.name, "registered": u.registered, "demo_until": u.demo_until }))
+        .collect();
+    let mut body = vendor_json(&vendor);
+    body["timeline"] = Value::Array(timeline);
+    body["contracts"] = Value::Array(contracts);
+    body["documents"] = Value::Array(documents);
+    body["devices"] = json!(state.store.lent_devices(id).await?);
+    body["users"] = Value::Array(users);
+    Ok(body)
+}
+
+pub async fn vendor(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    Ok(Json(vendor_detail(&state, VendorId(id)).await?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Move {
+    to: ApplicationState,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn move_application(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<i64>,
+    Json(request): Json<Move>,
+) -> Result<Response, ApiError> {
+    onboarding::move_application(
+        &state.store,
+        VendorId(id),
+        request.to,
+        &request.note,
+        &viewer.user.login,
+        policy::today(&state),
+    )
+    .await?;
+    state.access_changed.notify_one();
+    Ok(Json(vendor_detail(&state, VendorId(id)).await?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lend {
+    asset_tag: String,
+}
+
+pub async fn lend_device(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<i64>,
+    Json(request): Json<Lend>,
+) -> Result<Response, ApiError> {
+    onboarding::lend_device(
+        &state.store,
+        VendorId(id),
+        &request.asset_tag,
+        &viewer.user.login,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentQuery {
+    filename: String,
+    contract: Option<i64>,
+}
+
+/// The document is the request body; its name (and contract) in the query string.
+pub async fn add_document(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<i64>,
+    Query(query): Query<DocumentQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let doc = onboarding::add_document(
+        &state.store,
+        VendorId(id),
+        query.contract,
+        &query.filename,
+        &body,
+        &viewer.user.login,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": doc }))).into_response())
+}
+
+/// A document as a download (never shown inline: its type came from outside).
+pub async fn document(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let (doc, content) = state
+        .store
+        .document(id)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such document"))?;
+    let mut response = content.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&doc.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    // RFC 6266 with the UTF-8 name percent-encoded: Japanese file names survive.
+    let encoded: String = doc
+        .filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"document-{id}\"; filename*=UTF-8''{encoded}"
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewContractRequest {
+    vendor: String,
+    title: String,
+    valid_from: String,
+    valid_until: String,
+    systems: Vec<String>,
+}
+
+pub async fn contracts(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let contracts = state.store.contracts(None).await?;
+    Ok(Json(contracts.iter().map(contract_json).collect::<Vec<_>>()).into_response())
+}
+
+pub async fn add_contract(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Json(new): Json<NewContractRequest>,
+) -> Result<Response, ApiError> {
+    let vendor = state
+        .store
+        .existing_vendor(&new.vendor)
+        .await
+        .map_err(OpError::from)?;
+    let id = onboarding::add_contract(
+        &state.store,
+        vendor.id,
+        &new.title,
+        parse_day("valid_from", &new.valid_from)?,
+        parse_day("valid_until", &new.valid_until)?,
+        &new.systems,
+        &viewer.user.login,
+    )
+    .await?;
+    state.access_changed.notify_one();
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+pub async fn work_requests(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+) -> Result<Response, ApiError> {
+    let requests = work::visible(&state, &viewer.user).await?;
+    Ok(Json(requests.iter().map(work_request_json).collect::<Vec<_>>()).into_response())
+}
+
+pub async fn request_work(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Json(new): Json<NewRequest>,
+) -> Result<Response, ApiError> {
+    let id = work::request(&state, &viewer.user, new).await?;
+    let request = state
+        .store
+        .work_request(id)
+        .await?
+        .ok_or_else(|| ApiError::internal("work request vanished"))?;
+    Ok((StatusCode::CREATED, Json(work_request_json(&request))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    decision: Decision,
+    #[serde(default)]
+    comment: String,
+}
+
+pub async fn decide_work(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<i64>,
+    Json(request): Json<DecisionRequest>,
+) -> Result<Response, ApiError> {
+    let decided = work::decide(&state, &viewer.user, id, request.decision, &request.comment).await?;
+    Ok(Json(work_request_json(&decided)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopRequest {
+    scope: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn locks(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let locks = state.store.active_locks().await?;
+    Ok(Json(locks.iter().map(lock_json).collect::<Vec<_>>()).into_response())
+}
+
+pub async fn stop(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Json(request): Json<StopRequest>,
+) -> Result<Response, ApiError> {
+    let scope = Scope::parse(&request.scope, &request.name)?;
+    let id = emergency::stop(&state.store, &scope, &request.reason, &viewer.user.login).await?;
+    state.access_changed.notify_one();
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+pub async fn lift(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Json(request): Json<StopRequest>,
+) -> Result<Response, ApiError> {
+    let scope = Scope::parse(&request.scope, &request.name)?;
+    let lifted = emergency::lift(&state.store, &scope, &viewer.user.login).await?;
+    Ok(Json(json!({ "lifted": lifted })).into_response())
+}
+
+pub async fn notifications(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+) -> Result<Response, ApiError> {
+    let list = state.store.notifications(viewer.user.id).await?;
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|n| json!({ "id": n.id, "kind": n.kind, "subject": n.subject_id, "note": n.note, "created_at": n.created_at, "read": n.read }))
+        .collect();
+    Ok(Json(rows).into_response())
+}
