@@ -86,9 +86,8 @@ fn lock_json(l: &Lock) -> Value {
 }
 
 pub fn parse_day(field: &str, text: &str) -> Result<Date, OpError> {
-    Date::parse(text.trim(), format_description!("[year]-[month]-[day]")).map_err(|_| {
-        OpError::Invalid(format!("{field} must be a date written as YYYY-MM-DD"))
-    })
+    Date::parse(text.trim(), format_description!("[year]-[month]-[day]"))
+        .map_err(|_| OpError::Invalid(format!("{field} must be a date written as YYYY-MM-DD")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,8 +108,13 @@ pub async fn add_vendor(
     Extension(viewer): Extension<Viewer>,
     Json(new): Json<NewVendor>,
 ) -> Result<Response, ApiError> {
-    let id = onboarding::add_vendor(&state.store, &new.name, new.hearing_sheet, &viewer.user.login)
-        .await?;
+    let id = onboarding::add_vendor(
+        &state.store,
+        &new.name,
+        new.hearing_sheet,
+        &viewer.user.login,
+    )
+    .await?;
     let vendor = onboarding::vendor(&state.store, id).await?;
     Ok((StatusCode::CREATED, Json(vendor_json(&vendor))).into_response())
 }
@@ -124,7 +128,9 @@ pub async fn vendor_detail(state: &AppState, id: VendorId) -> Result<Value, ApiE
         .application_events(id)
         .await?
         .iter()
-        .map(|e| json!({ "from": e.from, "to": e.to, "actor": e.actor, "note": e.note, "at": e.at }))
+        .map(
+            |e| json!({ "from": e.from, "to": e.to, "actor": e.actor, "note": e.note, "at": e.at }),
+        )
         .collect();
     let contracts: Vec<Value> = state
         .store
@@ -352,7 +358,8 @@ pub async fn decide_work(
     Path(id): Path<i64>,
     Json(request): Json<DecisionRequest>,
 ) -> Result<Response, ApiError> {
-    let decided = work::decide(&state, &viewer.user, id, request.decision, &request.comment).await?;
+    let decided =
+        work::decide(&state, &viewer.user, id, request.decision, &request.comment).await?;
     Ok(Json(work_request_json(&decided)).into_response())
 }
 

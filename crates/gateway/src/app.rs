@@ -114,7 +114,12 @@ pub fn routes() -> Vec<Route> {
         // The access model (DESIGN §5)
         route(M::GET, "/api/v1/vendors", OVERSIGHT, api_access::vendors),
         route(M::POST, "/api/v1/vendors", ADMIN, api_access::add_vendor),
-        route(M::GET, "/api/v1/vendors/{id}", OVERSIGHT, api_access::vendor),
+        route(
+            M::GET,
+            "/api/v1/vendors/{id}",
+            OVERSIGHT,
+            api_access::vendor,
+        ),
         route(
             M::POST,
             "/api/v1/vendors/{id}/application",
@@ -139,8 +144,18 @@ pub fn routes() -> Vec<Route> {
             OVERSIGHT,
             api_access::document,
         ),
-        route(M::GET, "/api/v1/contracts", OVERSIGHT, api_access::contracts),
-        route(M::POST, "/api/v1/contracts", ADMIN, api_access::add_contract),
+        route(
+            M::GET,
+            "/api/v1/contracts",
+            OVERSIGHT,
+            api_access::contracts,
+        ),
+        route(
+            M::POST,
+            "/api/v1/contracts",
+            ADMIN,
+            api_access::add_contract,
+        ),
         route(
             M::GET,
             "/api/v1/work-requests",
