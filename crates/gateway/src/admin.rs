@@ -10,7 +10,7 @@ use hoshu_domain::{AuditEvent, AuditKind, Role};
 use hoshu_storage::{AuditVerification, NewUser, Store, User};
 
 use crate::config::{Config, LoginSettings};
-use crate::login::{new_registration_code, registration_code_hash, valid_login};
+use crate::login::{new_registration_code, registration_code_hash};
 use crate::state::unix_now;
 
 /// Where the data is: a data directory, or the gateway's configuration file.
@@ -168,47 +168,17 @@ pub async fn run(place: Place, command: AdminCommand) -> anyhow::Result<ExitCode
             vendor,
             demo_days,
         } => {
-            let login = login.trim();
-            if !valid_login(login) {
-                bail!("login ID must be 1 to 64 characters without control characters");
-            }
-            if name.trim().is_empty() {
-                bail!("--name must not be empty");
-            }
-            match (role, &vendor) {
-                (Role::Vendor, None) => bail!("a vendor user needs --vendor COMPANY"),
-                (Role::Vendor, Some(_)) | (_, None) => {}
-                (_, Some(_)) => bail!("--vendor is only for role vendor"),
-            }
-            if demo_days.is_some() && role != Role::Vendor {
-                bail!("--demo-days is only for role vendor");
-            }
             let new = NewUser {
-                login,
-                name: name.trim(),
+                login: &login,
+                name: &name,
                 role,
                 vendor: vendor.as_deref(),
             };
-            let id = store.create_user(&new, unix_now()).await?;
-            let demo_until = demo_days.map(|days| unix_now() + i64::from(days) * 86_400);
-            if demo_until.is_some() {
-                store.set_demo_until(id, demo_until).await?;
-            }
-            let user = store.existing_user(login).await?;
-            let code = issue_code(&store, &user, &settings).await?;
-            let mut event = AuditEvent::new(AuditKind::UserAdded)
-                .actor(actor)
-                .subject(login)
-                .detail("role", role.as_str());
-            if let Some(vendor) = &vendor {
-                event = event.detail("vendor", vendor.as_str());
-            }
-            if let Some(until) = demo_until {
-                event = event.detail("demo_until", until);
-            }
-            store.append_audit(&event).await?;
+            let code =
+                crate::onboarding::add_user(&store, &settings, &new, demo_days, &actor).await?;
             println!(
-                "user {login} added; give them this one-time registration code (valid {} h):",
+                "user {} added; give them this one-time registration code (valid {} h):",
+                login.trim(),
                 settings.registration_code_ttl_hours
             );
             println!("{code}");

@@ -99,6 +99,7 @@ pub async fn open_session(
                     "error": "the session cannot be opened",
                     "reason": refusal.reason,
                     "code": refusal.code,
+                    "reason_ja": refusal.denial.as_ref().map(|d| crate::i18n::Lang::Ja.denial(d)),
                 }),
             )
         })

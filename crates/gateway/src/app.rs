@@ -22,6 +22,16 @@ pub struct Route {
     handler: MethodRouter<AppState>,
 }
 
+impl Route {
+    /// Raises the request body limit (2 MiB by default) for a route that takes files.
+    fn body_limit(mut self, bytes: usize) -> Route {
+        self.handler = self
+            .handler
+            .layer(axum::extract::DefaultBodyLimit::max(bytes));
+        self
+    }
+}
+
 impl std::fmt::Debug for Route {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {} ({:?})", self.method, self.path, self.access)
@@ -42,6 +52,9 @@ where
         handler: on(filter, handler),
     }
 }
+
+/// A document upload: the largest document and room for the form around it.
+const DOCUMENT_BODY: usize = crate::onboarding::MAX_DOCUMENT + 64 * 1024;
 
 pub const ADMIN: Access = Access::Roles(&[Role::Admin]);
 /// Those who read the vendor records and stops: operators and auditors.
@@ -137,7 +150,8 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/vendors/{id}/documents",
             ADMIN,
             api_access::add_document,
-        ),
+        )
+        .body_limit(DOCUMENT_BODY),
         route(
             M::GET,
             "/api/v1/documents/{id}",
@@ -182,6 +196,62 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/notifications",
             Authenticated,
             api_access::notifications,
+        ),
+        // Access-model pages
+        route(M::GET, "/admin/vendors", OVERSIGHT, pages::vendors_page),
+        route(M::POST, "/admin/vendors", ADMIN, pages::add_vendor),
+        route(M::GET, "/admin/vendors/{id}", OVERSIGHT, pages::vendor_page),
+        route(
+            M::POST,
+            "/admin/vendors/{id}/move",
+            ADMIN,
+            pages::vendor_move,
+        ),
+        route(
+            M::POST,
+            "/admin/vendors/{id}/documents",
+            ADMIN,
+            pages::vendor_document,
+        )
+        .body_limit(DOCUMENT_BODY),
+        route(
+            M::POST,
+            "/admin/vendors/{id}/devices",
+            ADMIN,
+            pages::vendor_lend,
+        ),
+        route(
+            M::POST,
+            "/admin/vendors/{id}/contracts",
+            ADMIN,
+            pages::vendor_contract,
+        ),
+        route(
+            M::POST,
+            "/admin/vendors/{id}/users",
+            ADMIN,
+            pages::vendor_user,
+        ),
+        route(M::GET, "/work", Authenticated, pages::work_page),
+        route(M::POST, "/work", VENDOR, pages::work_request),
+        route(
+            M::POST,
+            "/work/{id}/decision",
+            WORK_DECIDERS,
+            pages::work_decide,
+        ),
+        route(M::GET, "/admin/emergency", OVERSIGHT, pages::emergency_page),
+        route(
+            M::POST,
+            "/admin/emergency/stop",
+            ADMIN,
+            pages::emergency_stop,
+        ),
+        route(
+            M::POST,
+            "/admin/emergency/lift",
+            ADMIN,
+            pages::emergency_lift,
         ),
         route(M::POST, "/targets/open", Authenticated, pages::open_target),
         route(M::GET, "/sessions", Authenticated, pages::sessions_page),

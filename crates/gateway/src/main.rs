@@ -14,6 +14,7 @@ mod demo;
 mod demo_target;
 mod emergency;
 mod i18n;
+mod i18n_access;
 mod i18n_ja;
 mod login;
 mod onboarding;

@@ -3,10 +3,11 @@
 //! systems, contracts, documents and lent devices. Each validates its input, stores, and
 //! audits; the access re-check notices through the schema's change counter.
 
+use hoshu_domain::Role;
 use hoshu_domain::{
     ApplicationState, AuditEvent, AuditKind, Protocol, TransitionFacts, VendorId, check_transition,
 };
-use hoshu_storage::{NewContract, NewDocument, StorageError, Store, Vendor};
+use hoshu_storage::{NewContract, NewDocument, NewUser, StorageError, Store, Vendor};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -286,6 +287,78 @@ pub async fn remove_contract(store: &Store, id: i64, actor: &str) -> OpResult<()
         .detail("contract", id);
     store.append_audit(&event).await?;
     Ok(())
+}
+
+/// Adds a user (of a vendor, for role vendor; a demo user for `demo_days`) and returns the
+/// one-time registration code to hand them.
+pub async fn add_user(
+    store: &Store,
+    settings: &crate::config::LoginSettings,
+    new: &NewUser<'_>,
+    demo_days: Option<u16>,
+    actor: &str,
+) -> OpResult<String> {
+    let login = new.login.trim();
+    if !crate::login::valid_login(login) {
+        return Err(OpError::Invalid(
+            "the login ID must be 1 to 64 characters without control characters".to_owned(),
+        ));
+    }
+    let name = short_text("the name", new.name, 100)?;
+    match (new.role, new.vendor) {
+        (Role::Vendor, None) => {
+            return Err(OpError::Invalid(
+                "a vendor user needs a vendor (company)".to_owned(),
+            ));
+        }
+        (Role::Vendor, Some(_)) | (_, None) => {}
+        (_, Some(_)) => {
+            return Err(OpError::Invalid(
+                "only vendor users belong to a vendor".to_owned(),
+            ));
+        }
+    }
+    if demo_days.is_some() && new.role != Role::Vendor {
+        return Err(OpError::Invalid(
+            "only vendor users can be demo users".to_owned(),
+        ));
+    }
+    let now = unix_now();
+    let id = store
+        .create_user(
+            &NewUser {
+                login,
+                name: &name,
+                role: new.role,
+                vendor: new.vendor,
+            },
+            now,
+        )
+        .await?;
+    let demo_until = demo_days.map(|days| now + i64::from(days) * 86_400);
+    if demo_until.is_some() {
+        store.set_demo_until(id, demo_until).await?;
+    }
+    let code = crate::login::new_registration_code();
+    store
+        .issue_registration_code(
+            id,
+            &crate::login::registration_code_hash(&code),
+            now + settings.registration_code_ttl_hours * 3600,
+        )
+        .await?;
+    let mut event = AuditEvent::new(AuditKind::UserAdded)
+        .actor(actor)
+        .subject(login)
+        .detail("role", new.role.as_str());
+    if let Some(vendor) = new.vendor {
+        event = event.detail("vendor", vendor);
+    }
+    if let Some(until) = demo_until {
+        event = event.detail("demo_until", until);
+    }
+    store.append_audit(&event).await?;
+    Ok(code)
 }
 
 /// Largest document accepted.

@@ -1,10 +1,13 @@
 //! Server-rendered HTML pages (maud). Japanese by default, English by choice; no inline script
 //! or style, so the Content-Security-Policy can forbid both.
 
+mod emergency;
 mod login;
 mod portal;
 mod register;
 mod sessions;
+mod vendors;
+mod work;
 
 use axum::extract::{FromRequest, Path, Query, Request};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -15,6 +18,7 @@ use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+pub use emergency::{lift as emergency_lift, page as emergency_page, stop as emergency_stop};
 pub use login::{login_answer, login_form, login_start};
 pub use portal::{logout, portal};
 pub use register::{register_form, register_start, register_submit};
@@ -22,11 +26,29 @@ pub use sessions::{
     end as end_session_page, list as sessions_page, open_target, play as play_page,
     view as session_page,
 };
+pub use vendors::{
+    add as add_vendor, add_contract as vendor_contract, add_user as vendor_user,
+    attach_document as vendor_document, lend as vendor_lend, list as vendors_page,
+    move_application as vendor_move, show as vendor_page,
+};
+pub use work::{decide as work_decide, page as work_page, request as work_request};
 
 use crate::access::{CsrfToken, MaybeViewer, Source, Viewer};
 use crate::i18n::{LANG_COOKIE, Lang, T};
 use crate::state::AppState;
 use crate::web::{ApiError, set_cookie};
+
+/// A time for people, in the organisation's time zone with the offset named.
+pub fn format_at(secs: i64, offset_hours: i8) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute] UTC[offset_hour sign:mandatory]"
+    );
+    let offset = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| t.to_offset(offset).format(&format).ok())
+        .unwrap_or_else(|| "?".to_owned())
+}
 
 /// Everything a page needs besides its own content.
 pub struct Frame<'a> {

@@ -12,8 +12,10 @@ use time::macros::format_description;
 use super::{CsrfForm, Frame, PageCsrf, end_session, page};
 use crate::access::{SESSION_COOKIE, Source, Viewer};
 use crate::i18n::{Lang, T};
+use crate::i18n_access::A;
 use crate::state::AppState;
 use crate::web::{ApiError, set_cookie};
+use hoshu_domain::Role;
 
 /// Login times are shown in UTC with the zone named; the browser's zone is not known here.
 fn format_ms(ms: i64) -> String {
@@ -32,6 +34,8 @@ pub async fn portal(
 ) -> Result<Response, ApiError> {
     let user = &viewer.user;
     let logins = state.store.recent_logins(&user.login, 10).await?;
+    let notifications = state.store.notifications(user.id).await?;
+    let unread: Vec<_> = notifications.iter().filter(|n| !n.read).collect();
     let mut targets = crate::api_sessions::visible_targets(&state, &viewer).await?;
     // Grouped by business system, as contracts are.
     targets.sort_by(|a, b| (&a.system, &a.name).cmp(&(&b.system, &b.name)));
@@ -50,6 +54,24 @@ pub async fn portal(
                 dt { (lang.t(T::Role)) } dd #user-role data-role=(user.role.as_str()) { (lang.role(user.role)) }
                 @if let Some(vendor) = &user.vendor {
                     dt { (lang.t(T::Vendor)) } dd #user-vendor { (vendor) }
+                }
+            }
+            nav.sub #portal-links {
+                a #work-link href="/work" { (lang.a(A::WorkRequests)) }
+                @if matches!(user.role, Role::Admin | Role::Auditor) {
+                    a #vendors-link href="/admin/vendors" { (lang.a(A::Vendors)) }
+                    a #emergency-link href="/admin/emergency" { (lang.a(A::EmergencyStop)) }
+                }
+            }
+            @if !unread.is_empty() {
+                h2 { (lang.a(A::Notifications)) }
+                ul #notifications {
+                    @for n in &unread {
+                        li data-kind=(n.kind) {
+                            a href="/work" { (lang.notification(&n.kind, n.subject_id)) }
+                            @if !n.note.is_empty() { " — " (n.note) }
+                        }
+                    }
                 }
             }
             h2 { (lang.t(T::Targets)) }

@@ -31,7 +31,14 @@ pub async fn open_target(
     match open_session(&state, &viewer, &form.target, source).await {
         Ok((id, _)) => Redirect::to(&format!("/sessions/{id}/view")).into_response(),
         Err((status, body)) => {
-            let reason = body["reason"].as_str().unwrap_or("").to_owned();
+            let localized = match lang {
+                Lang::Ja => body["reason_ja"].as_str(),
+                Lang::En => None,
+            };
+            let reason = localized
+                .or(body["reason"].as_str())
+                .unwrap_or("")
+                .to_owned();
             let frame = Frame {
                 lang,
                 title: lang.t(T::SessionRefused),

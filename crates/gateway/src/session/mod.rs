@@ -50,6 +50,8 @@ pub struct Registry {
 pub struct Refusal {
     pub code: &'static str,
     pub reason: String,
+    /// The access decision's denial, for a page to say it in the reader's language.
+    pub denial: Option<hoshu_domain::Denial>,
 }
 
 /// Random UUID (version 4) text.
@@ -122,6 +124,7 @@ impl Registry {
 async fn decide(state: &AppState, user: UserId, target: &Target) -> Result<(), Refusal> {
     if target.protocol != Protocol::Vnc {
         return Err(Refusal {
+            denial: None,
             code: "unsupported",
             reason: format!(
                 "{} targets are not available in this version of Hoshu",
@@ -138,6 +141,10 @@ async fn decide(state: &AppState, user: UserId, target: &Target) -> Result<(), R
                 policy::Verdict::Failed => "internal",
             },
             reason: verdict.to_string(),
+            denial: match verdict {
+                policy::Verdict::Denied(denial) => Some(denial),
+                _ => None,
+            },
         })
 }
 
@@ -176,6 +183,7 @@ pub async fn open(
                 "the session cannot be recorded, so it cannot be opened; tell the administrator";
             let _ = state.audit(audit_refusal("recording", reason)).await;
             return Err(Refusal {
+                denial: None,
                 code: "recording",
                 reason: reason.to_owned(),
             });
@@ -197,6 +205,7 @@ pub async fn open(
     if let Err(e) = stored.and(state.store.append_audit(&event).await.map(|_| ())) {
         tracing::error!(error = %e, "Cannot record the session");
         return Err(Refusal {
+            denial: None,
             code: "recording",
             reason: "the session cannot be recorded in the database; tell the administrator"
                 .to_owned(),

@@ -90,6 +90,9 @@ pub async fn recheck_live(state: &AppState) {
             Ok(()) => continue,
             // A database hiccup must not cut every session; the next round decides again.
             Err(Verdict::Failed) => continue,
+            // The live session's user may read either language; the end message has no
+            // language of its own.
+            Err(Verdict::Denied(denial)) => crate::i18n::Lang::both_denial(&denial),
             Err(verdict) => verdict.to_string(),
         };
         if state.sessions.end(&id, &reason) {
