@@ -308,7 +308,7 @@ pub async fn add_user(
     match (new.role, new.vendor) {
         (Role::Vendor, None) => {
             return Err(OpError::Invalid(
-                "a vendor user needs a vendor (company)".to_owned(),
+                "a vendor user needs a vendor (company): --vendor V on the command line".to_owned(),
             ));
         }
         (Role::Vendor, Some(_)) | (_, None) => {}
