@@ -224,6 +224,28 @@ pub fn decide(facts: &AccessFacts) -> Result<(), Denial> {
     Ok(())
 }
 
+/// When an allowed session stops being allowed by the clock alone: the end of the latest
+/// approval window covering now, or a demo user's expiry. `None` when no such time applies
+/// (operators, standing access). Contracts end at a day's end; the periodic re-check sees that.
+pub fn allowed_until(facts: &AccessFacts) -> Option<i64> {
+    let user = &facts.user;
+    if user.role != Role::Vendor {
+        return None;
+    }
+    if let Some(until) = user.demo_until {
+        return Some(until);
+    }
+    if facts.target.standing_access {
+        return None;
+    }
+    facts
+        .approvals
+        .iter()
+        .filter(|w| w.start <= facts.now && facts.now < w.end)
+        .map(|w| w.end)
+        .max()
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::date;
@@ -459,6 +481,30 @@ mod tests {
             let got = decide(&facts).map_err(|d| d.code());
             assert_eq!(&got, expected, "{name}");
         }
+    }
+
+    #[test]
+    fn the_clock_ends_approvals_and_demos() {
+        let mut facts = allowed();
+        facts.approvals.push(ApprovalWindow {
+            start: NOW - 10,
+            end: NOW + 7200,
+        });
+        facts.approvals.push(ApprovalWindow {
+            start: NOW + 9000,
+            end: NOW + 9999,
+        });
+        assert_eq!(
+            allowed_until(&facts),
+            Some(NOW + 7200),
+            "the latest covering window"
+        );
+        facts.target.standing_access = true;
+        assert_eq!(allowed_until(&facts), None);
+        facts.user.demo_until = Some(NOW + 5);
+        assert_eq!(allowed_until(&facts), Some(NOW + 5));
+        facts.user.role = Role::Admin;
+        assert_eq!(allowed_until(&facts), None);
     }
 
     #[test]

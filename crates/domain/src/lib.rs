@@ -19,7 +19,7 @@ pub use audit::{
 };
 pub use decision::{
     AccessFacts, ActiveLock, ApprovalWindow, ContractFacts, Denial, LockScope, TargetFacts,
-    UserFacts, decide,
+    UserFacts, allowed_until, decide,
 };
 pub use ids::{Role, TargetId, UnknownRole, UserId, VendorId};
 pub use lockout::{LockoutPolicy, LoginState};

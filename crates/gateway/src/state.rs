@@ -22,6 +22,9 @@ pub struct Shared {
     /// Woken by this process's own changes to what access decisions depend on, so live
     /// sessions are re-checked without waiting for the next poll.
     pub access_changed: tokio::sync::Notify,
+    /// The earliest Unix time at which a live session's allowance ends by the clock alone (an
+    /// approval window); `i64::MAX` for none. Lowered by each open, reset by each re-check.
+    pub access_deadline: std::sync::atomic::AtomicI64,
     /// Strength figures by pattern length: they depend only on the length and the policy, and
     /// take up to a tenth of a second each for long patterns, so each is computed once.
     strength: tokio::sync::Mutex<HashMap<usize, serde_json::Value>>,
@@ -44,6 +47,7 @@ impl AppState {
             throttle,
             sessions: crate::session::Registry::default(),
             access_changed: tokio::sync::Notify::new(),
+            access_deadline: std::sync::atomic::AtomicI64::new(i64::MAX),
             strength: tokio::sync::Mutex::new(HashMap::new()),
         }))
     }

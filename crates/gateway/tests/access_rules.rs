@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::tunnel::{Tunnel, open_session};
 use common::{Credential, Gateway, Session, said};
@@ -398,15 +398,22 @@ async fn every_rule_of_the_decision_through_the_api() {
     ));
     assert_eq!(output.status.code(), Some(1), "{}", said(&output));
 
-    // Approval window over.
+    // Approval window over: the live session ends when the window does (not at the next
+    // periodic check), and new ones are refused.
     let (status, _) = decide(&gateway, &admin, request, "revoke", "作業終了").await;
     assert_eq!(status, StatusCode::OK);
     let now = unix_now();
-    let short = work_request(&gateway, &vendor, now - 60, now + 2).await;
+    let short = work_request(&gateway, &vendor, now - 60, now + 3).await;
     let (status, _) = decide(&gateway, &admin, short, "approve", "").await;
     assert_eq!(status, StatusCode::OK);
-    allowed(&gateway, &vendor, TARGET).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut tunnel = Tunnel::open(&gateway, &vendor, TARGET).await;
+    tunnel.first_frame().await;
+    let ending = tunnel.ending().await;
+    let late = unix_now() - (now + 3);
+    assert!(
+        ending.message.contains("no approved work request") && late <= 2,
+        "ended {late} s after the window: {ending:?}"
+    );
     assert_eq!(refusal(&gateway, &vendor, TARGET).await, "no-approval");
 
     // Application suspended.

@@ -3,6 +3,7 @@
 //! second of any change the decision depends on — also when the change came from the admin
 //! command line (the schema's triggers move `access_generation`; this task polls it).
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hoshu_domain::{AccessFacts, AuditEvent, AuditKind, Denial, TargetId, UserId};
@@ -63,10 +64,15 @@ pub async fn facts(
     }
 }
 
-/// Whether `user` may have a session on `target` now.
+/// Whether `user` may have a session on `target` now; when allowed, the re-checker is told
+/// when the clock alone ends the allowance (`allowed_until`).
 pub async fn check(state: &AppState, user: UserId, target: TargetId) -> Result<(), Verdict> {
     let facts = facts(state, user, target).await?;
-    hoshu_domain::decide(&facts).map_err(Verdict::Denied)
+    hoshu_domain::decide(&facts).map_err(Verdict::Denied)?;
+    if let Some(until) = hoshu_domain::allowed_until(&facts) {
+        state.access_deadline.fetch_min(until, Ordering::Relaxed);
+    }
+    Ok(())
 }
 
 /// Whether the target appears in the user's list: what they may open now, or could once a
@@ -83,10 +89,25 @@ pub fn listed(facts: &AccessFacts) -> bool {
     )
 }
 
-/// Re-checks every live session once; ends those no longer allowed, with the reason.
-pub async fn recheck_live(state: &AppState) {
+/// Re-checks every live session once; ends those no longer allowed, with the reason. Returns
+/// the earliest time (Unix seconds) at which a session still allowed stops being allowed by
+/// the clock alone (an approval window's end), so the next check can be then.
+pub async fn recheck_live(state: &AppState) -> Option<i64> {
+    let mut next_deadline: Option<i64> = None;
     for (id, user, target) in state.sessions.live_pairs() {
-        let reason = match check(state, user, target).await {
+        let verdict = match facts(state, user, target).await {
+            Ok(facts) => match hoshu_domain::decide(&facts) {
+                Ok(()) => {
+                    if let Some(until) = hoshu_domain::allowed_until(&facts) {
+                        next_deadline = Some(next_deadline.map_or(until, |d| d.min(until)));
+                    }
+                    Ok(())
+                }
+                Err(denial) => Err(Verdict::Denied(denial)),
+            },
+            Err(verdict) => Err(verdict),
+        };
+        let reason = match verdict {
             Ok(()) => continue,
             // A database hiccup must not cut every session; the next round decides again.
             Err(Verdict::Failed) => continue,
@@ -105,9 +126,11 @@ pub async fn recheck_live(state: &AppState) {
             }
         }
     }
+    next_deadline
 }
 
-/// The re-checking task; runs until the runtime stops.
+/// The re-checking task; runs until the runtime stops. A session opened between two checks
+/// lowers `access_deadline` itself (in `check`).
 pub fn spawn_rechecker(state: AppState) {
     tokio::spawn(async move {
         let every = Duration::from_secs(state.config.access.recheck_secs);
@@ -120,10 +143,13 @@ pub fn spawn_rechecker(state: AppState) {
             }
             let generation = state.store.access_generation().await.ok();
             let changed = generation.is_some() && generation != last_generation;
-            if changed || last_full.elapsed() >= every {
+            // An approval window ending is checked at that second, not up to `every` later.
+            let due = unix_now() >= state.access_deadline.load(Ordering::Relaxed);
+            if changed || due || last_full.elapsed() >= every {
                 last_generation = generation;
                 last_full = tokio::time::Instant::now();
-                recheck_live(&state).await;
+                let next = recheck_live(&state).await.unwrap_or(i64::MAX);
+                state.access_deadline.store(next, Ordering::Relaxed);
             }
         }
     });
