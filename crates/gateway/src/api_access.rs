@@ -264,17 +264,7 @@ pub async fn document(
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     // RFC 6266 with the UTF-8 name percent-encoded: Japanese file names survive.
-    let encoded: String = doc
-        .filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+    let encoded = crate::web::percent_encode(&doc.filename);
     if let Ok(value) = HeaderValue::from_str(&format!(
         "attachment; filename=\"document-{id}\"; filename*=UTF-8''{encoded}"
     )) {

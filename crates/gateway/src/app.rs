@@ -12,7 +12,7 @@ use hoshu_domain::Role;
 
 use crate::access::{Access, guard};
 use crate::state::AppState;
-use crate::{api, api_access, api_sessions, pages};
+use crate::{api, api_access, api_audit, api_sessions, pages};
 
 /// One route: method, path, what the caller needs, and the handler.
 pub struct Route {
@@ -252,6 +252,17 @@ pub fn routes() -> Vec<Route> {
             "/admin/emergency/lift",
             ADMIN,
             pages::emergency_lift,
+        ),
+        // The audit log (DESIGN §7)
+        route(M::GET, "/audit", OVERSIGHT, pages::audit_page),
+        route(M::GET, "/api/v1/audit", OVERSIGHT, api_audit::search),
+        route(M::GET, "/api/v1/audit/verify", OVERSIGHT, api_audit::verify),
+        route(M::GET, "/api/v1/audit/export", OVERSIGHT, api_audit::export),
+        route(
+            M::GET,
+            "/api/v1/sessions/export",
+            Authenticated,
+            api_audit::export_sessions,
         ),
         route(M::POST, "/targets/open", Authenticated, pages::open_target),
         route(M::GET, "/sessions", Authenticated, pages::sessions_page),

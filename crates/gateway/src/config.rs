@@ -30,6 +30,15 @@ pub struct ConfigFile {
     pub session: SessionSettings,
     #[serde(default)]
     pub access: AccessSettings,
+    #[serde(default)]
+    pub audit: AuditSettings,
+}
+
+/// `[audit]`: where the audit chain is streamed besides the database.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    pub syslog: Option<crate::audit_export::SyslogSettings>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -127,6 +136,7 @@ pub struct Config {
     pub throttle: ThrottleSettings,
     pub session: SessionSettings,
     pub access: AccessSettings,
+    pub audit: AuditSettings,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
@@ -144,6 +154,7 @@ impl Config {
             throttle: ThrottleSettings::default(),
             session: SessionSettings::default(),
             access: AccessSettings::default(),
+            audit: AuditSettings::default(),
         }
     }
 
@@ -208,6 +219,12 @@ impl Config {
             throttle: file.throttle,
             session: file.session,
             access: file.access,
+            audit: AuditSettings {
+                syslog: file.audit.syslog.map(|mut syslog| {
+                    syslog.ca = syslog.ca.map(resolve);
+                    syslog
+                }),
+            },
         })
     }
 }

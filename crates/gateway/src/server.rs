@@ -60,8 +60,19 @@ pub async fn serve(
             "Sessions left open by a previous run marked ended"
         );
     }
+    // A syslog collector that is misconfigured stops the start; one that is down does not.
+    let syslog = match &config.audit.syslog {
+        Some(settings) => Some((
+            settings.clone(),
+            crate::audit_export::tls_config(settings).context("[audit.syslog]")?,
+        )),
+        None => None,
+    };
     let state = AppState::new(store, config);
     crate::session::policy::spawn_rechecker(state.clone());
+    if let Some((settings, tls)) = syslog {
+        crate::audit_export::spawn(state.clone(), settings, tls);
+    }
     state
         .audit(AuditEvent::new(AuditKind::GatewayStarted).detail("listen", addr.to_string()))
         .await

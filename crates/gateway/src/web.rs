@@ -28,6 +28,21 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: Option<i64>) -> HeaderV
     HeaderValue::from_str(&text).expect("cookie names and values are ASCII tokens made here")
 }
 
+/// Percent-encoding of everything but RFC 3986's unreserved characters: for query strings and
+/// RFC 5987 file names (UTF-8, so Japanese names survive).
+pub fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// An error answered as JSON `{"error": "…"}` (the API's one error shape).
 #[derive(Debug)]
 pub struct ApiError {

@@ -8,6 +8,20 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::{Result, StorageError, Store, now_ms};
 
+/// What the audit viewer and the JSON-lines export select.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// A kind or a family of kinds by prefix ("login", "session.open").
+    pub kind: Option<String>,
+    /// Actor or subject (a login ID, a target or vendor name).
+    pub who: Option<String>,
+    pub from_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    /// Page backwards from this sequence number (exclusive).
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
 /// The outcome of `hoshu audit verify`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditVerification {
@@ -75,6 +89,45 @@ impl Store {
             "SELECT seq, at_ms, kind, actor, subject, source, detail, prev_hash, hash \
              FROM audit_events ORDER BY seq",
         )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// Up to `limit` events after `seq`, oldest first (the syslog exporter's next batch).
+    pub async fn audit_events_after(&self, seq: i64, limit: u32) -> Result<Vec<ChainedEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, at_ms, kind, actor, subject, source, detail, prev_hash, hash \
+             FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// Events matching `filter`, newest first, at most `filter.limit`.
+    pub async fn search_audit(&self, filter: &AuditFilter) -> Result<Vec<ChainedEvent>> {
+        // Kinds are dotted words ("login.failure"): a prefix selects a family.
+        let kind_prefix = filter
+            .kind
+            .as_deref()
+            .map(|k| format!("{}%", k.replace(['%', '_'], "")));
+        let rows = sqlx::query(
+            "SELECT seq, at_ms, kind, actor, subject, source, detail, prev_hash, hash \
+             FROM audit_events WHERE (?1 IS NULL OR kind LIKE ?1) \
+             AND (?2 IS NULL OR actor = ?2 OR subject = ?2) \
+             AND (?3 IS NULL OR at_ms >= ?3) AND (?4 IS NULL OR at_ms < ?4) \
+             AND (?5 IS NULL OR seq < ?5) \
+             ORDER BY seq DESC LIMIT ?6",
+        )
+        .bind(kind_prefix)
+        .bind(filter.who.as_deref())
+        .bind(filter.from_ms)
+        .bind(filter.until_ms)
+        .bind(filter.before_seq)
+        .bind(filter.limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(event_from_row).collect()

@@ -22,7 +22,7 @@ use sqlx::sqlite::{
 };
 
 pub use access::{Lock, Notification, WorkRequest, WorkRequestState};
-pub use audit::AuditVerification;
+pub use audit::{AuditFilter, AuditVerification};
 pub use key::ServerKey;
 pub use login::{BrowserSession, Challenge, LoginRecord};
 pub use targets::{NewTarget, RemoteSession, Target};

@@ -1,6 +1,7 @@
 //! Server-rendered HTML pages (maud). Japanese by default, English by choice; no inline script
 //! or style, so the Content-Security-Policy can forbid both.
 
+mod audit;
 mod emergency;
 mod login;
 mod portal;
@@ -18,6 +19,7 @@ use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+pub use audit::page as audit_page;
 pub use emergency::{lift as emergency_lift, page as emergency_page, stop as emergency_stop};
 pub use login::{login_answer, login_form, login_start};
 pub use portal::{logout, portal};

@@ -61,6 +61,7 @@ pub async fn portal(
                 @if matches!(user.role, Role::Admin | Role::Auditor) {
                     a #vendors-link href="/admin/vendors" { (lang.a(A::Vendors)) }
                     a #emergency-link href="/admin/emergency" { (lang.a(A::EmergencyStop)) }
+                    a #audit-link href="/audit" { (lang.a(A::AuditLog)) }
                 }
             }
             @if !unread.is_empty() {
