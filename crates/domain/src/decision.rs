@@ -246,6 +246,28 @@ pub fn allowed_until(facts: &AccessFacts) -> Option<i64> {
         .max()
 }
 
+/// Who looks at a session's list entry, recording and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reader<'a> {
+    pub id: UserId,
+    pub role: Role,
+    pub vendor: Option<&'a str>,
+    /// A vendor user who manages the company's account.
+    pub manager: bool,
+}
+
+/// Whether `reader` may see a session of `owner` (of `owner_vendor`): auditors and
+/// administrators see all; a vendor's manager sees the company's; everyone else their own.
+pub fn may_read_session(reader: &Reader<'_>, owner: UserId, owner_vendor: Option<&str>) -> bool {
+    match reader.role {
+        Role::Admin | Role::Auditor => true,
+        Role::Vendor if reader.manager => {
+            reader.id == owner || (reader.vendor.is_some() && reader.vendor == owner_vendor)
+        }
+        Role::Vendor | Role::Approver => reader.id == owner,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::date;
@@ -480,6 +502,58 @@ mod tests {
             change(&mut facts);
             let got = decide(&facts).map_err(|d| d.code());
             assert_eq!(&got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn who_reads_which_sessions() {
+        let engineer = |id, vendor, manager| Reader {
+            id: UserId(id),
+            role: Role::Vendor,
+            vendor,
+            manager,
+        };
+        let a = Some("A社");
+        let b = Some("B社");
+        let cases = [
+            ("own session", engineer(1, a, false), 1, a, true),
+            ("colleague's session", engineer(1, a, false), 2, a, false),
+            ("manager, colleague's", engineer(1, a, true), 2, a, true),
+            ("manager, other vendor's", engineer(1, a, true), 3, b, false),
+            (
+                "manager, an operator's",
+                engineer(1, a, true),
+                4,
+                None,
+                false,
+            ),
+            (
+                "manager without a vendor",
+                engineer(1, None, true),
+                4,
+                None,
+                false,
+            ),
+        ];
+        for (name, reader, owner, owner_vendor, expected) in cases {
+            assert_eq!(
+                may_read_session(&reader, UserId(owner), owner_vendor),
+                expected,
+                "{name}"
+            );
+        }
+        for (role, expected) in [
+            (Role::Admin, true),
+            (Role::Auditor, true),
+            (Role::Approver, false),
+        ] {
+            let reader = Reader {
+                id: UserId(9),
+                role,
+                vendor: None,
+                manager: false,
+            };
+            assert_eq!(may_read_session(&reader, UserId(1), a), expected, "{role}");
         }
     }
 

@@ -87,6 +87,9 @@ pub enum UserCommand {
         /// A demo user (seed §6): demo targets only, for this many days
         #[arg(long)]
         demo_days: Option<u16>,
+        /// A vendor user who manages the company's account: sees all its sessions and recordings
+        #[arg(long)]
+        manager: bool,
     },
     /// List users
     List {
@@ -167,6 +170,7 @@ pub async fn run(place: Place, command: AdminCommand) -> anyhow::Result<ExitCode
             role,
             vendor,
             demo_days,
+            manager,
         } => {
             let new = NewUser {
                 login: &login,
@@ -175,7 +179,8 @@ pub async fn run(place: Place, command: AdminCommand) -> anyhow::Result<ExitCode
                 vendor: vendor.as_deref(),
             };
             let code =
-                crate::onboarding::add_user(&store, &settings, &new, demo_days, &actor).await?;
+                crate::onboarding::add_user(&store, &settings, &new, demo_days, manager, &actor)
+                    .await?;
             println!(
                 "user {} added; give them this one-time registration code (valid {} h):",
                 login.trim(),
@@ -193,7 +198,7 @@ pub async fn run(place: Place, command: AdminCommand) -> anyhow::Result<ExitCode
                         serde_json::json!({
                             "login": u.login, "name": u.name, "role": u.role, "vendor": u.vendor,
                             "registered": u.registered, "status": status(u, now),
-                            "demo_until": u.demo_until,
+                            "demo_until": u.demo_until, "vendor_manager": u.vendor_manager,
                         })
                     })
                     .collect();

@@ -201,20 +201,30 @@ pub fn session_view(state: &AppState, s: &hoshu_storage::RemoteSession) -> Sessi
     }
 }
 
-/// Sessions the caller may see: admins and auditors all, others their own.
+/// Sessions the caller may see (`session::may_see`): admins and auditors all, a vendor's
+/// manager the company's, others their own. The query narrows; the rule decides.
 pub async fn visible_sessions(
     state: &AppState,
     viewer: &Viewer,
     live: Option<bool>,
 ) -> Result<Vec<hoshu_storage::RemoteSession>, ApiError> {
+    let user = &viewer.user;
     let all = matches!(
-        viewer.user.role,
+        user.role,
         hoshu_domain::Role::Admin | hoshu_domain::Role::Auditor
     );
-    Ok(state
+    let company = user
+        .vendor_manager
+        .then_some(user.vendor.as_deref())
+        .flatten();
+    let sessions = state
         .store
-        .remote_sessions(live, (!all).then_some(viewer.user.id))
-        .await?)
+        .remote_sessions(live, (!all).then_some(user.id), company)
+        .await?;
+    Ok(sessions
+        .into_iter()
+        .filter(|s| session::may_see(user, s))
+        .collect())
 }
 
 pub async fn list(

@@ -71,6 +71,7 @@ pub enum A {
     NoLocks,
     Notifications,
     AuditLog,
+    Manager,
     ChainIntact,
     ChainBroken,
     Kind,
@@ -179,6 +180,10 @@ impl A {
             ),
             A::Notifications => ("お知らせ", "Notifications"),
             A::AuditLog => ("監査ログ", "Audit log"),
+            A::Manager => (
+                "業者管理者(自社の全セッションを閲覧)",
+                "Vendor manager (sees all the company's sessions)",
+            ),
             A::ChainIntact => (
                 "ハッシュチェーンは改ざんされていません",
                 "The hash chain is intact",

@@ -289,13 +289,14 @@ pub async fn remove_contract(store: &Store, id: i64, actor: &str) -> OpResult<()
     Ok(())
 }
 
-/// Adds a user (of a vendor, for role vendor; a demo user for `demo_days`) and returns the
-/// one-time registration code to hand them.
+/// Adds a user (of a vendor, for role vendor; a demo user for `demo_days`; the company's
+/// manager with `manager`) and returns the one-time registration code to hand them.
 pub async fn add_user(
     store: &Store,
     settings: &crate::config::LoginSettings,
     new: &NewUser<'_>,
     demo_days: Option<u16>,
+    manager: bool,
     actor: &str,
 ) -> OpResult<String> {
     let login = new.login.trim();
@@ -318,9 +319,9 @@ pub async fn add_user(
             ));
         }
     }
-    if demo_days.is_some() && new.role != Role::Vendor {
+    if (demo_days.is_some() || manager) && new.role != Role::Vendor {
         return Err(OpError::Invalid(
-            "only vendor users can be demo users".to_owned(),
+            "only vendor users can be demo users or their company's manager".to_owned(),
         ));
     }
     let now = unix_now();
@@ -339,6 +340,9 @@ pub async fn add_user(
     if demo_until.is_some() {
         store.set_demo_until(id, demo_until).await?;
     }
+    if manager {
+        store.set_vendor_manager(id, true).await?;
+    }
     let code = crate::login::new_registration_code();
     store
         .issue_registration_code(
@@ -356,6 +360,9 @@ pub async fn add_user(
     }
     if let Some(until) = demo_until {
         event = event.detail("demo_until", until);
+    }
+    if manager {
+        event = event.detail("vendor_manager", true);
     }
     store.append_audit(&event).await?;
     Ok(code)

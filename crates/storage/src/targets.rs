@@ -57,7 +57,10 @@ impl std::fmt::Debug for NewTarget<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteSession {
     pub id: String,
+    pub user_id: UserId,
     pub user_login: String,
+    /// The user's vendor, for the vendor manager's view.
+    pub vendor: Option<String>,
     pub target: String,
     pub protocol: String,
     pub started_at_ms: i64,
@@ -101,14 +104,17 @@ fn target_from_row(row: &SqliteRow) -> Result<Target> {
     })
 }
 
-const SESSION_COLUMNS: &str = "s.id, u.login AS user_login, s.target_name, s.protocol, s.started_at_ms, \
-     s.ended_at_ms, s.outcome, s.bytes_to_browser, s.recording, s.recording_sha256 \
-     FROM remote_sessions s JOIN users u ON u.id = s.user_id";
+const SESSION_COLUMNS: &str = "s.id, s.user_id, u.login AS user_login, v.name AS vendor, s.target_name, \
+     s.protocol, s.started_at_ms, s.ended_at_ms, s.outcome, s.bytes_to_browser, s.recording, \
+     s.recording_sha256 FROM remote_sessions s JOIN users u ON u.id = s.user_id \
+     LEFT JOIN vendors v ON v.id = u.vendor_id";
 
 fn session_from_row(row: &SqliteRow) -> Result<RemoteSession> {
     Ok(RemoteSession {
         id: row.try_get("id")?,
+        user_id: UserId(row.try_get("user_id")?),
         user_login: row.try_get("user_login")?,
+        vendor: row.try_get("vendor")?,
         target: row.try_get("target_name")?,
         protocol: row.try_get("protocol")?,
         started_at_ms: row.try_get("started_at_ms")?,
@@ -270,11 +276,12 @@ impl Store {
     }
 
     /// Sessions, newest first; `live` filters on whether they have ended; `user` restricts to
-    /// one user's sessions.
+    /// one user's sessions (and, with `vendor`, also to the sessions of that vendor's users).
     pub async fn remote_sessions(
         &self,
         live: Option<bool>,
         user: Option<UserId>,
+        vendor: Option<&str>,
     ) -> Result<Vec<RemoteSession>> {
         let live_clause = match live {
             Some(true) => " AND s.ended_at_ms IS NULL",
@@ -282,10 +289,11 @@ impl Store {
             None => "",
         };
         let rows = sqlx::query(&format!(
-            "SELECT {SESSION_COLUMNS} WHERE (? IS NULL OR s.user_id = ?){live_clause} ORDER BY s.started_at_ms DESC LIMIT 1000"
+            "SELECT {SESSION_COLUMNS} WHERE (?1 IS NULL OR s.user_id = ?1 OR (?2 IS NOT NULL AND v.name = ?2)){live_clause} \
+             ORDER BY s.started_at_ms DESC LIMIT 1000"
         ))
         .bind(user.map(|u| u.0))
-        .bind(user.map(|u| u.0))
+        .bind(vendor)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(session_from_row).collect()

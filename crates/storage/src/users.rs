@@ -18,6 +18,8 @@ pub struct User {
     pub admin_locked: bool,
     /// A demo user may open demo targets only, until this Unix time (seed §6).
     pub demo_until: Option<i64>,
+    /// A vendor user who manages the company's account (sees its sessions and recordings).
+    pub vendor_manager: bool,
     pub login_state: LoginState,
     /// Whether a pattern is registered (a user without one can only register).
     pub registered: bool,
@@ -33,7 +35,7 @@ pub struct NewUser<'a> {
 }
 
 const USER_COLUMNS: &str = "u.id, u.login, u.name, u.role, v.name AS vendor, u.admin_locked, \
-     u.consecutive_failures, u.lockouts, u.locked_until, u.demo_until, u.created_at, \
+     u.consecutive_failures, u.lockouts, u.locked_until, u.demo_until, u.vendor_manager, u.created_at, \
      EXISTS (SELECT 1 FROM credentials c WHERE c.user_id = u.id) AS registered \
      FROM users u LEFT JOIN vendors v ON v.id = u.vendor_id";
 
@@ -49,6 +51,7 @@ fn user_from_row(row: &SqliteRow) -> Result<User> {
         vendor: row.try_get("vendor")?,
         admin_locked: row.try_get("admin_locked")?,
         demo_until: row.try_get("demo_until")?,
+        vendor_manager: row.try_get("vendor_manager")?,
         login_state: LoginState {
             consecutive_failures: row.try_get("consecutive_failures")?,
             lockouts: row.try_get("lockouts")?,
@@ -131,6 +134,16 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(user_from_row).collect()
+    }
+
+    /// Makes a vendor user their company's manager, or not.
+    pub async fn set_vendor_manager(&self, id: UserId, manager: bool) -> Result<()> {
+        sqlx::query("UPDATE users SET vendor_manager = ? WHERE id = ? AND role = 'vendor'")
+            .bind(manager)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn set_login_state(&self, id: UserId, state: LoginState) -> Result<()> {

@@ -317,6 +317,7 @@ pub async fn show(
                             td { (u.login) }
                             td { (u.name) }
                             td { @if let Some(until) = u.demo_until { "demo → " (format_at(until, offset)) } }
+                            td { @if u.vendor_manager { (lang.a(A::Manager)) } }
                         }
                     }
                 }
@@ -327,6 +328,7 @@ pub async fn show(
                     label { (lang.t(T::LoginId)) input type="text" name="login" required maxlength="64"; }
                     label { (lang.t(T::User)) input type="text" name="name" required maxlength="100"; }
                     label { (lang.a(A::DemoDays)) " (" (lang.a(A::DemoDaysHelp)) ")" input type="number" name="demo_days" min="1" max="365"; }
+                    label.check { input type="checkbox" name="manager" value="on"; (lang.a(A::Manager)) }
                     button type="submit" { (lang.a(A::AddUser)) }
                 }
             }
@@ -447,6 +449,7 @@ pub struct UserForm {
     name: String,
     #[serde(default)]
     demo_days: String,
+    manager: Option<String>,
 }
 
 pub async fn add_user(
@@ -481,6 +484,7 @@ pub async fn add_user(
             &state.config.login,
             &new,
             demo_days,
+            form.manager.is_some(),
             &viewer.user.login,
         )
         .await

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hoshu_domain::{AuditEvent, AuditKind, Protocol, Role, UserId};
+use hoshu_domain::{AuditEvent, AuditKind, Protocol, UserId};
 use hoshu_storage::{RemoteSession, Target};
 use rand::RngCore;
 use tokio::sync::watch;
@@ -329,10 +329,18 @@ pub async fn close(state: &AppState, id: &str, ending: Ending, recorder: Recorde
     tracing::info!(session = %id, outcome = %ending.outcome, bytes, "Session closed");
 }
 
-/// Whether `viewer` may see `session` (list, recording): auditors and admins see all, others
-/// their own.
+/// Whether `user` may see `session` (list, recording, logs): `hoshu_domain::may_read_session`.
 pub fn may_see(user: &hoshu_storage::User, session: &RemoteSession) -> bool {
-    matches!(user.role, Role::Admin | Role::Auditor) || session.user_login == user.login
+    hoshu_domain::may_read_session(&reader(user), session.user_id, session.vendor.as_deref())
+}
+
+pub fn reader(user: &hoshu_storage::User) -> hoshu_domain::Reader<'_> {
+    hoshu_domain::Reader {
+        id: user.id,
+        role: user.role,
+        vendor: user.vendor.as_deref(),
+        manager: user.vendor_manager,
+    }
 }
 
 /// The decompressed instruction stream of a recording (finished or still being written).

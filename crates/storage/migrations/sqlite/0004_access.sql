@@ -10,6 +10,9 @@ ALTER TABLE vendors ADD COLUMN hearing_sheet TEXT NOT NULL DEFAULT '{}';
 -- A demo user (seed §6) may open demo targets only, until this time.
 ALTER TABLE users ADD COLUMN demo_until INTEGER;
 
+-- A vendor user who manages the company's account: sees all its sessions, logs and recordings.
+ALTER TABLE users ADD COLUMN vendor_manager INTEGER NOT NULL DEFAULT 0;
+
 -- A target for demo users: nothing behind it to protect.
 ALTER TABLE targets ADD COLUMN demo INTEGER NOT NULL DEFAULT 0;
 
