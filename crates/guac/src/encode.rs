@@ -189,6 +189,14 @@ pub enum ServerInstruction<'a> {
         stream: StreamIndex,
         mimetype: &'a str,
     },
+    /// `pipe,stream,mimetype,name`: opens a named pipe to the browser
+    /// (`Guacamole.Client.onpipe`) for application data beside the display;
+    /// send its data with [`write_stream_data`].
+    Pipe {
+        stream: StreamIndex,
+        mimetype: &'a str,
+        name: &'a str,
+    },
 }
 
 impl ServerInstruction<'_> {
@@ -327,6 +335,15 @@ impl ServerInstruction<'_> {
                 stream: s,
                 mimetype,
             } => write_instruction(out, "clipboard", &[stream(s), Arg::Str(mimetype)]),
+            ServerInstruction::Pipe {
+                stream: s,
+                mimetype,
+                name,
+            } => write_instruction(
+                out,
+                "pipe",
+                &[stream(s), Arg::Str(mimetype), Arg::Str(name)],
+            ),
         }
     }
 
@@ -513,6 +530,14 @@ mod tests {
                     mimetype: "text/plain",
                 },
                 "9.clipboard,1.2,10.text/plain;",
+            ),
+            (
+                ServerInstruction::Pipe {
+                    stream: StreamIndex(7),
+                    mimetype: "application/json",
+                    name: "hoshu-watchers",
+                },
+                "4.pipe,1.7,16.application/json,14.hoshu-watchers;",
             ),
         ];
         for (instruction, wire) in cases {
