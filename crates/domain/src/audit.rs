@@ -36,6 +36,10 @@ pub enum AuditKind {
     SessionRefused,
     /// A remote session ended; carries the recording's SHA-256, bytes and outcome.
     SessionClosed,
+    /// An admin or auditor started or stopped watching a live session (立会い); the actor is
+    /// the watcher, the subject the target, `session` the session id.
+    WatchStarted,
+    WatchEnded,
     GatewayStarted,
 }
 
@@ -59,6 +63,8 @@ impl AuditKind {
             AuditKind::SessionOpened => "session.open",
             AuditKind::SessionRefused => "session.refused",
             AuditKind::SessionClosed => "session.close",
+            AuditKind::WatchStarted => "session.watch_start",
+            AuditKind::WatchEnded => "session.watch_end",
             AuditKind::GatewayStarted => "gateway.start",
         }
     }

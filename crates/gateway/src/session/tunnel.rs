@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use super::display::{Display, Screen};
 use super::recorder::Recorder;
 use super::vnc::{self, Follow};
+use super::watchers::{Watchers, write_list_pipe};
 
 /// The browser pings every 500 ms (notes); this long without any message means it is gone.
 const BROWSER_SILENCE: Duration = Duration::from_secs(15);
@@ -38,6 +39,7 @@ pub struct SessionContext {
     pub recorder: Recorder,
     pub kill: watch::Receiver<Option<String>>,
     pub bytes_to_browser: Arc<AtomicU64>,
+    pub watchers: Arc<Watchers>,
 }
 
 /// How a session ended, for the user, the session list and the audit log.
@@ -86,23 +88,38 @@ fn killed(
     Ending::error(Status::SESSION_CLOSED, reason)
 }
 
-/// Sends instructions to the browser and (unless tunnel-internal) records them.
+/// Sends instructions to the browser and (unless tunnel-internal) records them and passes
+/// them to the watchers.
 struct Outbox<'a> {
     socket: &'a mut WebSocket,
     recorder: &'a mut Recorder,
     bytes: &'a AtomicU64,
     kill: &'a mut watch::Receiver<Option<String>>,
+    watchers: &'a Watchers,
 }
 
 impl Outbox<'_> {
-    async fn send(&mut self, instructions: String, record: bool) -> Result<(), Ending> {
+    /// A batch of the session's stream (`sync_ms`: the `sync` that ends it, if any): recorded,
+    /// handed to the watchers (never waiting for them), then sent to the browser.
+    async fn send_stream(
+        &mut self,
+        instructions: String,
+        sync_ms: Option<u64>,
+    ) -> Result<(), Ending> {
         if instructions.is_empty() {
             return Ok(());
         }
-        if record {
-            self.recorder
-                .write(unix_ms(), &instructions)
-                .map_err(|e| Ending::error(Status::SERVER_ERROR, e))?;
+        self.recorder
+            .write(unix_ms(), &instructions)
+            .map_err(|e| Ending::error(Status::SERVER_ERROR, e))?;
+        self.watchers.broadcast(&instructions, sync_ms);
+        self.send(instructions).await
+    }
+
+    /// Sends to the browser only: tunnel-internal instructions, or a batch already recorded.
+    async fn send(&mut self, instructions: String) -> Result<(), Ending> {
+        if instructions.is_empty() {
+            return Ok(());
         }
         self.bytes
             .fetch_add(instructions.len() as u64, Ordering::Relaxed);
@@ -132,6 +149,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
         mut recorder,
         mut kill,
         bytes_to_browser,
+        watchers,
     } = ctx;
     let ending = {
         let mut outbox = Outbox {
@@ -139,9 +157,12 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
             recorder: &mut recorder,
             bytes: &bytes_to_browser,
             kill: &mut kill,
+            watchers: &watchers,
         };
         drive(&mut outbox, &id, &target, password).await
     };
+    // Watchers learn the end now, not after the browser's close below.
+    watchers.close(&ending.outcome);
     // Tell the browser why, then close with the status as the reason (notes: the client reads
     // the close reason as the status code). Every step is bounded: the browser may be gone.
     let last = if ending.status.is_error() {
@@ -183,7 +204,7 @@ async fn drive(
 ) -> Ending {
     // The tunnel opens with its id (an internal instruction, never recorded).
     let uuid = ServerInstruction::TunnelUuid { uuid: id }.encode();
-    if let Err(ending) = out.send(uuid, false).await {
+    if let Err(ending) = out.send(uuid).await {
         return ending;
     }
     let address = format!("{}:{}", target.host, target.port);
@@ -278,7 +299,7 @@ async fn drive(
                     match event {
                         ClientEvent::Ping { timestamp } => {
                             let ping = ServerInstruction::TunnelPing { timestamp: &timestamp }.encode();
-                            if let Err(ending) = out.send(ping, false).await {
+                            if let Err(ending) = out.send(ping).await {
                                 return ending;
                             }
                         }
@@ -324,6 +345,9 @@ async fn drive(
                 }
             }
             changed = out.kill.changed() => return killed(out.kill, changed),
+            // Someone started or stopped watching: the loop's end tells the browser, and
+            // gives a new watcher its first picture.
+            () = out.watchers.changed() => {}
             _ = tick.tick() => {
                 if !rfb.is_connected() && started.elapsed() >= HANDSHAKE_TIMEOUT {
                     return Ending::error(Status::UPSTREAM_TIMEOUT, format!("{} did not complete the VNC handshake within {} s", target.name, HANDSHAKE_TIMEOUT.as_secs()));
@@ -351,11 +375,30 @@ async fn drive(
                 format!("connection to {} failed: {e}", target.name),
             );
         }
-        if let Some(fb) = rfb.framebuffer().filter(|_| painted) {
-            display.render(fb as &dyn Screen, unix_ms(), &mut reply);
+        let mut sync_ms = None;
+        if let Some(fb) = rfb.framebuffer().filter(|_| painted)
+            && display.render(fb as &dyn Screen, unix_ms(), &mut reply)
+        {
+            sync_ms = display.last_frame_sync();
         }
-        if let Err(ending) = out.send(reply, true).await {
+        // The session's user sees who watches (the `hoshu-watchers` pipe; recorded too).
+        if let Some(list) = out.watchers.take_list_change() {
+            write_list_pipe(&list, &mut reply);
+        }
+        if let Err(ending) = out.send_stream(reply, sync_ms).await {
             return ending;
+        }
+        // Watchers that joined or fell behind start over from a full picture, taken after
+        // everything before it went out (display::snapshot's invariant).
+        if let Some(fb) = rfb.framebuffer().filter(|_| painted)
+            && out.watchers.wants_picture()
+        {
+            let mut picture = String::new();
+            let timestamp_ms = unix_ms();
+            if display.snapshot(fb as &dyn Screen, timestamp_ms, &mut picture) {
+                write_list_pipe(&out.watchers.list(), &mut picture);
+                out.watchers.send_picture(picture, timestamp_ms);
+            }
         }
     }
 }

@@ -1,0 +1,229 @@
+//! A watcher's WebSocket (issue 5 item 6, 立会い): a second Guacamole client on a live session,
+//! fed from the session's own stream (see `watchers`). Read-only: whatever the watcher's browser
+//! sends besides keep-alives and `sync` replies is read and thrown away, so no key or mouse
+//! event of a watcher ever reaches the target. Its `sync` replies pace only its own queue.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use hoshu_domain::{AuditEvent, AuditKind};
+use hoshu_guac::{ClientEvent, Decoder, Limits, ServerInstruction, Status};
+
+use super::watchers::{Ticket, Watchers};
+use crate::state::AppState;
+
+/// Frames a watcher's browser may have unanswered before its queue stops being read (then
+/// the queue fills, and the watcher is resynchronised with a fresh picture).
+const MAX_UNACKED_FRAMES: usize = 3;
+/// As for the session's browser (tunnel.rs): pings every 500 ms, so this long silent is gone.
+const BROWSER_SILENCE: Duration = Duration::from_secs(15);
+/// A watcher's browser that takes no data this long is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
+/// Watchers send little (pings, `sync` replies); anything larger is not a Guacamole client.
+pub const MAX_MESSAGE: usize = 64 * 1024;
+
+/// How watching ended, for the watcher and the audit log.
+struct WatchEnd {
+    outcome: String,
+    status: Status,
+}
+
+impl WatchEnd {
+    fn new(status: Status, outcome: impl Into<String>) -> WatchEnd {
+        WatchEnd {
+            outcome: outcome.into(),
+            status,
+        }
+    }
+}
+
+/// Serves one watcher of session `id` on `socket` until the session or the watcher ends;
+/// audits the start and the end. Nothing is shown unless the start was audited.
+pub async fn serve_watcher(
+    state: AppState,
+    id: String,
+    user: hoshu_storage::User,
+    source: Option<String>,
+    mut socket: WebSocket,
+) {
+    let joined = state.sessions.watchers(&id).and_then(|(watchers, target)| {
+        let ticket = watchers.join(&user.login, hoshu_storage::now_ms())?;
+        Some((watchers, target, ticket))
+    });
+    let Some((watchers, target, ticket)) = joined else {
+        let end = WatchEnd::new(Status::RESOURCE_NOT_FOUND, "the session has ended");
+        let _ = send(
+            &mut socket,
+            ServerInstruction::TunnelUuid { uuid: &id }.encode(),
+        )
+        .await;
+        finish(&mut socket, &end).await;
+        return;
+    };
+    let event = |kind| {
+        let mut event = AuditEvent::new(kind)
+            .actor(user.login.clone())
+            .subject(target.clone())
+            .detail("session", id.as_str());
+        if let Some(s) = &source {
+            event = event.source(s.clone());
+        }
+        event
+    };
+    // An action that cannot be audited does not happen.
+    if let Err(e) = state.audit(event(AuditKind::WatchStarted)).await {
+        tracing::error!(session = %id, error = %e, "Cannot audit the start of watching");
+        watchers.leave(ticket.id);
+        let end = WatchEnd::new(
+            Status::SERVER_ERROR,
+            "watching cannot be recorded in the audit log; tell the administrator",
+        );
+        finish(&mut socket, &end).await;
+        return;
+    }
+    tracing::info!(session = %id, watcher = %user.login, target = %target, "Watching started");
+    let started = Instant::now();
+    let watcher_id = ticket.id;
+    let end = follow(&mut socket, &id, &watchers, ticket).await;
+    watchers.leave(watcher_id);
+    finish(&mut socket, &end).await;
+    let ended = event(AuditKind::WatchEnded)
+        .detail("outcome", end.outcome.as_str())
+        .detail(
+            "duration_ms",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+    if let Err(e) = state.audit(ended).await {
+        tracing::error!(session = %id, error = %e, "Cannot audit the end of watching");
+    }
+    tracing::info!(session = %id, watcher = %user.login, outcome = %end.outcome, "Watching ended");
+}
+
+/// Sends the watcher its queue and reads what it sends, until one side ends.
+async fn follow(
+    socket: &mut WebSocket,
+    id: &str,
+    watchers: &Watchers,
+    mut ticket: Ticket,
+) -> WatchEnd {
+    let gone = |_| WatchEnd::new(Status::SUCCESS, "the watcher's browser went away");
+    // The tunnel opens with its id (notes: WebSocketTunnel handshake).
+    let uuid = ServerInstruction::TunnelUuid { uuid: id }.encode();
+    if let Err(e) = send(socket, uuid).await {
+        return gone(e);
+    }
+    let mut unacked: VecDeque<u64> = VecDeque::new();
+    let mut decoder = Decoder::new(Limits::default());
+    let mut last_browser = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            batch = ticket.batches.recv(), if unacked.len() < MAX_UNACKED_FRAMES => {
+                let Some(batch) = batch else {
+                    return removed(watchers);
+                };
+                let len = batch.text.len();
+                let sent = send(socket, batch.text.to_string()).await;
+                ticket.queued.fetch_sub(len, Ordering::Relaxed);
+                if let Err(e) = sent {
+                    return gone(e);
+                }
+                unacked.extend(batch.sync_ms);
+            }
+            message = socket.recv() => {
+                let text = match message {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return WatchEnd::new(Status::SUCCESS, "the watcher closed the view"),
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(_)) => continue,
+                };
+                last_browser = Instant::now();
+                for instruction in decoder.feed(text.as_bytes()) {
+                    let Ok(instruction) = instruction else {
+                        return WatchEnd::new(Status::CLIENT_BAD_REQUEST, "the watcher's browser sent a malformed instruction");
+                    };
+                    match ClientEvent::parse(&instruction) {
+                        Ok(ClientEvent::Ping { timestamp }) => {
+                            let ping = ServerInstruction::TunnelPing { timestamp: &timestamp }.encode();
+                            if let Err(e) = send(socket, ping).await {
+                                return gone(e);
+                            }
+                        }
+                        Ok(ClientEvent::Sync { timestamp_ms }) => {
+                            while unacked.front().is_some_and(|&t| t <= timestamp_ms) {
+                                unacked.pop_front();
+                            }
+                        }
+                        Ok(ClientEvent::Disconnect) => return WatchEnd::new(Status::SUCCESS, "the watcher closed the view"),
+                        // Read-only: keys, mouse, clipboard and every other stream of a watcher
+                        // are dropped here and never reach the session.
+                        _ => {}
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                if last_browser.elapsed() >= BROWSER_SILENCE {
+                    return WatchEnd::new(Status::SUCCESS, "the watcher's browser stopped answering");
+                }
+                // A watcher waiting for its own `sync` replies does not read its queue, so it
+                // would not see the queue close: look, once a second.
+                if !watchers.is_watching(ticket.id) {
+                    return removed(watchers);
+                }
+            }
+        }
+    }
+}
+
+/// Why a watcher is no longer in the session's list: the session ended, or the watcher was
+/// dropped for not keeping up.
+fn removed(watchers: &Watchers) -> WatchEnd {
+    match watchers.ending() {
+        Some(outcome) => WatchEnd::new(
+            Status::SESSION_CLOSED,
+            format!("the session ended: {outcome}"),
+        ),
+        None => WatchEnd::new(
+            Status::CLIENT_TIMEOUT,
+            "this view fell too far behind the session; open it again",
+        ),
+    }
+}
+
+async fn send(socket: &mut WebSocket, text: String) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+/// Tells the watcher why (an `error` instruction, unless it left by itself) and closes with
+/// the status as the reason, as the session's tunnel does; bounded, the browser may be gone.
+async fn finish(socket: &mut WebSocket, end: &WatchEnd) {
+    let last = if end.status.is_error() {
+        ServerInstruction::Error {
+            message: &end.outcome,
+            status: end.status,
+        }
+        .encode()
+    } else {
+        ServerInstruction::Disconnect.encode()
+    };
+    let close = Message::Close(Some(CloseFrame {
+        code: 1000,
+        reason: end.status.0.to_string().into(),
+    }));
+    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+        if socket.send(Message::Text(last.into())).await.is_ok() && socket.send(close).await.is_ok()
+        {
+            while let Some(Ok(message)) = socket.recv().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+}
