@@ -61,6 +61,23 @@ if (pasteButton) {
   });
 }
 
+// Being watched (立会い): the gateway pushes the list of watchers in band, on the
+// `hoshu-watchers` pipe, whenever it changes; the banner shows while it is not empty.
+const watched = document.getElementById('watched');
+client.onpipe = (stream, mimetype, name) => {
+  if (name !== 'hoshu-watchers') return;
+  const reader = new Guacamole.StringReader(stream);
+  let text = '';
+  reader.ontext = (t) => { text += t; };
+  reader.onend = () => {
+    let list = [];
+    try { list = JSON.parse(text); } catch { return; }
+    const logins = list.map((w) => w.login);
+    watched.textContent = `${watched.dataset.label} ${logins.join(', ')}`;
+    watched.hidden = logins.length === 0;
+  };
+};
+
 document.getElementById('disconnect').addEventListener('click', () => client.disconnect());
 window.addEventListener('beforeunload', () => client.disconnect());
 

@@ -44,6 +44,8 @@ where
 }
 
 pub const ADMIN: Access = Access::Roles(&[Role::Admin]);
+/// Who may watch live sessions (issue 5 item 6).
+pub const WATCHERS: Access = Access::Roles(&[Role::Admin, Role::Auditor]);
 
 pub fn routes() -> Vec<Route> {
     use Access::{Authenticated, Public};
@@ -105,6 +107,19 @@ pub fn routes() -> Vec<Route> {
             api_sessions::recording,
         ),
         route(M::DELETE, "/api/v1/sessions/{id}", ADMIN, api_sessions::end),
+        route(
+            M::GET,
+            "/api/v1/sessions/{id}/watch",
+            WATCHERS,
+            api_sessions::watch,
+        ),
+        // The handler lets the session's own user see its watchers too.
+        route(
+            M::GET,
+            "/api/v1/sessions/{id}/watchers",
+            Authenticated,
+            api_sessions::watchers,
+        ),
         route(M::POST, "/targets/open", Authenticated, pages::open_target),
         route(M::GET, "/sessions", Authenticated, pages::sessions_page),
         route(
@@ -113,6 +128,7 @@ pub fn routes() -> Vec<Route> {
             Authenticated,
             pages::session_page,
         ),
+        route(M::GET, "/sessions/{id}/watch", WATCHERS, pages::watch_page),
         route(
             M::GET,
             "/sessions/{id}/play",

@@ -20,7 +20,7 @@ pub use portal::{logout, portal};
 pub use register::{register_form, register_start, register_submit};
 pub use sessions::{
     end as end_session_page, list as sessions_page, open_target, play as play_page,
-    view as session_page,
+    view as session_page, watch as watch_page,
 };
 
 use crate::access::{CsrfToken, MaybeViewer, Source, Viewer};
@@ -204,6 +204,7 @@ const STYLE_CSS: &str = include_str!("../../assets/style.css");
 const REGISTER_JS: &str = include_str!("../../assets/register.js");
 const SESSION_JS: &str = include_str!("../../assets/session.js");
 const PLAYER_JS: &str = include_str!("../../assets/player.js");
+const WATCH_JS: &str = include_str!("../../assets/watch.js");
 /// guacamole-common-js 1.5.0 (Apache-2.0), embedded by build.rs from web/node_modules.
 const GUACAMOLE_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/guacamole-common.js"));
 
@@ -214,6 +215,7 @@ pub async fn static_file(Path(name): Path<String>) -> Response {
         "register.js" => (REGISTER_JS, "text/javascript; charset=utf-8"),
         "session.js" => (SESSION_JS, "text/javascript; charset=utf-8"),
         "player.js" => (PLAYER_JS, "text/javascript; charset=utf-8"),
+        "watch.js" => (WATCH_JS, "text/javascript; charset=utf-8"),
         "guacamole-common.js" => (GUACAMOLE_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
