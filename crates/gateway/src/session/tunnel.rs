@@ -50,19 +50,53 @@ pub struct Ending {
 }
 
 impl Ending {
-    fn normal(outcome: &str) -> Ending {
+    pub(super) fn normal(outcome: &str) -> Ending {
         Ending {
             outcome: outcome.to_owned(),
             status: Status::SUCCESS,
         }
     }
 
-    fn error(status: Status, outcome: impl Into<String>) -> Ending {
+    pub(super) fn error(status: Status, outcome: impl Into<String>) -> Ending {
         Ending {
             outcome: outcome.into(),
             status,
         }
     }
+
+    /// What the browser is told last: why (`error`), or just `disconnect` after a normal end.
+    pub(super) fn last_instruction(&self) -> String {
+        if self.status.is_error() {
+            ServerInstruction::Error {
+                message: &self.outcome,
+                status: self.status,
+            }
+            .encode()
+        } else {
+            ServerInstruction::Disconnect.encode()
+        }
+    }
+}
+
+/// Sends `last`, then closes with the status as the reason (notes: the client reads the close
+/// reason as the status code). Every step is bounded: the browser may be gone.
+pub(super) async fn close_browser(socket: &mut WebSocket, last: String, status: Status) {
+    let close = Message::Close(Some(CloseFrame {
+        code: 1000,
+        reason: status.0.to_string().into(),
+    }));
+    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+        if socket.send(Message::Text(last.into())).await.is_ok() && socket.send(close).await.is_ok()
+        {
+            // Read until the browser's own close, so nothing in flight is reset away.
+            while let Some(Ok(message)) = socket.recv().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
 }
 
 fn unix_ms() -> u64 {
@@ -163,36 +197,12 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
     };
     // Watchers learn the end now, not after the browser's close below.
     watchers.close(&ending.outcome);
-    // Tell the browser why, then close with the status as the reason (notes: the client reads
-    // the close reason as the status code). Every step is bounded: the browser may be gone.
-    let last = if ending.status.is_error() {
-        let mut text = String::new();
-        ServerInstruction::Error {
-            message: &ending.outcome,
-            status: ending.status,
-        }
-        .encode_into(&mut text);
-        let _ = recorder.write(unix_ms(), &text);
-        text
-    } else {
-        ServerInstruction::Disconnect.encode()
-    };
-    let close = Message::Close(Some(CloseFrame {
-        code: 1000,
-        reason: ending.status.0.to_string().into(),
-    }));
-    let _ = tokio::time::timeout(CLOSE_LINGER, async {
-        if socket.send(Message::Text(last.into())).await.is_ok() && socket.send(close).await.is_ok()
-        {
-            // Read until the browser's own close, so nothing in flight is reset away.
-            while let Some(Ok(message)) = socket.recv().await {
-                if matches!(message, Message::Close(_)) {
-                    break;
-                }
-            }
-        }
-    })
-    .await;
+    // Tell the browser why (the recording too, when it is an error), then close.
+    let last = ending.last_instruction();
+    if ending.status.is_error() {
+        let _ = recorder.write(unix_ms(), &last);
+    }
+    close_browser(&mut socket, last, ending.status).await;
     (ending, recorder)
 }
 

@@ -7,10 +7,11 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{Message, WebSocket};
 use hoshu_domain::{AuditEvent, AuditKind};
 use hoshu_guac::{ClientEvent, Decoder, Limits, ServerInstruction, Status};
 
+use super::tunnel::{Ending, close_browser};
 use super::watchers::{Ticket, Watchers};
 use crate::state::AppState;
 
@@ -21,24 +22,8 @@ const MAX_UNACKED_FRAMES: usize = 3;
 const BROWSER_SILENCE: Duration = Duration::from_secs(15);
 /// A watcher's browser that takes no data this long is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-const CLOSE_LINGER: Duration = Duration::from_secs(2);
 /// Watchers send little (pings, `sync` replies); anything larger is not a Guacamole client.
 pub const MAX_MESSAGE: usize = 64 * 1024;
-
-/// How watching ended, for the watcher and the audit log.
-struct WatchEnd {
-    outcome: String,
-    status: Status,
-}
-
-impl WatchEnd {
-    fn new(status: Status, outcome: impl Into<String>) -> WatchEnd {
-        WatchEnd {
-            outcome: outcome.into(),
-            status,
-        }
-    }
-}
 
 /// Serves one watcher of session `id` on `socket` until the session or the watcher ends;
 /// audits the start and the end. Nothing is shown unless the start was audited.
@@ -54,7 +39,7 @@ pub async fn serve_watcher(
         Some((watchers, target, ticket))
     });
     let Some((watchers, target, ticket)) = joined else {
-        let end = WatchEnd::new(Status::RESOURCE_NOT_FOUND, "the session has ended");
+        let end = Ending::error(Status::RESOURCE_NOT_FOUND, "the session has ended");
         let _ = send(
             &mut socket,
             ServerInstruction::TunnelUuid { uuid: &id }.encode(),
@@ -77,7 +62,7 @@ pub async fn serve_watcher(
     if let Err(e) = state.audit(event(AuditKind::WatchStarted)).await {
         tracing::error!(session = %id, error = %e, "Cannot audit the start of watching");
         watchers.leave(ticket.id);
-        let end = WatchEnd::new(
+        let end = Ending::error(
             Status::SERVER_ERROR,
             "watching cannot be recorded in the audit log; tell the administrator",
         );
@@ -108,8 +93,8 @@ async fn follow(
     id: &str,
     watchers: &Watchers,
     mut ticket: Ticket,
-) -> WatchEnd {
-    let gone = |_| WatchEnd::new(Status::SUCCESS, "the watcher's browser went away");
+) -> Ending {
+    let gone = |()| Ending::normal("the watcher's browser went away");
     // The tunnel opens with its id (notes: WebSocketTunnel handshake).
     let uuid = ServerInstruction::TunnelUuid { uuid: id }.encode();
     if let Err(e) = send(socket, uuid).await {
@@ -135,14 +120,14 @@ async fn follow(
             }
             message = socket.recv() => {
                 let text = match message {
-                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return WatchEnd::new(Status::SUCCESS, "the watcher closed the view"),
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ending::normal("the watcher closed the view"),
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(_)) => continue,
                 };
                 last_browser = Instant::now();
                 for instruction in decoder.feed(text.as_bytes()) {
                     let Ok(instruction) = instruction else {
-                        return WatchEnd::new(Status::CLIENT_BAD_REQUEST, "the watcher's browser sent a malformed instruction");
+                        return Ending::error(Status::CLIENT_BAD_REQUEST, "the watcher's browser sent a malformed instruction");
                     };
                     match ClientEvent::parse(&instruction) {
                         Ok(ClientEvent::Ping { timestamp }) => {
@@ -156,7 +141,7 @@ async fn follow(
                                 unacked.pop_front();
                             }
                         }
-                        Ok(ClientEvent::Disconnect) => return WatchEnd::new(Status::SUCCESS, "the watcher closed the view"),
+                        Ok(ClientEvent::Disconnect) => return Ending::normal("the watcher closed the view"),
                         // Read-only: keys, mouse, clipboard and every other stream of a watcher
                         // are dropped here and never reach the session.
                         _ => {}
@@ -165,7 +150,7 @@ async fn follow(
             }
             _ = tick.tick() => {
                 if last_browser.elapsed() >= BROWSER_SILENCE {
-                    return WatchEnd::new(Status::SUCCESS, "the watcher's browser stopped answering");
+                    return Ending::normal("the watcher's browser stopped answering");
                 }
                 // A watcher waiting for its own `sync` replies does not read its queue, so it
                 // would not see the queue close: look, once a second.
@@ -179,13 +164,13 @@ async fn follow(
 
 /// Why a watcher is no longer in the session's list: the session ended, or the watcher was
 /// dropped for not keeping up.
-fn removed(watchers: &Watchers) -> WatchEnd {
+fn removed(watchers: &Watchers) -> Ending {
     match watchers.ending() {
-        Some(outcome) => WatchEnd::new(
+        Some(outcome) => Ending::error(
             Status::SESSION_CLOSED,
             format!("the session ended: {outcome}"),
         ),
-        None => WatchEnd::new(
+        None => Ending::error(
             Status::CLIENT_TIMEOUT,
             "this view fell too far behind the session; open it again",
         ),
@@ -199,31 +184,8 @@ async fn send(socket: &mut WebSocket, text: String) -> Result<(), ()> {
     }
 }
 
-/// Tells the watcher why (an `error` instruction, unless it left by itself) and closes with
-/// the status as the reason, as the session's tunnel does; bounded, the browser may be gone.
-async fn finish(socket: &mut WebSocket, end: &WatchEnd) {
-    let last = if end.status.is_error() {
-        ServerInstruction::Error {
-            message: &end.outcome,
-            status: end.status,
-        }
-        .encode()
-    } else {
-        ServerInstruction::Disconnect.encode()
-    };
-    let close = Message::Close(Some(CloseFrame {
-        code: 1000,
-        reason: end.status.0.to_string().into(),
-    }));
-    let _ = tokio::time::timeout(CLOSE_LINGER, async {
-        if socket.send(Message::Text(last.into())).await.is_ok() && socket.send(close).await.is_ok()
-        {
-            while let Some(Ok(message)) = socket.recv().await {
-                if matches!(message, Message::Close(_)) {
-                    break;
-                }
-            }
-        }
-    })
-    .await;
+/// Tells the watcher why (an `error` instruction, unless it left by itself) and closes, as the
+/// session's tunnel does.
+async fn finish(socket: &mut WebSocket, end: &Ending) {
+    close_browser(socket, end.last_instruction(), end.status).await;
 }
