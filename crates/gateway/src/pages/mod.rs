@@ -205,6 +205,7 @@ const REGISTER_JS: &str = include_str!("../../assets/register.js");
 const SESSION_JS: &str = include_str!("../../assets/session.js");
 const PLAYER_JS: &str = include_str!("../../assets/player.js");
 const WATCH_JS: &str = include_str!("../../assets/watch.js");
+const LIVE_JS: &str = include_str!("../../assets/live.js");
 /// guacamole-common-js 1.5.0 (Apache-2.0), embedded by build.rs from web/node_modules.
 const GUACAMOLE_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/guacamole-common.js"));
 
@@ -216,6 +217,7 @@ pub async fn static_file(Path(name): Path<String>) -> Response {
         "session.js" => (SESSION_JS, "text/javascript; charset=utf-8"),
         "player.js" => (PLAYER_JS, "text/javascript; charset=utf-8"),
         "watch.js" => (WATCH_JS, "text/javascript; charset=utf-8"),
+        "live.js" => (LIVE_JS, "text/javascript; charset=utf-8"),
         "guacamole-common.js" => (GUACAMOLE_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
