@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -21,27 +20,14 @@ const DEMO: &str = "demo-desktop";
 /// hoshu_guac::Status::SESSION_CLOSED.
 const SESSION_CLOSED: u16 = 523;
 
-/// `(kind, actor, subject, detail)` of the audit events of `kind`, read with `sqlite3`.
+/// `(actor, subject, detail)` of the audit events of `kind`, oldest first.
 fn audit_events(data: &Path, kind: &str) -> Vec<(String, String, Value)> {
-    let output = Command::new("sqlite3")
-        .arg("-json")
-        .arg(data.join("hoshu.db"))
-        .arg(format!(
-            "select actor, subject, detail from audit_events where kind = '{kind}' order by seq"
-        ))
-        .output()
-        .expect("the sqlite3 command-line tool is installed (Debian package sqlite3)");
-    assert!(output.status.success(), "sqlite3: {}", said(&output));
-    let text = String::from_utf8_lossy(&output.stdout);
-    if text.trim().is_empty() {
-        return Vec::new();
-    }
-    let rows: Vec<Value> = serde_json::from_str(&text).expect("sqlite3 -json prints JSON");
-    rows.into_iter()
+    common::audit_rows(data)
+        .into_iter()
+        .filter(|row| row["kind"] == kind)
         .map(|row| {
             let text = |k: &str| row[k].as_str().unwrap_or_default().to_owned();
-            let detail = serde_json::from_str(&text("detail")).expect("detail is JSON");
-            (text("actor"), text("subject"), detail)
+            (text("actor"), text("subject"), row["detail"].clone())
         })
         .collect()
 }
