@@ -325,3 +325,46 @@ async fn a_watcher_leaving_clears_the_vendors_banner_and_an_ended_session_cannot
     };
     assert_eq!(refused, 404);
 }
+
+#[tokio::test]
+async fn a_watcher_that_stops_rendering_is_resynchronised_with_a_fresh_picture() {
+    let gateway = Gateway::demo();
+    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let admin = gateway.login_ok(&Credential::demo_admin()).await;
+    let mut session = Tunnel::open(&gateway, &vendor, DEMO).await;
+    let id = session.uuid.clone();
+    session.first_frame().await;
+
+    // The watcher's browser stops answering `sync` after its first picture: its queue stops
+    // moving and fills up while the vendor types, frame after frame, at full pace.
+    let watch = format!("/api/v1/sessions/{id}/watch");
+    let mut slow = Tunnel::connect_with(&gateway, &watch, Auth::Cookie(&admin.token), false)
+        .await
+        .expect("an admin may watch");
+    slow.first_frame().await;
+    let started = Instant::now();
+    for n in 0..100u32 {
+        session.key(u32::from(b'a') + n % 26);
+        session.wait_opcode("sync").await;
+    }
+    let typing = started.elapsed();
+    assert!(
+        typing < Duration::from_secs(20),
+        "100 frames took {typing:?} with a stalled watcher"
+    );
+
+    // It renders again: once its queue has drained it gets a whole new picture (the size of
+    // the screen first), then follows the session again.
+    slow.set_auto_sync(true);
+    let size = slow
+        .wait_for("a fresh picture", WAIT, |i| {
+            i.opcode == "size" && i.args.first().map(String::as_str) == Some("0")
+        })
+        .await;
+    assert_eq!(size.args, ["0", "1024", "768"]);
+    slow.wait_drawing().await;
+    slow.wait_opcode("sync").await;
+    session.fresh_frame().await;
+    slow.wait_drawing().await;
+    assert!(!slow.is_closed(), "{}", slow.history());
+}
