@@ -189,6 +189,14 @@ pub enum ServerInstruction<'a> {
         stream: StreamIndex,
         mimetype: &'a str,
     },
+    /// `mouse,x,y,mask,timestamp`: shows the pointer (the client's software
+    /// cursor) at a position, e.g. another user's pointer.
+    Mouse {
+        x: i32,
+        y: i32,
+        buttons: u8,
+        timestamp_ms: u64,
+    },
     /// `pipe,stream,mimetype,name`: opens a named pipe to the browser
     /// (`Guacamole.Client.onpipe`) for application data beside the display;
     /// send its data with [`write_stream_data`].
@@ -335,6 +343,21 @@ impl ServerInstruction<'_> {
                 stream: s,
                 mimetype,
             } => write_instruction(out, "clipboard", &[stream(s), Arg::Str(mimetype)]),
+            ServerInstruction::Mouse {
+                x,
+                y,
+                buttons,
+                timestamp_ms,
+            } => write_instruction(
+                out,
+                "mouse",
+                &[
+                    int(x),
+                    int(y),
+                    uint(buttons.into()),
+                    Arg::Uint(timestamp_ms),
+                ],
+            ),
             ServerInstruction::Pipe {
                 stream: s,
                 mimetype,
@@ -538,6 +561,15 @@ mod tests {
                     name: "hoshu-watchers",
                 },
                 "4.pipe,1.7,16.application/json,14.hoshu-watchers;",
+            ),
+            (
+                ServerInstruction::Mouse {
+                    x: 100,
+                    y: 150,
+                    buttons: 1,
+                    timestamp_ms: 1_795_654_184_886,
+                },
+                "5.mouse,3.100,3.150,1.1,13.1795654184886;",
             ),
         ];
         for (instruction, wire) in cases {
