@@ -1,6 +1,6 @@
 // The read-only live view of a session (立会い): a Guacamole client on the gateway's watch
 // tunnel. It sends no keyboard or mouse events (the gateway would drop them anyway); it shows
-// the picture, who else watches, and why the view ended.
+// the picture with the vendor's pointer, who else watches, and why the view ended.
 import Guacamole from '/static/guacamole-common.js';
 import { showState, onWatchers } from '/static/live.js';
 
@@ -12,8 +12,7 @@ if (container) {
   const client = new Guacamole.Client(new Guacamole.WebSocketTunnel(container.dataset.tunnel));
   const display = client.getDisplay();
   container.appendChild(display.getElement());
-  // The target's pointer shape would sit still at the top-left: watchers are not sent where
-  // the vendor's pointer is, so show none.
+  // No pointer until the gateway says where the vendor's is (a `mouse` instruction shows it).
   display.showCursor(false);
   showState(client, container);
   onWatchers(client, (logins) => {

@@ -213,10 +213,22 @@ async fn admins_and_auditors_watch_read_only_and_the_vendor_knows() {
     );
     assert!(!watcher.is_closed(), "{}", watcher.history());
 
-    // The vendor's own input still works, and the watcher sees its result.
+    // The vendor's own input still works, and the watcher sees its result, and where the
+    // vendor points (the vendor's page draws its own pointer: it is not sent back).
     session.fresh_frame().await;
     watcher.wait_drawing().await;
     watcher.wait_opcode("sync").await;
+    session.send("5.mouse,3.300,3.400,1.0;");
+    let pointer = watcher
+        .wait_for("the vendor's pointer", WAIT, |i| i.opcode == "mouse")
+        .await;
+    assert_eq!(pointer.args[..3], ["300", "400", "0"]);
+    session.fresh_frame().await;
+    assert!(
+        !session.history().contains("mouse("),
+        "{}",
+        session.history()
+    );
 
     // An auditor who never answers `sync` (a browser that stopped rendering) joins too: the
     // vendor's session goes on at full pace regardless.

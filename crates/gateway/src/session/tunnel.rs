@@ -26,6 +26,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A target that accepts the connection but does not finish the RFB handshake in this time is
 /// given up on (a silent or stuck server must not hold the session open until its idle timeout).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Between frames, watchers are shown where the user points at most this often.
+const POINTER_EVERY: Duration = Duration::from_millis(100);
 /// Largest clipboard text accepted from the browser (paste-in).
 const MAX_PASTE: usize = 64 * 1024;
 /// Largest clipboard text passed to the browser (copy-out).
@@ -134,19 +136,27 @@ struct Outbox<'a> {
 
 impl Outbox<'_> {
     /// A batch of the session's stream (`sync_ms`: the `sync` that ends it, if any): recorded,
-    /// handed to the watchers (never waiting for them), then sent to the browser.
+    /// handed to the watchers (never waiting for them) with `for_watchers` after it, then sent
+    /// to the browser.
     async fn send_stream(
         &mut self,
         instructions: String,
         sync_ms: Option<u64>,
+        for_watchers: &str,
     ) -> Result<(), Ending> {
         if instructions.is_empty() {
+            self.watchers.broadcast(for_watchers, None);
             return Ok(());
         }
         self.recorder
             .write(unix_ms(), &instructions)
             .map_err(|e| Ending::error(Status::SERVER_ERROR, e))?;
-        self.watchers.broadcast(&instructions, sync_ms);
+        if for_watchers.is_empty() {
+            self.watchers.broadcast(&instructions, sync_ms);
+        } else {
+            self.watchers
+                .broadcast(&format!("{instructions}{for_watchers}"), sync_ms);
+        }
         self.send(instructions).await
     }
 
@@ -252,6 +262,11 @@ async fn drive(
     let mut last_input = Instant::now();
     let mut last_browser = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // The user's pointer, for the watchers only (the user's own page draws it locally; it is
+    // not recorded): the last position, and whether the watchers have not seen it yet.
+    let mut pointer: Option<(i32, i32, u8)> = None;
+    let mut pointer_news = false;
+    let mut pointer_shown = Instant::now();
     let mut buf = vec![0u8; 64 * 1024];
     let idle = Duration::from_secs(u64::try_from(target.idle_timeout_secs).unwrap_or(900));
     let max = Duration::from_secs(u64::try_from(target.max_duration_secs).unwrap_or(28_800));
@@ -318,6 +333,8 @@ async fn drive(
                             last_input = Instant::now();
                             let clamp = |v: i32| u16::try_from(v.max(0)).unwrap_or(u16::MAX);
                             rfb.pointer_event(clamp(x), clamp(y), buttons.0);
+                            pointer = Some((x, y, buttons.0));
+                            pointer_news = true;
                         }
                         ClientEvent::Key { keysym, pressed } => {
                             last_input = Instant::now();
@@ -395,7 +412,23 @@ async fn drive(
         if let Some(list) = out.watchers.take_list_change() {
             write_list_pipe(&list, &mut reply);
         }
-        if let Err(ending) = out.send_stream(reply, sync_ms).await {
+        let mut for_watchers = String::new();
+        if pointer_news
+            && (sync_ms.is_some() || pointer_shown.elapsed() >= POINTER_EVERY)
+            && let Some((x, y, buttons)) = pointer
+        {
+            let timestamp_ms = unix_ms();
+            ServerInstruction::Mouse {
+                x,
+                y,
+                buttons,
+                timestamp_ms,
+            }
+            .encode_into(&mut for_watchers);
+            pointer_news = false;
+            pointer_shown = Instant::now();
+        }
+        if let Err(ending) = out.send_stream(reply, sync_ms, &for_watchers).await {
             return ending;
         }
         // Watchers that joined or fell behind start over from a full picture, taken after
@@ -407,6 +440,15 @@ async fn drive(
             let timestamp_ms = unix_ms();
             if display.snapshot(fb as &dyn Screen, timestamp_ms, &mut picture) {
                 write_list_pipe(&out.watchers.list(), &mut picture);
+                if let Some((x, y, buttons)) = pointer {
+                    ServerInstruction::Mouse {
+                        x,
+                        y,
+                        buttons,
+                        timestamp_ms,
+                    }
+                    .encode_into(&mut picture);
+                }
                 out.watchers.send_picture(picture, timestamp_ms);
             }
         }

@@ -171,7 +171,7 @@ impl Watchers {
     /// Passes a batch of the session's stream to every watcher that follows it, never waiting.
     pub fn broadcast(&self, text: &str, sync_ms: Option<u64>) {
         let mut inner = self.lock();
-        if inner.watchers.is_empty() {
+        if inner.watchers.is_empty() || text.is_empty() {
             return;
         }
         let batch = Batch {
