@@ -19,6 +19,8 @@ use tokio::sync::{Notify, mpsc};
 const QUEUE_BATCHES: usize = 64;
 /// Bytes waiting for one watcher, at most (a full picture may come on top, into an empty queue).
 const QUEUE_BYTES: usize = 8 << 20;
+/// Watchers of one session at most: each may hold a queue's worth of memory.
+const MAX_WATCHERS: usize = 16;
 /// A watcher whose queue has not drained this long after it fell behind is dropped.
 const CATCH_UP_WITHIN: Duration = Duration::from_secs(20);
 /// The named pipe (`Guacamole.Client.onpipe`) that tells the session's browsers who watches.
@@ -94,6 +96,15 @@ pub struct Watchers {
     changed: Notify,
 }
 
+/// Why [`Watchers::join`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotJoined {
+    #[error("the session has ended")]
+    Ended,
+    #[error("this session already has {MAX_WATCHERS} watchers; try again later")]
+    Full,
+}
+
 /// A watcher's end of its queue, from [`Watchers::join`].
 #[derive(Debug)]
 pub struct Ticket {
@@ -108,11 +119,14 @@ impl Watchers {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds a watcher; it gets a full picture first. `None` once the session has ended.
-    pub fn join(&self, login: &str, now_ms: i64) -> Option<Ticket> {
+    /// Adds a watcher; it gets a full picture first.
+    pub fn join(&self, login: &str, now_ms: i64) -> Result<Ticket, NotJoined> {
         let mut inner = self.lock();
         if inner.ended.is_some() {
-            return None;
+            return Err(NotJoined::Ended);
+        }
+        if inner.watchers.len() >= MAX_WATCHERS {
+            return Err(NotJoined::Full);
         }
         inner.next_id += 1;
         let id = inner.next_id;
@@ -131,7 +145,7 @@ impl Watchers {
         inner.list_changed = true;
         drop(inner);
         self.changed.notify_one();
-        Some(Ticket {
+        Ok(Ticket {
             id,
             batches,
             queued,
@@ -350,12 +364,23 @@ mod tests {
             ticket.batches.try_recv(),
             Err(mpsc::error::TryRecvError::Disconnected)
         ));
-        assert!(watchers.join("other", 2).is_none());
+        assert_eq!(watchers.join("other", 2).err(), Some(NotJoined::Ended));
         assert_eq!(
             watchers.ending().as_deref(),
             Some("ended by administrator admin")
         );
         assert!(watchers.list().is_empty());
+    }
+
+    #[test]
+    fn watchers_are_bounded() {
+        let watchers = Watchers::default();
+        let tickets: Vec<_> = (0..MAX_WATCHERS)
+            .map(|i| watchers.join(&format!("w{i}"), 1).expect("room left"))
+            .collect();
+        assert_eq!(watchers.join("one more", 1).err(), Some(NotJoined::Full));
+        watchers.leave(tickets[0].id);
+        assert!(watchers.join("one more", 1).is_ok());
     }
 
     #[test]

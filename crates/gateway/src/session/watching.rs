@@ -12,7 +12,7 @@ use hoshu_domain::{AuditEvent, AuditKind};
 use hoshu_guac::{ClientEvent, Decoder, Limits, ServerInstruction, Status};
 
 use super::tunnel::{Ending, close_browser};
-use super::watchers::{Ticket, Watchers};
+use super::watchers::{NotJoined, Ticket, Watchers};
 use crate::state::AppState;
 
 /// Frames a watcher's browser may have unanswered before its queue stops being read (then
@@ -34,19 +34,28 @@ pub async fn serve_watcher(
     source: Option<String>,
     mut socket: WebSocket,
 ) {
-    let joined = state.sessions.watchers(&id).and_then(|(watchers, target)| {
-        let ticket = watchers.join(&user.login, hoshu_storage::now_ms())?;
-        Some((watchers, target, ticket))
-    });
-    let Some((watchers, target, ticket)) = joined else {
-        let end = Ending::error(Status::RESOURCE_NOT_FOUND, "the session has ended");
-        let _ = send(
-            &mut socket,
-            ServerInstruction::TunnelUuid { uuid: &id }.encode(),
-        )
-        .await;
-        finish(&mut socket, &end).await;
+    // The tunnel opens with its id (notes: WebSocketTunnel handshake), whatever follows.
+    let uuid = ServerInstruction::TunnelUuid { uuid: &id }.encode();
+    if send(&mut socket, uuid).await.is_err() {
         return;
+    }
+    let joined = match state.sessions.watchers(&id) {
+        Some((watchers, target)) => watchers
+            .join(&user.login, hoshu_storage::now_ms())
+            .map(|ticket| (watchers, target, ticket)),
+        None => Err(NotJoined::Ended),
+    };
+    let (watchers, target, ticket) = match joined {
+        Ok(joined) => joined,
+        Err(refused) => {
+            let status = match refused {
+                NotJoined::Ended => Status::RESOURCE_NOT_FOUND,
+                NotJoined::Full => Status::CLIENT_TOO_MANY,
+            };
+            let end = Ending::error(status, refused.to_string());
+            finish(&mut socket, &end).await;
+            return;
+        }
     };
     let event = |kind| {
         let mut event = AuditEvent::new(kind)
@@ -72,7 +81,7 @@ pub async fn serve_watcher(
     tracing::info!(session = %id, watcher = %user.login, target = %target, "Watching started");
     let started = Instant::now();
     let watcher_id = ticket.id;
-    let end = follow(&mut socket, &id, &watchers, ticket).await;
+    let end = follow(&mut socket, &watchers, ticket).await;
     watchers.leave(watcher_id);
     finish(&mut socket, &end).await;
     let ended = event(AuditKind::WatchEnded)
@@ -88,18 +97,8 @@ pub async fn serve_watcher(
 }
 
 /// Sends the watcher its queue and reads what it sends, until one side ends.
-async fn follow(
-    socket: &mut WebSocket,
-    id: &str,
-    watchers: &Watchers,
-    mut ticket: Ticket,
-) -> Ending {
+async fn follow(socket: &mut WebSocket, watchers: &Watchers, mut ticket: Ticket) -> Ending {
     let gone = |()| Ending::normal("the watcher's browser went away");
-    // The tunnel opens with its id (notes: WebSocketTunnel handshake).
-    let uuid = ServerInstruction::TunnelUuid { uuid: id }.encode();
-    if let Err(e) = send(socket, uuid).await {
-        return gone(e);
-    }
     let mut unacked: VecDeque<u64> = VecDeque::new();
     let mut decoder = Decoder::new(Limits::default());
     let mut last_browser = Instant::now();
