@@ -114,19 +114,25 @@ async fn drawing_within(tunnel: &mut Tunnel, within: Duration) -> Vec<String> {
     drawn
 }
 
-#[tokio::test]
-async fn admins_and_auditors_watch_read_only_and_the_vendor_knows() {
+/// `hoshu demo` with the demo vendor working on the demo desktop (its first picture read) and
+/// the demo admin logged in; the session id.
+async fn vendor_at_work() -> (Gateway, Session, Session, Tunnel, String) {
     let gateway = Gateway::demo();
     let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
     let admin = gateway.login_ok(&Credential::demo_admin()).await;
+    let mut session = Tunnel::open(&gateway, &vendor, DEMO).await;
+    assert_eq!(session.first_frame().await, (1024, 768));
+    let id = session.uuid.clone();
+    (gateway, vendor, admin, session, id)
+}
+
+#[tokio::test]
+async fn admins_and_auditors_watch_read_only_and_the_vendor_knows() {
+    let (gateway, vendor, admin, mut session, id) = vendor_at_work().await;
     let code = gateway.add_user("audit-1", "Auditor One", "auditor", None);
     let auditor_credential = Credential::new("audit-1", &[5, 22, 39, 56, 12, 29, 46, 63], "", 0);
     gateway.register_ok(&code, &auditor_credential).await;
     let auditor = gateway.login_ok(&auditor_credential).await;
-
-    let mut session = Tunnel::open(&gateway, &vendor, DEMO).await;
-    let id = session.uuid.clone();
-    assert_eq!(session.first_frame().await, (1024, 768));
     let watch = format!("/api/v1/sessions/{id}/watch");
 
     // A vendor may not watch, not even their own session; nobody watches without a login.
@@ -299,12 +305,7 @@ async fn admins_and_auditors_watch_read_only_and_the_vendor_knows() {
 
 #[tokio::test]
 async fn a_watcher_leaving_clears_the_vendors_banner_and_an_ended_session_cannot_be_watched() {
-    let gateway = Gateway::demo();
-    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
-    let admin = gateway.login_ok(&Credential::demo_admin()).await;
-    let mut session = Tunnel::open(&gateway, &vendor, DEMO).await;
-    let id = session.uuid.clone();
-    session.first_frame().await;
+    let (gateway, vendor, admin, mut session, id) = vendor_at_work().await;
     let watch = format!("/api/v1/sessions/{id}/watch");
 
     let mut watcher = Tunnel::connect(&gateway, &watch, Auth::Bearer(&admin.token))
@@ -340,12 +341,7 @@ async fn a_watcher_leaving_clears_the_vendors_banner_and_an_ended_session_cannot
 
 #[tokio::test]
 async fn a_watcher_that_stops_rendering_is_resynchronised_with_a_fresh_picture() {
-    let gateway = Gateway::demo();
-    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
-    let admin = gateway.login_ok(&Credential::demo_admin()).await;
-    let mut session = Tunnel::open(&gateway, &vendor, DEMO).await;
-    let id = session.uuid.clone();
-    session.first_frame().await;
+    let (gateway, _vendor, admin, mut session, id) = vendor_at_work().await;
 
     // The watcher's browser stops answering `sync` after its first picture: its queue stops
     // moving and fills up while the vendor types, frame after frame, at full pace.
