@@ -38,6 +38,10 @@ pub enum AuditKind {
     SessionClosed,
     /// A live session stopped being allowed (lock, contract, approval, user) and was ended.
     SessionRevoked,
+    /// An admin or auditor started or stopped watching a live session (立会い); the actor is
+    /// the watcher, the subject the target, `session` the session id.
+    WatchStarted,
+    WatchEnded,
     GatewayStarted,
     VendorAdded,
     /// A vendor's application moved (from, to, note).
@@ -77,6 +81,8 @@ impl AuditKind {
             AuditKind::SessionRefused => "session.refused",
             AuditKind::SessionClosed => "session.close",
             AuditKind::SessionRevoked => "session.revoked",
+            AuditKind::WatchStarted => "session.watch_start",
+            AuditKind::WatchEnded => "session.watch_end",
             AuditKind::GatewayStarted => "gateway.start",
             AuditKind::VendorAdded => "vendor.add",
             AuditKind::ApplicationMoved => "vendor.application",

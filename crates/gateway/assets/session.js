@@ -1,34 +1,20 @@
 // The full-window session page: the Guacamole client over the gateway's tunnel, keyboard and
 // mouse to the target, the watermark, and the reason when the session ends.
 import Guacamole from '/static/guacamole-common.js';
+import { showState, onWatchers } from '/static/live.js';
 
 const container = document.getElementById('display');
-const state = document.getElementById('session-state');
 const watermark = document.getElementById('watermark');
-const ended = document.getElementById('ended');
-const endReason = document.getElementById('end-reason');
 
 const tunnel = new Guacamole.WebSocketTunnel(container.dataset.tunnel);
 const client = new Guacamole.Client(tunnel);
 const display = client.getDisplay();
 container.appendChild(display.getElement());
 
-let lastError = null;
-client.onerror = (status) => { lastError = status.message || `error ${status.code}`; };
-client.onstatechange = (s) => {
-  if (s === 3) { // CONNECTED
-    state.dataset.state = 'connected';
-    state.textContent = container.dataset.connected;
-  }
-  if (s === 5) { // DISCONNECTED
-    state.dataset.state = 'ended';
-    state.textContent = container.dataset.ended;
-    endReason.textContent = lastError || container.dataset.ended;
-    ended.hidden = false;
-    keyboard.onkeydown = null;
-    keyboard.onkeyup = null;
-  }
-};
+showState(client, container, () => {
+  keyboard.onkeydown = null;
+  keyboard.onkeyup = null;
+});
 
 // Mouse: positions are in remote-screen pixels (the display is not scaled).
 const mouse = new Guacamole.Mouse(display.getElement());
@@ -60,6 +46,14 @@ if (pasteButton) {
     container.focus({ preventScroll: true });
   });
 }
+
+// Being watched (立会い): the gateway pushes the list of watchers in band whenever it
+// changes; the banner shows while it is not empty.
+const watched = document.getElementById('watched');
+onWatchers(client, (logins) => {
+  watched.textContent = `${watched.dataset.label} ${logins.join(', ')}`;
+  watched.hidden = logins.length === 0;
+});
 
 document.getElementById('disconnect').addEventListener('click', () => client.disconnect());
 window.addEventListener('beforeunload', () => client.disconnect());

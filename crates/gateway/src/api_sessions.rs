@@ -287,3 +287,46 @@ pub async fn end(
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// The watch WebSocket (subprotocol `guacamole`, admins and auditors): a read-only live view of
+/// a session (issue 5 item 6).
+pub async fn watch(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    source: Source,
+    uri: Uri,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    if crate::access::foreign_origin(&uri, &headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "watch opened from another site",
+        ));
+    }
+    if !session::valid_session_id(&id) || state.sessions.watchers(&id).is_none() {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such live session"));
+    }
+    let user = viewer.user;
+    Ok(upgrade
+        .protocols(["guacamole"])
+        .max_message_size(session::WATCH_MAX_MESSAGE)
+        .on_upgrade(move |socket| {
+            session::serve_watcher(state, id, user, source.ip_string(), socket)
+        }))
+}
+
+/// `GET /api/v1/sessions/<id>/watchers` → `[{"login","since_ms"}]`: who watches a live session,
+/// for its own user, admins and auditors.
+pub async fn watchers(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let list = session::valid_session_id(&id)
+        .then(|| state.sessions.watcher_list(&id, &viewer.user))
+        .flatten()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such live session"))?;
+    Ok(Json(list).into_response())
+}

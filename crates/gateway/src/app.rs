@@ -57,7 +57,8 @@ where
 const DOCUMENT_BODY: usize = crate::onboarding::MAX_DOCUMENT + 64 * 1024;
 
 pub const ADMIN: Access = Access::Roles(&[Role::Admin]);
-/// Those who read the vendor records and stops: operators and auditors.
+/// Those who read the vendor records, stops and the audit log, and watch live sessions
+/// (立会い): operators and auditors.
 pub const OVERSIGHT: Access = Access::Roles(&[Role::Admin, Role::Auditor]);
 /// Those who ask for work.
 pub const VENDOR: Access = Access::Roles(&[Role::Vendor]);
@@ -264,6 +265,19 @@ pub fn routes() -> Vec<Route> {
             Authenticated,
             api_audit::export_sessions,
         ),
+        route(
+            M::GET,
+            "/api/v1/sessions/{id}/watch",
+            OVERSIGHT,
+            api_sessions::watch,
+        ),
+        // The handler lets the session's own user see its watchers too.
+        route(
+            M::GET,
+            "/api/v1/sessions/{id}/watchers",
+            Authenticated,
+            api_sessions::watchers,
+        ),
         route(M::POST, "/targets/open", Authenticated, pages::open_target),
         route(M::GET, "/sessions", Authenticated, pages::sessions_page),
         route(
@@ -272,6 +286,7 @@ pub fn routes() -> Vec<Route> {
             Authenticated,
             pages::session_page,
         ),
+        route(M::GET, "/sessions/{id}/watch", OVERSIGHT, pages::watch_page),
         route(
             M::GET,
             "/sessions/{id}/play",

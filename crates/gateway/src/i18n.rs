@@ -167,6 +167,12 @@ pub enum T {
     NoTargets,
     Protocol,
     System,
+    Watch,
+    Watching,
+    WatchersNow,
+    NoWatchers,
+    BeingWatched,
+    TerminateSession,
 }
 
 impl T {
@@ -307,6 +313,12 @@ impl T {
             ),
             T::Protocol => ("プロトコル", "Protocol"),
             T::System => ("業務システム", "System"),
+            T::Watch => ("立会い", "Watch"),
+            T::Watching => ("立会い中(閲覧のみ・操作不可)", "Watching (view only)"),
+            T::WatchersNow => ("立会い者", "Watching now"),
+            T::NoWatchers => ("なし", "nobody else"),
+            T::BeingWatched => ("監視中:", "Being watched by"),
+            T::TerminateSession => ("セッションを強制終了", "Terminate the session"),
         }
     }
 }

@@ -127,6 +127,28 @@ async fn every_route_enforces_its_access_for_every_role() {
     }
 }
 
+#[test]
+fn only_admins_and_auditors_may_watch_live_sessions() {
+    let all = routes();
+    for path in ["/sessions/{id}/watch", "/api/v1/sessions/{id}/watch"] {
+        let route = all
+            .iter()
+            .find(|r| r.path == path)
+            .unwrap_or_else(|| panic!("{path} is routed"));
+        assert_eq!(
+            route.access,
+            Access::Roles(&[Role::Admin, Role::Auditor]),
+            "{path}"
+        );
+    }
+    // Its watchers list is for the session's own user too; the handler checks who asks.
+    let watchers = all
+        .iter()
+        .find(|r| r.path == "/api/v1/sessions/{id}/watchers")
+        .expect("the watchers list is routed");
+    assert_eq!(watchers.access, Access::Authenticated);
+}
+
 #[tokio::test]
 async fn unlisted_paths_are_not_found_and_responses_carry_security_headers() {
     let (_dir, state) = state().await;

@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use common::rfb_server::{self, RfbServer, Security};
@@ -27,26 +26,13 @@ const UPSTREAM_ERROR: u16 = 515;
 const UPSTREAM_NOT_FOUND: u16 = 519;
 const SESSION_CLOSED: u16 = 523;
 
-/// `(kind, detail)` of every audit event, oldest first, read with the `sqlite3` tool.
+/// `(kind, detail)` of every audit event, oldest first.
 fn audit_events(data: &Path) -> Vec<(String, Value)> {
-    let output = Command::new("sqlite3")
-        .arg("-json")
-        .arg(data.join("hoshu.db"))
-        .arg("select kind, detail from audit_events order by seq")
-        .output()
-        .expect("the sqlite3 command-line tool is installed (Debian package sqlite3)");
-    assert!(output.status.success(), "sqlite3: {}", said(&output));
-    let text = String::from_utf8_lossy(&output.stdout);
-    if text.trim().is_empty() {
-        return Vec::new();
-    }
-    let rows: Vec<Value> = serde_json::from_str(&text).expect("sqlite3 -json prints JSON");
-    rows.into_iter()
+    common::audit_rows(data)
+        .into_iter()
         .map(|row| {
             let kind = row["kind"].as_str().expect("kind is text").to_owned();
-            let detail = serde_json::from_str(row["detail"].as_str().expect("detail is text"))
-                .expect("detail is JSON");
-            (kind, detail)
+            (kind, row["detail"].clone())
         })
         .collect()
 }

@@ -189,6 +189,22 @@ pub enum ServerInstruction<'a> {
         stream: StreamIndex,
         mimetype: &'a str,
     },
+    /// `mouse,x,y,mask,timestamp`: shows the pointer (the client's software
+    /// cursor) at a position, e.g. another user's pointer.
+    Mouse {
+        x: i32,
+        y: i32,
+        buttons: u8,
+        timestamp_ms: u64,
+    },
+    /// `pipe,stream,mimetype,name`: opens a named pipe to the browser
+    /// (`Guacamole.Client.onpipe`) for application data beside the display;
+    /// send its data with [`write_stream_data`].
+    Pipe {
+        stream: StreamIndex,
+        mimetype: &'a str,
+        name: &'a str,
+    },
 }
 
 impl ServerInstruction<'_> {
@@ -327,6 +343,30 @@ impl ServerInstruction<'_> {
                 stream: s,
                 mimetype,
             } => write_instruction(out, "clipboard", &[stream(s), Arg::Str(mimetype)]),
+            ServerInstruction::Mouse {
+                x,
+                y,
+                buttons,
+                timestamp_ms,
+            } => write_instruction(
+                out,
+                "mouse",
+                &[
+                    int(x),
+                    int(y),
+                    uint(buttons.into()),
+                    Arg::Uint(timestamp_ms),
+                ],
+            ),
+            ServerInstruction::Pipe {
+                stream: s,
+                mimetype,
+                name,
+            } => write_instruction(
+                out,
+                "pipe",
+                &[stream(s), Arg::Str(mimetype), Arg::Str(name)],
+            ),
         }
     }
 
@@ -513,6 +553,23 @@ mod tests {
                     mimetype: "text/plain",
                 },
                 "9.clipboard,1.2,10.text/plain;",
+            ),
+            (
+                ServerInstruction::Pipe {
+                    stream: StreamIndex(7),
+                    mimetype: "application/json",
+                    name: "hoshu-watchers",
+                },
+                "4.pipe,1.7,16.application/json,14.hoshu-watchers;",
+            ),
+            (
+                ServerInstruction::Mouse {
+                    x: 100,
+                    y: 150,
+                    buttons: 1,
+                    timestamp_ms: 1_795_654_184_886,
+                },
+                "5.mouse,3.100,3.150,1.1,13.1795654184886;",
             ),
         ];
         for (instruction, wire) in cases {

@@ -26,7 +26,7 @@ pub use portal::{logout, portal};
 pub use register::{register_form, register_start, register_submit};
 pub use sessions::{
     end as end_session_page, list as sessions_page, open_target, play as play_page,
-    view as session_page,
+    view as session_page, watch as watch_page,
 };
 pub use vendors::{
     add as add_vendor, add_contract as vendor_contract, add_user as vendor_user,
@@ -228,6 +228,8 @@ const STYLE_CSS: &str = include_str!("../../assets/style.css");
 const REGISTER_JS: &str = include_str!("../../assets/register.js");
 const SESSION_JS: &str = include_str!("../../assets/session.js");
 const PLAYER_JS: &str = include_str!("../../assets/player.js");
+const WATCH_JS: &str = include_str!("../../assets/watch.js");
+const LIVE_JS: &str = include_str!("../../assets/live.js");
 /// guacamole-common-js 1.5.0 (Apache-2.0), embedded by build.rs from web/node_modules.
 const GUACAMOLE_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/guacamole-common.js"));
 
@@ -238,6 +240,8 @@ pub async fn static_file(Path(name): Path<String>) -> Response {
         "register.js" => (REGISTER_JS, "text/javascript; charset=utf-8"),
         "session.js" => (SESSION_JS, "text/javascript; charset=utf-8"),
         "player.js" => (PLAYER_JS, "text/javascript; charset=utf-8"),
+        "watch.js" => (WATCH_JS, "text/javascript; charset=utf-8"),
+        "live.js" => (LIVE_JS, "text/javascript; charset=utf-8"),
         "guacamole-common.js" => (GUACAMOLE_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };

@@ -106,6 +106,8 @@ pub async fn view(
             }
             button #disconnect type="button" { (lang.t(T::Disconnect)) }
         }
+        // Shown by session.js while someone watches (the gateway's `hoshu-watchers` pipe).
+        div #watched role="status" hidden data-label=(lang.t(T::BeingWatched)) {}
         div #display data-tunnel={ "/api/v1/sessions/" (id) "/tunnel" } data-clipboard=(clipboard)
             data-login=(viewer.user.login) data-connected=(lang.t(T::Connected))
             data-ended=(lang.t(T::SessionEnded)) tabindex="0" {}
@@ -134,6 +136,10 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let sessions = visible_sessions(&state, &viewer, None).await?;
     let admin = viewer.user.role == hoshu_domain::Role::Admin;
+    let may_watch = matches!(
+        viewer.user.role,
+        hoshu_domain::Role::Admin | hoshu_domain::Role::Auditor
+    );
     let frame = Frame {
         lang,
         title: lang.t(T::Sessions),
@@ -162,6 +168,9 @@ pub async fn list(
                             td { (v.bytes_to_browser) }
                             td {
                                 a.play href={ "/sessions/" (v.id) "/play" } { (lang.t(T::Play)) }
+                                @if may_watch && v.ended_at.is_none() {
+                                    " " a.watch href={ "/sessions/" (v.id) "/watch" } { (lang.t(T::Watch)) }
+                                }
                                 @if admin && v.ended_at.is_none() {
                                     form.inline method="post" action={ "/sessions/" (v.id) "/end" } {
                                         input type="hidden" name="csrf" value=(csrf.0);
@@ -194,6 +203,50 @@ pub async fn end(
         );
     }
     Redirect::to("/sessions").into_response()
+}
+
+/// The read-only live view of a session for admins and auditors (issue 5 item 6): the picture,
+/// who else watches, and for admins the button that ends the session.
+pub async fn watch(
+    State(state): State<AppState>,
+    lang: Lang,
+    Extension(viewer): Extension<Viewer>,
+    Extension(csrf): PageCsrf,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some(stored) = session::stored(&state, &id).await? else {
+        return Ok(error_page(lang, StatusCode::NOT_FOUND, T::NotFound));
+    };
+    let admin = viewer.user.role == hoshu_domain::Role::Admin;
+    let live = stored.ended_at_ms.is_none();
+    let body = html! {
+        div #session-bar {
+            strong #session-target { (stored.target) }
+            span #session-user { (stored.user_login) }
+            span #watch-mode { (lang.t(T::Watching)) }
+            span #session-state data-state="connecting" { (lang.t(T::Connecting)) }
+            span { (lang.t(T::WatchersNow)) ": " span #watchers data-none=(lang.t(T::NoWatchers)) {} }
+            @if admin && live {
+                form.inline #terminate method="post" action={ "/sessions/" (id) "/end" } {
+                    input type="hidden" name="csrf" value=(csrf.0);
+                    button #terminate-button type="submit" { (lang.t(T::TerminateSession)) }
+                }
+            }
+            a href="/sessions" { (lang.t(T::Sessions)) }
+        }
+        @if live {
+            div #display data-tunnel={ "/api/v1/sessions/" (id) "/watch" } data-login=(viewer.user.login)
+                data-connected=(lang.t(T::Connected)) data-ended=(lang.t(T::SessionEnded)) {}
+        }
+        div #ended hidden[live] {
+            section.card {
+                h1 { (lang.t(T::SessionEnded)) }
+                p #end-reason { (stored.outcome.as_deref().unwrap_or("")) }
+                p { a href={ "/sessions/" (id) "/play" } { (lang.t(T::Play)) } " · " a href="/sessions" { (lang.t(T::Sessions)) } }
+            }
+        }
+    };
+    Ok(full_window(lang, &stored.target, body, "/static/watch.js"))
 }
 
 pub async fn play(

@@ -29,6 +29,49 @@ const STREAMS: u32 = 1024;
 /// The off-screen buffer the cursor image is drawn into before `cursor` (notes).
 const CURSOR_LAYER: Layer = Layer(-1);
 
+/// The cursor shape last set, kept so a full picture can include it.
+#[derive(Debug)]
+struct CursorShape {
+    hotspot_x: u32,
+    hotspot_y: u32,
+    width: u32,
+    height: u32,
+    png: Vec<u8>,
+}
+
+impl CursorShape {
+    /// `size` of the cursor buffer, the image into it, then `cursor`.
+    fn write(&self, stream: StreamIndex, out: &mut String) {
+        ServerInstruction::Size {
+            layer: CURSOR_LAYER,
+            width: self.width,
+            height: self.height,
+        }
+        .encode_into(out);
+        // SRC clears the layer outside the image: right here, since the image covers it all.
+        write_image(
+            out,
+            stream,
+            CompositeMode::Src,
+            CURSOR_LAYER,
+            "image/png",
+            0,
+            0,
+            &self.png,
+        );
+        ServerInstruction::Cursor {
+            hotspot_x: self.hotspot_x as i32,
+            hotspot_y: self.hotspot_y as i32,
+            src: CURSOR_LAYER,
+            src_x: 0,
+            src_y: 0,
+            width: self.width,
+            height: self.height,
+        }
+        .encode_into(out);
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Display {
     width: u32,
@@ -36,6 +79,9 @@ pub struct Display {
     dirty: DirtyRegion,
     /// Instructions for the next frame that must come before its images (size, copy, cursor).
     ops: String,
+    /// Destinations of the `copy` instructions waiting in `ops` (see [`Display::snapshot`]).
+    copied: DirtyRegion,
+    cursor: Option<CursorShape>,
     unacked: VecDeque<u64>,
     next_stream: u32,
 }
@@ -46,8 +92,7 @@ impl Display {
     }
 
     fn stream(&mut self) -> StreamIndex {
-        self.next_stream = self.next_stream % STREAMS + 1;
-        StreamIndex(self.next_stream)
+        next_stream(&mut self.next_stream)
     }
 
     /// The remote screen has this size now (first connect or resize): everything is redrawn.
@@ -95,6 +140,7 @@ impl Display {
             dst_y: dst.y as i32,
         }
         .encode_into(&mut self.ops);
+        self.copied.add(dst);
     }
 
     /// A new cursor shape (RGBA with alpha).
@@ -105,34 +151,16 @@ impl Display {
         let Ok(png) = image::encode_png_rgba(rgba, width, height) else {
             return;
         };
-        ServerInstruction::Size {
-            layer: CURSOR_LAYER,
+        let shape = CursorShape {
+            hotspot_x,
+            hotspot_y,
             width,
             height,
-        }
-        .encode_into(&mut self.ops);
+            png,
+        };
         let stream = self.stream();
-        // SRC clears the layer outside the image: right here, since the image covers it all.
-        write_image(
-            &mut self.ops,
-            stream,
-            CompositeMode::Src,
-            CURSOR_LAYER,
-            "image/png",
-            0,
-            0,
-            &png,
-        );
-        ServerInstruction::Cursor {
-            hotspot_x: hotspot_x as i32,
-            hotspot_y: hotspot_y as i32,
-            src: CURSOR_LAYER,
-            src_x: 0,
-            src_y: 0,
-            width,
-            height,
-        }
-        .encode_into(&mut self.ops);
+        shape.write(stream, &mut self.ops);
+        self.cursor = Some(shape);
     }
 
     /// Whether the browser keeps up well enough to take another frame.
@@ -158,51 +186,16 @@ impl Display {
             return false;
         }
         out.push_str(&std::mem::take(&mut self.ops));
-        let (width, height) = (
-            screen.width().min(self.width),
-            screen.height().min(self.height),
+        self.copied.take();
+        let rects = self.dirty.take();
+        draw_tiles(
+            screen,
+            self.width,
+            self.height,
+            &rects,
+            &mut self.next_stream,
+            out,
         );
-        for rect in self.dirty.take() {
-            for tile in rect.clip(width, height).tiles(TILE) {
-                if tile.is_empty() {
-                    continue;
-                }
-                let rgba = screen.region_rgba(tile);
-                // A single-colour tile (backgrounds, cleared areas) is a rectangle fill: a few
-                // dozen bytes instead of an image the browser must decode.
-                if let Some([r, g, b]) = image::solid_colour(&rgba) {
-                    ServerInstruction::Rect {
-                        layer: Layer(0),
-                        x: tile.x as i32,
-                        y: tile.y as i32,
-                        width: tile.width,
-                        height: tile.height,
-                    }
-                    .encode_into(out);
-                    ServerInstruction::Cfill {
-                        mode: CompositeMode::Over,
-                        layer: Layer(0),
-                        color: Rgba { r, g, b, a: 255 },
-                    }
-                    .encode_into(out);
-                    continue;
-                }
-                let Ok(encoded) = image::encode(&rgba, tile.width, tile.height) else {
-                    continue;
-                };
-                let stream = self.stream();
-                write_image(
-                    out,
-                    stream,
-                    CompositeMode::Over,
-                    Layer(0),
-                    encoded.mimetype,
-                    tile.x as i32,
-                    tile.y as i32,
-                    &encoded.bytes,
-                );
-            }
-        }
         // Timestamps must increase for the browser's replies and the recording's timing.
         let timestamp_ms = self
             .unacked
@@ -211,6 +204,106 @@ impl Display {
         ServerInstruction::Sync { timestamp_ms }.encode_into(out);
         self.unacked.push_back(timestamp_ms);
         true
+    }
+
+    /// The `sync` timestamp of the last frame [`Display::render`] wrote.
+    pub fn last_frame_sync(&self) -> Option<u64> {
+        self.unacked.back().copied()
+    }
+
+    /// Appends a complete picture of `screen` (layer size, cursor, every pixel, then `sync`
+    /// `timestamp_ms`) for a client that starts from nothing in the middle of the stream: a
+    /// watcher joining a live session, a recording keyframe. Returns false, writing nothing,
+    /// before the screen has a size.
+    ///
+    /// The main browser's flow control (frames waiting for its `sync`) is not touched, and the
+    /// picture's images use their own stream indices. One thing does change: copies still
+    /// waiting to be sent become damage as well. The picture already shows their result, so
+    /// a client starting from it would move pixels a second time; with their destinations
+    /// dirty, the next frame redraws whatever such a copy spoils, before its `sync`.
+    ///
+    /// INVARIANT (relied on by watchers): the picture followed by every later frame leaves a
+    /// client with the same screen as the main browser.
+    pub fn snapshot(&mut self, screen: &dyn Screen, timestamp_ms: u64, out: &mut String) -> bool {
+        if self.width == 0 || self.height == 0 {
+            return false;
+        }
+        for rect in self.copied.take() {
+            self.dirty.add(rect);
+        }
+        ServerInstruction::Size {
+            layer: Layer(0),
+            width: self.width,
+            height: self.height,
+        }
+        .encode_into(out);
+        let mut streams = 0;
+        if let Some(cursor) = &self.cursor {
+            cursor.write(next_stream(&mut streams), out);
+        }
+        let whole = [Rect::new(0, 0, self.width, self.height)];
+        draw_tiles(screen, self.width, self.height, &whole, &mut streams, out);
+        ServerInstruction::Sync { timestamp_ms }.encode_into(out);
+        true
+    }
+}
+
+/// The next index of a ring of image streams.
+fn next_stream(counter: &mut u32) -> StreamIndex {
+    *counter = *counter % STREAMS + 1;
+    StreamIndex(*counter)
+}
+
+/// Draws `rects` of `screen` (clipped to the display's `width` × `height`) on layer 0 as tiles:
+/// single-colour tiles as fills, the rest as images.
+fn draw_tiles(
+    screen: &dyn Screen,
+    width: u32,
+    height: u32,
+    rects: &[Rect],
+    streams: &mut u32,
+    out: &mut String,
+) {
+    let (width, height) = (screen.width().min(width), screen.height().min(height));
+    for rect in rects {
+        for tile in rect.clip(width, height).tiles(TILE) {
+            if tile.is_empty() {
+                continue;
+            }
+            let rgba = screen.region_rgba(tile);
+            // A single-colour tile (backgrounds, cleared areas) is a rectangle fill: a few
+            // dozen bytes instead of an image the browser must decode.
+            if let Some([r, g, b]) = image::solid_colour(&rgba) {
+                ServerInstruction::Rect {
+                    layer: Layer(0),
+                    x: tile.x as i32,
+                    y: tile.y as i32,
+                    width: tile.width,
+                    height: tile.height,
+                }
+                .encode_into(out);
+                ServerInstruction::Cfill {
+                    mode: CompositeMode::Over,
+                    layer: Layer(0),
+                    color: Rgba { r, g, b, a: 255 },
+                }
+                .encode_into(out);
+                continue;
+            }
+            let Ok(encoded) = image::encode(&rgba, tile.width, tile.height) else {
+                continue;
+            };
+            write_image(
+                out,
+                next_stream(streams),
+                CompositeMode::Over,
+                Layer(0),
+                encoded.mimetype,
+                tile.x as i32,
+                tile.y as i32,
+                &encoded.bytes,
+            );
+        }
     }
 }
 
@@ -303,5 +396,60 @@ mod tests {
             frame.find("4.copy") < frame.find("4.rect"),
             "copies come before drawing"
         );
+    }
+
+    #[test]
+    fn a_snapshot_draws_everything_and_leaves_flow_control_alone() {
+        let screen = Solid(300, 200);
+        let mut display = Display::new();
+        let mut picture = String::new();
+        assert!(!display.snapshot(&screen, 1, &mut picture), "no size yet");
+        display.resize(300, 200);
+        display.cursor(1, 2, 2, 2, &[255; 16]);
+        let mut out = String::new();
+        assert!(display.render(&screen, 1, &mut out));
+        display.damage(Rect::new(0, 0, 10, 10));
+        assert!(display.render(&screen, 2, &mut out));
+        display.damage(Rect::new(5, 5, 10, 10));
+        assert!(!display.ready());
+        assert!(display.snapshot(&screen, 3, &mut picture));
+        assert!(picture.starts_with("4.size,1.0,3.300,3.200;"), "{picture}");
+        assert!(picture.contains("6.cursor,1.1,1.2,2.-1,"), "{picture}");
+        assert_eq!(
+            picture.matches("4.rect,").count(),
+            2,
+            "every tile: {picture}"
+        );
+        assert!(picture.ends_with("4.sync,1.3;"));
+        // The main browser still waits for the same two frames, and the damage is still due.
+        assert!(!display.ready());
+        assert!(display.has_pending());
+        display.acknowledge(2);
+        let mut next = String::new();
+        assert!(display.render(&screen, 4, &mut next));
+        assert!(next.contains("4.rect,1.0,1.5,1.5,"), "{next}");
+    }
+
+    #[test]
+    fn copies_waiting_when_a_snapshot_is_taken_are_also_redrawn() {
+        let screen = Solid(100, 100);
+        let mut display = Display::new();
+        display.resize(100, 100);
+        let mut out = String::new();
+        display.render(&screen, 1, &mut out);
+        display.acknowledge(1);
+        display.copy(0, 0, Rect::new(40, 40, 10, 10));
+        let mut picture = String::new();
+        assert!(display.snapshot(&screen, 2, &mut picture));
+        assert!(!picture.contains("4.copy"), "{picture}");
+        let mut frame = String::new();
+        assert!(display.render(&screen, 3, &mut frame));
+        // The main browser gets the copy as before; a client that started from the picture
+        // gets the copy's destination redrawn after it, in the same frame.
+        let copy = frame.find("4.copy").expect("the copy is still sent");
+        let redraw = frame
+            .find("4.rect,1.0,2.40,2.40,2.10,2.10;")
+            .expect("the destination is redrawn");
+        assert!(copy < redraw, "{frame}");
     }
 }

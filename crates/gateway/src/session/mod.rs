@@ -8,6 +8,8 @@ mod recorder;
 mod region;
 mod tunnel;
 mod vnc;
+mod watchers;
+mod watching;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +23,8 @@ use tokio::sync::watch;
 
 pub use recorder::Recorder;
 pub use tunnel::{Ending, SessionContext, run as tunnel_run};
+pub use watchers::{WatcherInfo, Watchers};
+pub use watching::{MAX_MESSAGE as WATCH_MAX_MESSAGE, serve_watcher};
 
 use crate::state::AppState;
 
@@ -36,6 +40,8 @@ struct Live {
     bytes_to_browser: Arc<AtomicU64>,
     /// Until the tunnel attaches: the recorder it will write to.
     recorder: Option<Recorder>,
+    /// Who watches it live (issue 5 item 6).
+    watchers: Arc<Watchers>,
 }
 
 /// Sessions that have not ended, by id.
@@ -116,6 +122,25 @@ impl Registry {
             }
             None => false,
         }
+    }
+
+    /// The watchers of live session `id`, with its target's name.
+    pub fn watchers(&self, id: &str) -> Option<(Arc<Watchers>, String)> {
+        self.lock()
+            .get(id)
+            .map(|l| (l.watchers.clone(), l.target.name.clone()))
+    }
+
+    /// Who watches live session `id`, if `user` may know: its own user, admins and auditors.
+    pub fn watcher_list(&self, id: &str, user: &hoshu_storage::User) -> Option<Vec<WatcherInfo>> {
+        let live = self.lock();
+        let session = live.get(id)?;
+        let allowed = session.user == user.id
+            || matches!(
+                user.role,
+                hoshu_domain::Role::Admin | hoshu_domain::Role::Auditor
+            );
+        allowed.then(|| session.watchers.list())
     }
 }
 
@@ -220,6 +245,7 @@ pub async fn open(
             kill,
             bytes_to_browser: Arc::new(AtomicU64::new(0)),
             recorder: Some(recorder),
+            watchers: Arc::default(),
         },
     );
     tracing::info!(session = %id, user = %user.login, "Session opened");
@@ -255,7 +281,7 @@ pub fn can_attach(state: &AppState, id: &str, user: UserId) -> bool {
 
 /// Hands the tunnel what it needs, once: the session must be live, unattached, and the caller's.
 pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<SessionContext> {
-    let (target, recorder, kill, bytes) = {
+    let (target, recorder, kill, bytes, watchers) = {
         let mut live = state.sessions.lock();
         let session = live.get_mut(id).filter(|l| l.user == user)?;
         let recorder = session.recorder.take()?;
@@ -264,6 +290,7 @@ pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<SessionC
             recorder,
             session.kill.subscribe(),
             session.bytes_to_browser.clone(),
+            session.watchers.clone(),
         )
     };
     let password = match state.store.target_password(target.id).await {
@@ -280,6 +307,7 @@ pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<SessionC
         recorder,
         kill,
         bytes_to_browser: bytes,
+        watchers,
     })
 }
 
@@ -287,6 +315,9 @@ pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<SessionC
 /// SHA-256, and forgets the live entry.
 pub async fn close(state: &AppState, id: &str, ending: Ending, recorder: Recorder) {
     let live = state.sessions.lock().remove(id);
+    if let Some(live) = &live {
+        live.watchers.close(&ending.outcome);
+    }
     let bytes = live
         .as_ref()
         .map_or(0, |l| l.bytes_to_browser.load(Ordering::Relaxed));

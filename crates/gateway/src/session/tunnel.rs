@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use super::display::{Display, Screen};
 use super::recorder::Recorder;
 use super::vnc::{self, Follow};
+use super::watchers::{Watchers, write_list_pipe};
 
 /// The browser pings every 500 ms (notes); this long without any message means it is gone.
 const BROWSER_SILENCE: Duration = Duration::from_secs(15);
@@ -25,6 +26,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A target that accepts the connection but does not finish the RFB handshake in this time is
 /// given up on (a silent or stuck server must not hold the session open until its idle timeout).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Between frames, watchers are shown where the user points at most this often.
+const POINTER_EVERY: Duration = Duration::from_millis(100);
 /// Largest clipboard text accepted from the browser (paste-in).
 const MAX_PASTE: usize = 64 * 1024;
 /// Largest clipboard text passed to the browser (copy-out).
@@ -38,6 +41,7 @@ pub struct SessionContext {
     pub recorder: Recorder,
     pub kill: watch::Receiver<Option<String>>,
     pub bytes_to_browser: Arc<AtomicU64>,
+    pub watchers: Arc<Watchers>,
 }
 
 /// How a session ended, for the user, the session list and the audit log.
@@ -48,19 +52,53 @@ pub struct Ending {
 }
 
 impl Ending {
-    fn normal(outcome: &str) -> Ending {
+    pub(super) fn normal(outcome: &str) -> Ending {
         Ending {
             outcome: outcome.to_owned(),
             status: Status::SUCCESS,
         }
     }
 
-    fn error(status: Status, outcome: impl Into<String>) -> Ending {
+    pub(super) fn error(status: Status, outcome: impl Into<String>) -> Ending {
         Ending {
             outcome: outcome.into(),
             status,
         }
     }
+
+    /// What the browser is told last: why (`error`), or just `disconnect` after a normal end.
+    pub(super) fn last_instruction(&self) -> String {
+        if self.status.is_error() {
+            ServerInstruction::Error {
+                message: &self.outcome,
+                status: self.status,
+            }
+            .encode()
+        } else {
+            ServerInstruction::Disconnect.encode()
+        }
+    }
+}
+
+/// Sends `last`, then closes with the status as the reason (notes: the client reads the close
+/// reason as the status code). Every step is bounded: the browser may be gone.
+pub(super) async fn close_browser(socket: &mut WebSocket, last: String, status: Status) {
+    let close = Message::Close(Some(CloseFrame {
+        code: 1000,
+        reason: status.0.to_string().into(),
+    }));
+    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+        if socket.send(Message::Text(last.into())).await.is_ok() && socket.send(close).await.is_ok()
+        {
+            // Read until the browser's own close, so nothing in flight is reset away.
+            while let Some(Ok(message)) = socket.recv().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
 }
 
 fn unix_ms() -> u64 {
@@ -86,23 +124,46 @@ fn killed(
     Ending::error(Status::SESSION_CLOSED, reason)
 }
 
-/// Sends instructions to the browser and (unless tunnel-internal) records them.
+/// Sends instructions to the browser and (unless tunnel-internal) records them and passes
+/// them to the watchers.
 struct Outbox<'a> {
     socket: &'a mut WebSocket,
     recorder: &'a mut Recorder,
     bytes: &'a AtomicU64,
     kill: &'a mut watch::Receiver<Option<String>>,
+    watchers: &'a Watchers,
 }
 
 impl Outbox<'_> {
-    async fn send(&mut self, instructions: String, record: bool) -> Result<(), Ending> {
+    /// A batch of the session's stream (`sync_ms`: the `sync` that ends it, if any): recorded,
+    /// handed to the watchers (never waiting for them) with `for_watchers` after it, then sent
+    /// to the browser.
+    async fn send_stream(
+        &mut self,
+        instructions: String,
+        sync_ms: Option<u64>,
+        for_watchers: &str,
+    ) -> Result<(), Ending> {
         if instructions.is_empty() {
+            self.watchers.broadcast(for_watchers, None);
             return Ok(());
         }
-        if record {
-            self.recorder
-                .write(unix_ms(), &instructions)
-                .map_err(|e| Ending::error(Status::SERVER_ERROR, e))?;
+        self.recorder
+            .write(unix_ms(), &instructions)
+            .map_err(|e| Ending::error(Status::SERVER_ERROR, e))?;
+        if for_watchers.is_empty() {
+            self.watchers.broadcast(&instructions, sync_ms);
+        } else {
+            self.watchers
+                .broadcast(&format!("{instructions}{for_watchers}"), sync_ms);
+        }
+        self.send(instructions).await
+    }
+
+    /// Sends to the browser only: tunnel-internal instructions, or a batch already recorded.
+    async fn send(&mut self, instructions: String) -> Result<(), Ending> {
+        if instructions.is_empty() {
+            return Ok(());
         }
         self.bytes
             .fetch_add(instructions.len() as u64, Ordering::Relaxed);
@@ -132,6 +193,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
         mut recorder,
         mut kill,
         bytes_to_browser,
+        watchers,
     } = ctx;
     let ending = {
         let mut outbox = Outbox {
@@ -139,39 +201,18 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
             recorder: &mut recorder,
             bytes: &bytes_to_browser,
             kill: &mut kill,
+            watchers: &watchers,
         };
         drive(&mut outbox, &id, &target, password).await
     };
-    // Tell the browser why, then close with the status as the reason (notes: the client reads
-    // the close reason as the status code). Every step is bounded: the browser may be gone.
-    let last = if ending.status.is_error() {
-        let mut text = String::new();
-        ServerInstruction::Error {
-            message: &ending.outcome,
-            status: ending.status,
-        }
-        .encode_into(&mut text);
-        let _ = recorder.write(unix_ms(), &text);
-        text
-    } else {
-        ServerInstruction::Disconnect.encode()
-    };
-    let close = Message::Close(Some(CloseFrame {
-        code: 1000,
-        reason: ending.status.0.to_string().into(),
-    }));
-    let _ = tokio::time::timeout(CLOSE_LINGER, async {
-        if socket.send(Message::Text(last.into())).await.is_ok() && socket.send(close).await.is_ok()
-        {
-            // Read until the browser's own close, so nothing in flight is reset away.
-            while let Some(Ok(message)) = socket.recv().await {
-                if matches!(message, Message::Close(_)) {
-                    break;
-                }
-            }
-        }
-    })
-    .await;
+    // Watchers learn the end now, not after the browser's close below.
+    watchers.close(&ending.outcome);
+    // Tell the browser why (the recording too, when it is an error), then close.
+    let last = ending.last_instruction();
+    if ending.status.is_error() {
+        let _ = recorder.write(unix_ms(), &last);
+    }
+    close_browser(&mut socket, last, ending.status).await;
     (ending, recorder)
 }
 
@@ -183,7 +224,7 @@ async fn drive(
 ) -> Ending {
     // The tunnel opens with its id (an internal instruction, never recorded).
     let uuid = ServerInstruction::TunnelUuid { uuid: id }.encode();
-    if let Err(ending) = out.send(uuid, false).await {
+    if let Err(ending) = out.send(uuid).await {
         return ending;
     }
     let address = format!("{}:{}", target.host, target.port);
@@ -221,6 +262,11 @@ async fn drive(
     let mut last_input = Instant::now();
     let mut last_browser = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // The user's pointer, for the watchers only (the user's own page draws it locally; it is
+    // not recorded): the last position, and whether the watchers have not seen it yet.
+    let mut pointer: Option<(i32, i32, u8)> = None;
+    let mut pointer_news = false;
+    let mut pointer_shown = Instant::now();
     let mut buf = vec![0u8; 64 * 1024];
     let idle = Duration::from_secs(u64::try_from(target.idle_timeout_secs).unwrap_or(900));
     let max = Duration::from_secs(u64::try_from(target.max_duration_secs).unwrap_or(28_800));
@@ -278,7 +324,7 @@ async fn drive(
                     match event {
                         ClientEvent::Ping { timestamp } => {
                             let ping = ServerInstruction::TunnelPing { timestamp: &timestamp }.encode();
-                            if let Err(ending) = out.send(ping, false).await {
+                            if let Err(ending) = out.send(ping).await {
                                 return ending;
                             }
                         }
@@ -287,6 +333,8 @@ async fn drive(
                             last_input = Instant::now();
                             let clamp = |v: i32| u16::try_from(v.max(0)).unwrap_or(u16::MAX);
                             rfb.pointer_event(clamp(x), clamp(y), buttons.0);
+                            pointer = Some((x, y, buttons.0));
+                            pointer_news = true;
                         }
                         ClientEvent::Key { keysym, pressed } => {
                             last_input = Instant::now();
@@ -324,6 +372,9 @@ async fn drive(
                 }
             }
             changed = out.kill.changed() => return killed(out.kill, changed),
+            // Someone started or stopped watching: the loop's end tells the browser, and
+            // gives a new watcher its first picture.
+            () = out.watchers.changed() => {}
             _ = tick.tick() => {
                 if !rfb.is_connected() && started.elapsed() >= HANDSHAKE_TIMEOUT {
                     return Ending::error(Status::UPSTREAM_TIMEOUT, format!("{} did not complete the VNC handshake within {} s", target.name, HANDSHAKE_TIMEOUT.as_secs()));
@@ -351,11 +402,55 @@ async fn drive(
                 format!("connection to {} failed: {e}", target.name),
             );
         }
-        if let Some(fb) = rfb.framebuffer().filter(|_| painted) {
-            display.render(fb as &dyn Screen, unix_ms(), &mut reply);
+        let mut sync_ms = None;
+        if let Some(fb) = rfb.framebuffer().filter(|_| painted)
+            && display.render(fb as &dyn Screen, unix_ms(), &mut reply)
+        {
+            sync_ms = display.last_frame_sync();
         }
-        if let Err(ending) = out.send(reply, true).await {
+        // The session's user sees who watches (the `hoshu-watchers` pipe; recorded too).
+        if let Some(list) = out.watchers.take_list_change() {
+            write_list_pipe(&list, &mut reply);
+        }
+        let mut for_watchers = String::new();
+        if pointer_news
+            && (sync_ms.is_some() || pointer_shown.elapsed() >= POINTER_EVERY)
+            && let Some((x, y, buttons)) = pointer
+        {
+            let timestamp_ms = unix_ms();
+            ServerInstruction::Mouse {
+                x,
+                y,
+                buttons,
+                timestamp_ms,
+            }
+            .encode_into(&mut for_watchers);
+            pointer_news = false;
+            pointer_shown = Instant::now();
+        }
+        if let Err(ending) = out.send_stream(reply, sync_ms, &for_watchers).await {
             return ending;
+        }
+        // Watchers that joined or fell behind start over from a full picture, taken after
+        // everything before it went out (display::snapshot's invariant).
+        if let Some(fb) = rfb.framebuffer().filter(|_| painted)
+            && out.watchers.wants_picture()
+        {
+            let mut picture = String::new();
+            let timestamp_ms = unix_ms();
+            if display.snapshot(fb as &dyn Screen, timestamp_ms, &mut picture) {
+                write_list_pipe(&out.watchers.list(), &mut picture);
+                if let Some((x, y, buttons)) = pointer {
+                    ServerInstruction::Mouse {
+                        x,
+                        y,
+                        buttons,
+                        timestamp_ms,
+                    }
+                    .encode_into(&mut picture);
+                }
+                out.watchers.send_picture(picture, timestamp_ms);
+            }
         }
     }
 }

@@ -611,3 +611,25 @@ pub fn keys(value: &Value) -> Vec<String> {
     keys.sort();
     keys
 }
+
+/// Every audit event, oldest first, read with the `sqlite3` tool: objects with `kind`, `actor`,
+/// `subject` and `detail` (parsed).
+pub fn audit_rows(data: &Path) -> Vec<Value> {
+    let output = Command::new("sqlite3")
+        .arg("-json")
+        .arg(data.join("hoshu.db"))
+        .arg("select kind, actor, subject, detail from audit_events order by seq")
+        .output()
+        .expect("the sqlite3 command-line tool is installed (Debian package sqlite3)");
+    assert!(output.status.success(), "sqlite3: {}", said(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    let mut rows: Vec<Value> = serde_json::from_str(&text).expect("sqlite3 -json prints JSON");
+    for row in &mut rows {
+        let detail = row["detail"].as_str().expect("detail is text");
+        row["detail"] = serde_json::from_str(detail).expect("detail is JSON");
+    }
+    rows
+}
