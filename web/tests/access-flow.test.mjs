@@ -1,8 +1,9 @@
 // Issue 5 in a real browser: an administrator onboards a vendor through the whole application
 // flow (hearing sheet → briefing → review → approval → formal application with a document →
 // lent device → contract → active), adds its engineer, who registers, requests work and is
-// refused until an approver approves; the engineer then works on the target until the
-// administrator's emergency stop cuts the session with its reason; the stop is lifted.
+// refused until an approver approves; the engineer then works on the target while the
+// administrator watches live, until the administrator's emergency stop cuts the session (and
+// the watch) with its reason; the stop is lifted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -142,8 +143,15 @@ test('an administrator onboards a vendor; its engineer requests work, works, and
 
   await vendor.goto(gateway.url);
   assert.match(await vendor.textContent('#notifications'), new RegExp(`Work request #${id} was approved`));
-  await openTarget(vendor, gateway.url, TARGET);
+  const sessionId = await openTarget(vendor, gateway.url, TARGET);
   await waitForSessionState(vendor, 'connected');
+
+  // The administrator watches the work live (立会い); the engineer sees it.
+  const watcher = await adminBrowser.context.newPage();
+  await watcher.goto(`${gateway.url}sessions/${sessionId}/watch`);
+  await waitForSessionState(watcher, 'connected');
+  await vendor.waitForSelector('#watched', { state: 'visible', timeout: 10_000 });
+  assert.match(await vendor.textContent('#watched'), /demo-admin/);
 
   // The emergency stop from the admin page cuts the session with its reason.
   await admin.goto(`${gateway.url}admin/emergency`);
@@ -155,6 +163,7 @@ test('an administrator onboards a vendor; its engineer requests work, works, and
   await waitForSessionState(vendor, 'ended', 10_000);
   console.log(`emergency stop (admin page) to the vendor's page showing the end: ${Date.now() - stoppedAt} ms`);
   assert.match(await vendor.textContent('#end-reason'), /訓練のため停止/);
+  await waitForSessionState(watcher, 'ended', 10_000);
   await vendor.screenshot({ path: join(shots, 'emergency-stopped-en.png') });
   await Promise.all([admin.waitForSelector('#no-locks'), admin.click('#locks button.lift')]);
 
