@@ -61,6 +61,7 @@ pub mod decode;
 pub mod encode;
 pub mod events;
 pub mod instruction;
+pub mod keystrokes;
 pub mod recording;
 
 pub use decode::{DecodeError, Decoder, Feed, Limits, Step};
@@ -70,6 +71,7 @@ pub use encode::{
 };
 pub use events::{ClientEvent, EventError, MouseButtons};
 pub use instruction::{Arg, Instruction, utf16_len, write_instruction};
+pub use keystrokes::{KeyLine, KeystrokeLog};
 pub use recording::{
     Index, Keyframe, RecordingError, RecordingReader, RecordingStream, RecordingWriter,
     WriterConfig,

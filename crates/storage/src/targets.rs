@@ -307,6 +307,86 @@ impl Store {
         row.as_ref().map(session_from_row).transpose()
     }
 
+    /// Appends lines of a graphical session's keystroke log.
+    pub async fn add_keystrokes(&self, session: &str, lines: &[(i64, String)]) -> Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (at_ms, text) in lines {
+            sqlx::query(
+                "INSERT INTO session_keystrokes (session_id, at_ms, text) VALUES (?, ?, ?)",
+            )
+            .bind(session)
+            .bind(at_ms)
+            .bind(text)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A session's keystroke log, oldest first.
+    pub async fn keystrokes(&self, session: &str) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT at_ms, text FROM session_keystrokes WHERE session_id = ? ORDER BY at_ms, id",
+        )
+        .bind(session)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("at_ms")?, row.try_get("text")?)))
+            .collect()
+    }
+
+    /// Keystroke lines containing `needle`, newest first, with their session: (session id,
+    /// at_ms, text). The caller filters by who may see which session.
+    pub async fn search_keystrokes(
+        &self,
+        needle: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, i64, String)>> {
+        let pattern = format!(
+            "%{}%",
+            needle
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows = sqlx::query(
+            "SELECT session_id, at_ms, text FROM session_keystrokes \
+             WHERE text LIKE ? ESCAPE '\\' ORDER BY at_ms DESC LIMIT ?",
+        )
+        .bind(pattern)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("session_id")?,
+                    row.try_get("at_ms")?,
+                    row.try_get("text")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The recording SHA-256 sealed in the audit chain when the session closed (the chain is
+    /// the authority: the session row could be edited along with the file).
+    pub async fn sealed_recording_sha256(&self, session: &str) -> Result<Option<String>> {
+        let sealed: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT json_extract(detail, '$.recording_sha256') FROM audit_events \
+             WHERE kind = 'session.close' AND json_extract(detail, '$.session') = ? \
+             ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(session)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(sealed.flatten())
+    }
+
     /// Sessions left open by a gateway that stopped (crash or kill): marked ended at start-up.
     pub async fn close_orphaned_sessions(&self, now_ms: i64) -> Result<u64> {
         let done = sqlx::query(
