@@ -22,7 +22,7 @@ use sqlx::sqlite::{
 pub use audit::AuditVerification;
 pub use key::ServerKey;
 pub use login::{BrowserSession, Challenge, LoginRecord};
-pub use targets::{NewTarget, RemoteSession, Target};
+pub use targets::{NewTarget, RemoteSession, SessionCommand, Target};
 pub use users::{NewUser, User};
 
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +58,7 @@ pub enum StorageError {
     #[error("a target named {0:?} already exists; choose another name or remove it first")]
     NameTaken(String),
     #[error(
-        "the stored password of target {0} cannot be decrypted with this server key; restore the key file or add the target again"
+        "the stored password or private key of target {0} cannot be decrypted with this server key; restore the key file or add the target again"
     )]
     DecryptTarget(i64),
     #[error("no user has login ID {0:?}; `hoshu admin user list` shows them")]
