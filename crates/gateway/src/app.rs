@@ -104,6 +104,12 @@ pub fn routes() -> Vec<Route> {
             Authenticated,
             api_sessions::recording,
         ),
+        route(
+            M::GET,
+            "/api/v1/sessions/{id}/commands",
+            Authenticated,
+            api_sessions::commands,
+        ),
         route(M::DELETE, "/api/v1/sessions/{id}", ADMIN, api_sessions::end),
         route(M::POST, "/targets/open", Authenticated, pages::open_target),
         route(M::GET, "/sessions", Authenticated, pages::sessions_page),

@@ -16,6 +16,7 @@ mod login;
 mod pages;
 mod server;
 mod session;
+mod ssh_target;
 mod state;
 mod throttle;
 mod tls;

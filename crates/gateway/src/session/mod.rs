@@ -1,10 +1,14 @@
 //! Remote sessions (DESIGN §8 session API): opening one on a target, the tunnel WebSocket,
 //! the live registry, ending, listing and recordings.
 
+mod cast;
+pub mod commands;
 mod display;
 mod image;
+mod lifetime;
 mod recorder;
 mod region;
+mod terminal;
 mod tunnel;
 mod vnc;
 
@@ -18,8 +22,14 @@ use hoshu_storage::{RemoteSession, Target};
 use rand::RngCore;
 use tokio::sync::watch;
 
+use axum::extract::ws::WebSocket;
+pub use cast::CastRecorder;
+pub use lifetime::Ending;
 pub use recorder::Recorder;
-pub use tunnel::{Ending, SessionContext, run as tunnel_run};
+pub use terminal::TerminalContext;
+pub use tunnel::SessionContext;
+
+use crate::ssh_target::Credential;
 
 use crate::state::AppState;
 
@@ -34,7 +44,30 @@ struct Live {
     kill: watch::Sender<Option<String>>,
     bytes_to_browser: Arc<AtomicU64>,
     /// Until the tunnel attaches: the recorder it will write to.
-    recorder: Option<Recorder>,
+    recorder: Option<Recording>,
+}
+
+/// A session's recording: the Guacamole instruction stream of a graphical session, or the
+/// asciicast of a terminal session.
+#[derive(Debug)]
+pub enum Recording {
+    Guac(Recorder),
+    Cast(CastRecorder),
+}
+
+impl Recording {
+    fn finish(self) -> Result<String, String> {
+        match self {
+            Recording::Guac(r) => r.finish(),
+            Recording::Cast(r) => r.finish(),
+        }
+    }
+}
+
+/// What the tunnel runs, by the target's protocol.
+pub enum Attached {
+    Graphical(SessionContext),
+    Terminal(TerminalContext),
 }
 
 /// Sessions that have not ended, by id.
@@ -111,7 +144,7 @@ impl Registry {
 /// gateway speaks.
 fn decide(target: &Target) -> Result<(), Refusal> {
     match target.protocol {
-        Protocol::Vnc => Ok(()),
+        Protocol::Vnc | Protocol::Ssh => Ok(()),
         other => Err(Refusal {
             reason: format!("{other} targets are not available in this version of Hoshu"),
         }),
@@ -141,8 +174,16 @@ pub async fn open(
         return Err(refusal);
     }
     let id = new_session_id();
-    let file = format!("{id}.guac.zst");
-    let recorder = match Recorder::create(&state.config.data_dir.join("recordings").join(&file)) {
+    let (file, recorder) = if target.protocol == Protocol::Ssh {
+        let file = format!("{id}.cast.zst");
+        let path = state.config.data_dir.join("recordings").join(&file);
+        (file, CastRecorder::create(&path).map(Recording::Cast))
+    } else {
+        let file = format!("{id}.guac.zst");
+        let path = state.config.data_dir.join("recordings").join(&file);
+        (file, Recorder::create(&path).map(Recording::Guac))
+    };
+    let recorder = match recorder {
         Ok(recorder) => recorder,
         Err(e) => {
             tracing::error!(error = %e, "Recorder cannot write");
@@ -217,7 +258,7 @@ pub fn can_attach(state: &AppState, id: &str, user: UserId) -> bool {
 }
 
 /// Hands the tunnel what it needs, once: the session must be live, unattached, and the caller's.
-pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<SessionContext> {
+pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<Attached> {
     let (target, recorder, kill, bytes) = {
         let mut live = state.sessions.lock();
         let session = live.get_mut(id).filter(|l| l.user == user)?;
@@ -236,19 +277,61 @@ pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<SessionC
             None
         }
     };
-    Some(SessionContext {
-        id: id.to_owned(),
-        target,
-        password,
-        recorder,
-        kill,
-        bytes_to_browser: bytes,
+    Some(match recorder {
+        Recording::Guac(recorder) => Attached::Graphical(SessionContext {
+            id: id.to_owned(),
+            target,
+            password,
+            recorder,
+            kill,
+            bytes_to_browser: bytes,
+        }),
+        Recording::Cast(recorder) => {
+            // A stored key wins over a stored password; with neither, the user is asked.
+            let key = match state.store.target_private_key(target.id).await {
+                Ok(key) => key,
+                Err(e) => {
+                    tracing::error!(error = %e, "Cannot read the target's private key");
+                    None
+                }
+            };
+            let credential = key
+                .map(Credential::PrivateKey)
+                .or(password.map(Credential::Password));
+            Attached::Terminal(TerminalContext {
+                id: id.to_owned(),
+                target,
+                credential,
+                recorder,
+                kill,
+                bytes_to_browser: bytes,
+                store: state.store.clone(),
+            })
+        }
     })
+}
+
+/// Runs an upgraded tunnel to the session's end: attaches, runs the protocol's task, seals.
+pub async fn serve_tunnel(state: &AppState, id: &str, user: UserId, socket: WebSocket) {
+    let Some(attached) = attach(state, id, user).await else {
+        return;
+    };
+    let (ending, recording) = match attached {
+        Attached::Graphical(context) => {
+            let (ending, recorder) = tunnel::run(socket, context).await;
+            (ending, Recording::Guac(recorder))
+        }
+        Attached::Terminal(context) => {
+            let (ending, recorder) = terminal::run(socket, context).await;
+            (ending, Recording::Cast(recorder))
+        }
+    };
+    close(state, id, ending, recording).await;
 }
 
 /// Seals a session: finishes the recording, stores the end, audits it with the recording's
 /// SHA-256, and forgets the live entry.
-pub async fn close(state: &AppState, id: &str, ending: Ending, recorder: Recorder) {
+pub async fn close(state: &AppState, id: &str, ending: Ending, recorder: Recording) {
     let live = state.sessions.lock().remove(id);
     let bytes = live
         .as_ref()
@@ -298,8 +381,12 @@ pub fn may_see(user: &hoshu_storage::User, session: &RemoteSession) -> bool {
     matches!(user.role, Role::Admin | Role::Auditor) || session.user_login == user.login
 }
 
-/// The decompressed instruction stream of a recording (finished or still being written).
+/// The decompressed recording (finished or still being written): the Guacamole instruction
+/// stream, or the asciicast of a terminal session.
 pub fn read_recording(path: std::path::PathBuf) -> Result<Vec<u8>, String> {
+    if path.to_string_lossy().ends_with(".cast.zst") {
+        return cast::read_cast(&path);
+    }
     let file = std::fs::File::open(&path).map_err(|e| format!("cannot open recording: {e}"))?;
     let reader =
         hoshu_guac::RecordingReader::open(std::io::BufReader::new(file)).or_else(|_| {
