@@ -16,6 +16,8 @@
 //! built (so input that was *not* echoed — a password at a `sudo` prompt — is never logged); an
 //! uncertain line is taken from the screen as the shell redrew it. The shell processes input in
 //! order, so by the time the newline of an Enter arrives, the echo of every key before it has.
+//! A line typed before its prompt was drawn (typed ahead) matches when it follows a prompt's
+//! last character (`$`, `#`, `>`, `%`).
 //!
 //! Not handled (the log may miss or garble such commands): full-screen programs (nothing is
 //! logged while the alternate screen is on); continuation lines of multi-line commands are logged
@@ -306,6 +308,15 @@ struct Pending {
     waited: u32,
 }
 
+/// Whether `line` ends `text` right after a prompt (`$`, `#`, `>` or `%`, then blanks): for
+/// lines typed before their prompt was drawn, whose start on the screen is not known. Not `:`
+/// (a password prompt), so a password typed ahead is not matched by chance.
+fn after_a_prompt(text: &str, line: &str) -> bool {
+    text.strip_suffix(line).is_some_and(|before| {
+        before.ends_with(' ') && before.trim_end().ends_with(['$', '#', '>', '%'])
+    })
+}
+
 /// Reconstructs commands from a terminal session's input and output.
 #[derive(Debug)]
 pub struct CommandLog {
@@ -542,13 +553,12 @@ impl CommandLog {
                 (i == 0).then_some(shown)
             } else if p.line.trim().is_empty() {
                 (i == 0).then(String::new)
-            } else if p.start_cell.is_some() {
-                (shown == p.line.trim_end()).then(|| p.line.clone())
+            } else if (p.start_cell.is_some() && shown == p.line.trim_end())
+                || after_a_prompt(&screen.text_from(0), p.line.trim_end())
+            {
+                Some(p.line.clone())
             } else {
-                screen
-                    .text_from(0)
-                    .ends_with(p.line.trim_end())
-                    .then(|| p.line.clone())
+                None
             };
             if let Some(command) = command {
                 matched = Some((i, command));
@@ -680,6 +690,21 @@ mod tests {
             "echo a\r\na\r\n{PROMPT}echo b\r\nb\r\n{PROMPT}"
         )));
         assert_eq!(got, ["echo a", "echo b"]);
+    }
+
+    #[test]
+    fn lines_typed_before_the_prompt_is_drawn() {
+        let mut log = CommandLog::new(80);
+        log.output(PROMPT);
+        log.input("echo a\r", 1);
+        let mut got = texts(log.output("echo a\r\na\r\n"));
+        // The next line is typed while the prompt is still on its way.
+        log.input("exit\r", 2);
+        got.extend(texts(log.output(&format!("{PROMPT}exit\r\nlogout\r\n"))));
+        assert_eq!(got, ["echo a", "exit"]);
+        // Not after a password prompt: input that was not echoed stays out.
+        log.input("hunter2\r", 3);
+        assert!(log.output("Password: hunter2\r\n").is_empty());
     }
 
     #[test]
