@@ -6,10 +6,11 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 HOSHU_BIN := $(CARGO_TARGET_DIR)/debug/hoshu
 
 # Debian packages the tests use: the browser, Japanese fonts for screenshots, the sqlite3 tool
-# the audit-tampering tests edit the database with, and a real VNC server with X clients to
-# draw on it.
+# the audit-tampering tests edit the database with, a real VNC server with X clients to
+# draw on it, and a real SSH server (its sshd is started by the tests on a loopback port).
 TEST_DEBS := chromium fonts-noto-cjk sqlite3 tigervnc-standalone-server tigervnc-tools x11-xserver-utils \
 	x11-utils xfonts-base xterm twm xclip
+TEST_DEBS += openssh-server
 
 .PHONY: demo test deps web-deps check-cargo
 
