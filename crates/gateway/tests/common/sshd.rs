@@ -4,8 +4,10 @@
 //! Headless and as root (how `make test` runs): the tests log in as a dedicated local user,
 //! created once if absent (`useradd`), with a fixed password set by `chpasswd`. `UsePAM no`
 //! makes sshd check that password against /etc/shadow itself, so no PAM stack is involved;
-//! `StrictModes no` lets the authorized-keys file live in the temporary directory; the system's
-//! own sshd configuration and keys are never touched.
+//! `StrictModes no` lets the authorized-keys file live in the temporary directory; without PAM
+//! no locale is set, so `SetEnv LANG=C.UTF-8` gives the shell a UTF-8 locale (readline in the C
+//! locale turns the bytes of Japanese text into Meta keys). The system's own sshd configuration
+//! and keys are never touched.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -149,7 +151,8 @@ impl Sshd {
                 "Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\nPidFile {pid}\n\
                  AuthorizedKeysFile {keys}\nStrictModes no\nUsePAM no\nPasswordAuthentication yes\n\
                  KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin no\n\
-                 AllowUsers {USER}\nUseDNS no\nPrintMotd no\nPrintLastLog no\nLogLevel VERBOSE\n",
+                 AllowUsers {USER}\nUseDNS no\nPrintMotd no\nPrintLastLog no\nLogLevel VERBOSE\n\
+                 SetEnv LANG=C.UTF-8\n",
                 port = self.port,
                 host_key = host_key.display(),
                 pid = dir.join("sshd.pid").display(),
