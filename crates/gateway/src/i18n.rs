@@ -330,7 +330,10 @@ impl T {
                 "Pasting into this target is disabled",
             ),
             T::Commands => ("実行されたコマンド", "Commands"),
-            T::NoCommands => ("記録されたコマンドはありません。", "No commands were logged."),
+            T::NoCommands => (
+                "記録されたコマンドはありません。",
+                "No commands were logged.",
+            ),
         }
     }
 }

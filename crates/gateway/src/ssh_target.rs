@@ -67,10 +67,7 @@ pub fn fingerprint(key: &PublicKey) -> String {
 pub fn openssh_line(key: &PublicKey) -> String {
     let mut key = key.clone();
     key.set_comment("");
-    key.to_openssh()
-        .unwrap_or_default()
-        .trim_end()
-        .to_owned()
+    key.to_openssh().unwrap_or_default().trim_end().to_owned()
 }
 
 /// Checks the server's key against the pinned one (or, with none, only records it).
@@ -124,38 +121,39 @@ async fn handshake(
         pinned,
         presented: presented.clone(),
     };
-    let tcp = match tokio::time::timeout(STEP_TIMEOUT, tokio::net::TcpStream::connect(address))
-        .await
-    {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => {
-            let error = SshError::Unreachable {
-                address: address.to_owned(),
-                reason: e.to_string(),
-            };
-            return (Err(error), None);
-        }
-        Err(_) => {
-            let error = SshError::Timeout {
-                address: address.to_owned(),
-            };
-            return (Err(error), None);
-        }
-    };
-    let _ = tcp.set_nodelay(true);
-    let result =
-        match tokio::time::timeout(STEP_TIMEOUT, client::connect_stream(config(), tcp, check))
-            .await
-        {
-            Ok(Ok(handle)) => Ok(handle),
-            Ok(Err(e)) => Err(SshError::Protocol {
-                address: address.to_owned(),
-                reason: e.to_string(),
-            }),
-            Err(_) => Err(SshError::Timeout {
-                address: address.to_owned(),
-            }),
+    let tcp =
+        match tokio::time::timeout(STEP_TIMEOUT, tokio::net::TcpStream::connect(address)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => {
+                let error = SshError::Unreachable {
+                    address: address.to_owned(),
+                    reason: e.to_string(),
+                };
+                return (Err(error), None);
+            }
+            Err(_) => {
+                let error = SshError::Timeout {
+                    address: address.to_owned(),
+                };
+                return (Err(error), None);
+            }
         };
+    let _ = tcp.set_nodelay(true);
+    let result = match tokio::time::timeout(
+        STEP_TIMEOUT,
+        client::connect_stream(config(), tcp, check),
+    )
+    .await
+    {
+        Ok(Ok(handle)) => Ok(handle),
+        Ok(Err(e)) => Err(SshError::Protocol {
+            address: address.to_owned(),
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(SshError::Timeout {
+            address: address.to_owned(),
+        }),
+    };
     let presented = presented.lock().ok().and_then(|mut p| p.take());
     (result, presented)
 }

@@ -131,7 +131,12 @@ async fn a_terminal_session_echoes_resizes_is_recorded_and_logs_its_commands() {
     );
 
     // The recording: asciicast v2, served decompressed.
-    let (status, cast) = get(&gateway, &vendor, &format!("/api/v1/sessions/{id}/recording")).await;
+    let (status, cast) = get(
+        &gateway,
+        &vendor,
+        &format!("/api/v1/sessions/{id}/recording"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let cast = String::from_utf8(cast).expect("asciicast is UTF-8");
     let lines: Vec<Value> = cast
@@ -139,29 +144,51 @@ async fn a_terminal_session_echoes_resizes_is_recorded_and_logs_its_commands() {
         .map(|l| serde_json::from_str(l).expect("every line is JSON"))
         .collect();
     assert_eq!(lines[0]["version"], 2, "{}", lines[0]);
-    assert_eq!((lines[0]["width"].as_u64(), lines[0]["height"].as_u64()), (Some(100), Some(30)));
+    assert_eq!(
+        (lines[0]["width"].as_u64(), lines[0]["height"].as_u64()),
+        (Some(100), Some(30))
+    );
     let output: String = lines[1..]
         .iter()
         .filter(|e| e[1] == "o")
         .map(|e| e[2].as_str().expect("output is text"))
         .collect();
-    assert!(output.matches(&token).count() >= 2, "the command and its output: {output}");
+    assert!(
+        output.matches(&token).count() >= 2,
+        "the command and its output: {output}"
+    );
     assert!(output.contains("日本語テキスト"));
     assert!(lines.iter().any(|e| e[1] == "r" && e[2] == "120x40"));
     let times: Vec<f64> = lines[1..].iter().filter_map(|e| e[0].as_f64()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "times only grow");
 
     // Sealed: the audit event holds the SHA-256 of the file as stored.
-    let stored = std::fs::read(gateway.data().join("recordings").join(format!("{id}.cast.zst")))
-        .expect("the recording is stored as <id>.cast.zst");
+    let stored = std::fs::read(
+        gateway
+            .data()
+            .join("recordings")
+            .join(format!("{id}.cast.zst")),
+    )
+    .expect("the recording is stored as <id>.cast.zst");
     let event = close_event(&gateway, &id);
-    assert_eq!(event["recording_sha256"], hex::encode(Sha256::digest(&stored)));
+    assert_eq!(
+        event["recording_sha256"],
+        hex::encode(Sha256::digest(&stored))
+    );
 
     // The command log: what was typed at the prompt, with times; not the refused paste.
-    let (status, body) = get(&gateway, &vendor, &format!("/api/v1/sessions/{id}/commands")).await;
+    let (status, body) = get(
+        &gateway,
+        &vendor,
+        &format!("/api/v1/sessions/{id}/commands"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let commands: Vec<Value> = serde_json::from_slice(&body).expect("commands are JSON");
-    let texts: Vec<&str> = commands.iter().filter_map(|c| c["command"].as_str()).collect();
+    let texts: Vec<&str> = commands
+        .iter()
+        .filter_map(|c| c["command"].as_str())
+        .collect();
     assert_eq!(
         texts,
         [
@@ -172,7 +199,11 @@ async fn a_terminal_session_echoes_resizes_is_recorded_and_logs_its_commands() {
             "exit"
         ]
     );
-    assert!(commands.iter().all(|c| c["at_ms"].as_i64().is_some_and(|t| t > 0)));
+    assert!(
+        commands
+            .iter()
+            .all(|c| c["at_ms"].as_i64().is_some_and(|t| t > 0))
+    );
 
     // Only those who may see the session see its log.
     let admin = gateway.login_ok(&Credential::demo_admin()).await;
@@ -193,8 +224,18 @@ async fn the_host_key_is_pinned_and_a_changed_one_refuses_the_session() {
     let port = sshd.port.to_string();
     let add = |extra: &[&str]| {
         let mut args = vec![
-            "target", "add", "--name", "box", "--protocol", "ssh", "--host", "127.0.0.1",
-            "--port", &port, "--username", sshd::USER,
+            "target",
+            "add",
+            "--name",
+            "box",
+            "--protocol",
+            "ssh",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--username",
+            sshd::USER,
         ];
         args.extend(extra);
         gateway.admin(&args)
@@ -202,18 +243,38 @@ async fn the_host_key_is_pinned_and_a_changed_one_refuses_the_session() {
     // Without a confirmed fingerprint nothing is added: the key is shown with what to do.
     let output = add(&[]);
     assert!(!output.status.success());
-    assert!(stdout(&output).contains(&sshd.fingerprint), "{}", said(&output));
-    assert!(said(&output).contains("--accept-host-key"), "{}", said(&output));
-    let output = add(&["--accept-host-key", "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]);
+    assert!(
+        stdout(&output).contains(&sshd.fingerprint),
+        "{}",
+        said(&output)
+    );
+    assert!(
+        said(&output).contains("--accept-host-key"),
+        "{}",
+        said(&output)
+    );
+    let output = add(&[
+        "--accept-host-key",
+        "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ]);
     assert!(!output.status.success());
-    assert!(said(&output).contains("not SHA256:AAAA"), "{}", said(&output));
+    assert!(
+        said(&output).contains("not SHA256:AAAA"),
+        "{}",
+        said(&output)
+    );
     let listed = gateway.admin_ok(&["target", "list", "--json"]);
     assert!(!listed.contains("\"box\""), "{listed}");
 
     let password = gateway.data().join("box.password");
     std::fs::write(&password, format!("{}\n", sshd::PASSWORD)).expect("password file");
     let password = password.to_str().expect("UTF-8").to_owned();
-    let printed = add(&["--accept-host-key", &sshd.fingerprint, "--password-file", &password]);
+    let printed = add(&[
+        "--accept-host-key",
+        &sshd.fingerprint,
+        "--password-file",
+        &password,
+    ]);
     assert!(printed.status.success(), "{}", said(&printed));
     assert!(stdout(&printed).contains(&sshd.fingerprint));
     let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
@@ -232,14 +293,37 @@ async fn the_host_key_is_pinned_and_a_changed_one_refuses_the_session() {
     let (reason, status) = term.ending().await;
     assert_eq!(status, UPSTREAM_ERROR, "{reason}");
     assert!(reason.contains("host key"), "{reason}");
-    assert!(reason.contains(&sshd.fingerprint) && reason.contains(&old), "{reason}");
-    assert!(reason.contains("hoshu admin target accept-host-key --name box"), "{reason}");
+    assert!(
+        reason.contains(&sshd.fingerprint) && reason.contains(&old),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("hoshu admin target accept-host-key --name box"),
+        "{reason}"
+    );
     assert!(!term.output.contains('$'), "no shell was opened");
 
     // The administrator checks and accepts it; sessions work again.
-    let accepted = gateway.admin(&["target", "accept-host-key", "--name", "box", "--fingerprint", &old]);
-    assert!(!accepted.status.success(), "the old fingerprint is not the one presented");
-    gateway.admin_ok(&["target", "accept-host-key", "--name", "box", "--fingerprint", &sshd.fingerprint]);
+    let accepted = gateway.admin(&[
+        "target",
+        "accept-host-key",
+        "--name",
+        "box",
+        "--fingerprint",
+        &old,
+    ]);
+    assert!(
+        !accepted.status.success(),
+        "the old fingerprint is not the one presented"
+    );
+    gateway.admin_ok(&[
+        "target",
+        "accept-host-key",
+        "--name",
+        "box",
+        "--fingerprint",
+        &sshd.fingerprint,
+    ]);
     let (_, mut term) = Terminal::open(&gateway, &vendor, "box").await;
     term.start(80, 24).await;
     term.keys("exit\r").await;
@@ -270,7 +354,12 @@ async fn a_key_credential_or_a_password_typed_by_the_user_logs_in() {
     let sshd = Sshd::start();
     let gateway = Gateway::demo();
     let key = sshd.client_key.to_str().expect("UTF-8").to_owned();
-    add_ssh_target(&gateway, &sshd, "by-key", &["--username", sshd::USER, "--key-file", &key]);
+    add_ssh_target(
+        &gateway,
+        &sshd,
+        "by-key",
+        &["--username", sshd::USER, "--key-file", &key],
+    );
     add_ssh_target(&gateway, &sshd, "asks", &[]);
     let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
 
@@ -309,7 +398,8 @@ async fn a_flood_of_output_is_paced_to_the_browser_with_memory_bounded() {
     let before_kib = proc_status_kib(gateway.pid(), "VmRSS");
 
     term.keys("yes hoshu-flood-line\r").await;
-    term.wait_output("hoshu-flood-line\r\nhoshu-flood-line\r\n").await;
+    term.wait_output("hoshu-flood-line\r\nhoshu-flood-line\r\n")
+        .await;
     // A browser that lags: read nothing for 4 s (under the gateway's 10 s send timeout), then
     // read for a while; repeatedly. The gateway must wait, not buffer.
     let mut peak_kib = before_kib;
@@ -322,7 +412,11 @@ async fn a_flood_of_output_is_paced_to_the_browser_with_memory_bounded() {
         let until = Instant::now() + Duration::from_secs(2);
         while Instant::now() < until {
             term.read_one(Duration::from_millis(100)).await;
-            assert!(term.closed.is_none(), "the session ended: {:?}", term.controls);
+            assert!(
+                term.closed.is_none(),
+                "the session ended: {:?}",
+                term.controls
+            );
         }
         peak_kib = peak_kib.max(proc_status_kib(gateway.pid(), "VmRSS"));
     }
@@ -336,7 +430,10 @@ async fn a_flood_of_output_is_paced_to_the_browser_with_memory_bounded() {
         peak_kib < before_kib + 32 * 1024,
         "gateway RSS grew from {before_kib} KiB to {peak_kib} KiB under a flood"
     );
-    assert!(delivered > 1 << 20, "output kept flowing: {delivered} bytes");
+    assert!(
+        delivered > 1 << 20,
+        "output kept flowing: {delivered} bytes"
+    );
 
     // Ctrl-C reaches the shell through the flood; the prompt comes back.
     term.keys("\x03").await;

@@ -218,7 +218,12 @@ impl Store {
     }
 
     /// Appends one command to an SSH session's command log.
-    pub async fn add_session_command(&self, session: &str, at_ms: i64, command: &str) -> Result<()> {
+    pub async fn add_session_command(
+        &self,
+        session: &str,
+        at_ms: i64,
+        command: &str,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO session_commands (session_id, at_ms, command) VALUES (?, ?, ?)")
             .bind(session)
             .bind(at_ms)

@@ -150,13 +150,7 @@ pub async fn view(
         .await?
         .map_or("off", |t| t.clipboard.as_str());
     if stored.protocol == "ssh" {
-        return Ok(terminal_view(
-            lang,
-            &viewer,
-            &id,
-            &stored.target,
-            clipboard,
-        ));
+        return Ok(terminal_view(lang, &viewer, &id, &stored.target, clipboard));
     }
     let body = html! {
         div #session-bar {

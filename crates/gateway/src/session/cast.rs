@@ -188,7 +188,8 @@ mod tests {
         let mut cast = CastRecorder::create(&path).unwrap();
         assert!(cast.output(0, "x").is_err(), "no event before the header");
         cast.start(80, 24, 1_700_000_000_000, "box").unwrap();
-        cast.output(1_700_000_000_250, "hello \"日本\"\r\n").unwrap();
+        cast.output(1_700_000_000_250, "hello \"日本\"\r\n")
+            .unwrap();
         cast.flush().unwrap();
         let partial = read_cast(&path).unwrap();
         assert_eq!(String::from_utf8(partial).unwrap().lines().count(), 2);
@@ -204,7 +205,10 @@ mod tests {
         assert_eq!(lines[0]["version"], 2);
         assert_eq!(lines[0]["width"], 80);
         assert_eq!(lines[0]["timestamp"], 1_700_000_000);
-        assert_eq!(lines[1], serde_json::json!([0.25, "o", "hello \"日本\"\r\n"]));
+        assert_eq!(
+            lines[1],
+            serde_json::json!([0.25, "o", "hello \"日本\"\r\n"])
+        );
         assert_eq!(lines[2], serde_json::json!([1.0, "r", "120x40"]));
         assert!(
             CastRecorder::create(&path).is_err(),

@@ -68,7 +68,10 @@ enum Token {
     /// ESC followed by one character (not `[`, `O` or `]`): Alt-key on input, a control
     /// function (save cursor, keypad mode) in output; neither changes the line as modelled.
     Esc,
-    Csi { params: String, last: char },
+    Csi {
+        params: String,
+        last: char,
+    },
     Ss3(char),
 }
 
@@ -140,11 +143,7 @@ impl EscapeParser {
                 None
             }
             Escape::OscEsc => {
-                self.state = if c == '\\' {
-                    Escape::None
-                } else {
-                    Escape::Osc
-                };
+                self.state = if c == '\\' { Escape::None } else { Escape::Osc };
                 None
             }
             Escape::Charset => {
@@ -230,7 +229,7 @@ impl ScreenLine {
             self.set(self.cursor + 1, WIDE_TAIL);
         }
         self.cursor += w;
-        self.wrap_pending = self.cursor % self.width == 0;
+        self.wrap_pending = self.cursor.is_multiple_of(self.width);
     }
 
     fn set(&mut self, at: usize, c: char) {
@@ -518,12 +517,10 @@ impl CommandLog {
                                 .splice(end - n..end - n, std::iter::repeat_n(' ', n));
                         }
                     }
-                    '@' => {
-                        if s.cursor < s.cells.len() {
-                            let n = n.min(MAX_LINE - s.cells.len().min(MAX_LINE));
-                            s.cells
-                                .splice(s.cursor..s.cursor, std::iter::repeat_n(' ', n));
-                        }
+                    '@' if s.cursor < s.cells.len() => {
+                        let n = n.min(MAX_LINE - s.cells.len().min(MAX_LINE));
+                        s.cells
+                            .splice(s.cursor..s.cursor, std::iter::repeat_n(' ', n));
                     }
                     'X' => s.clear_range(s.cursor, s.cursor + n),
                     'h' | 'l' if params.starts_with('?') => {
@@ -570,7 +567,7 @@ impl CommandLog {
                 let p = self
                     .pending
                     .drain(..=i)
-                    .last()
+                    .next_back()
                     .expect("drain(..=i) of a found index yields it last");
                 let command = command.trim().to_owned();
                 if !command.is_empty() {
@@ -686,9 +683,7 @@ mod tests {
         let mut log = CommandLog::new(80);
         log.output(PROMPT);
         log.input("echo a\recho b\r", 5);
-        let got = texts(log.output(&format!(
-            "echo a\r\na\r\n{PROMPT}echo b\r\nb\r\n{PROMPT}"
-        )));
+        let got = texts(log.output(&format!("echo a\r\na\r\n{PROMPT}echo b\r\nb\r\n{PROMPT}")));
         assert_eq!(got, ["echo a", "echo b"]);
     }
 

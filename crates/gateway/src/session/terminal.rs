@@ -162,7 +162,15 @@ pub async fn run(mut socket: WebSocket, ctx: TerminalContext) -> (Ending, CastRe
             bytes: &bytes_to_browser,
             last_heard: Instant::now(),
         };
-        drive(&mut browser, &id, &target, credential, &mut recorder, &store).await
+        drive(
+            &mut browser,
+            &id,
+            &target,
+            credential,
+            &mut recorder,
+            &store,
+        )
+        .await
     };
     if recorder.is_started() {
         let _ = recorder.marker(unix_ms(), &format!("ended: {}", ending.outcome));

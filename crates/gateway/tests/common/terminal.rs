@@ -36,7 +36,12 @@ impl Terminal {
     /// Opens a session on `target` and attaches its tunnel with the cookie.
     pub async fn open(gateway: &Gateway, session: &Session, target: &str) -> (String, Terminal) {
         let reply = open_session(gateway, session, target).await;
-        assert_eq!(reply.status.as_u16(), 201, "opening {target}: {}", reply.body);
+        assert_eq!(
+            reply.status.as_u16(),
+            201,
+            "opening {target}: {}",
+            reply.body
+        );
         let body = reply.json();
         assert_eq!(body["protocol"], "ssh", "{body}");
         let id = body["id"].as_str().expect("id is a string").to_owned();
@@ -190,8 +195,10 @@ impl Terminal {
 
     /// Waits for bash's prompt (`…$ `) at the end of the output.
     pub async fn wait_prompt(&mut self) {
-        self.read_until("the prompt", |t| t.output.trim_end_matches(' ').ends_with('$'))
-            .await;
+        self.read_until("the prompt", |t| {
+            t.output.trim_end_matches(' ').ends_with('$')
+        })
+        .await;
     }
 
     /// The `end` message (reason, status) and the close, waiting for both.
