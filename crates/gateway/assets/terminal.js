@@ -2,6 +2,7 @@
 // terminal bytes both ways, text frames JSON control messages (session/terminal.rs).
 import { Terminal } from '/static/xterm.mjs';
 import { FitAddon } from '/static/addon-fit.mjs';
+import { startWatermark } from '/static/watermark.js';
 
 const container = document.getElementById('terminal');
 const state = document.getElementById('session-state');
@@ -115,10 +116,4 @@ if (clipboard === 'off') {
 document.getElementById('disconnect').addEventListener('click', () => socket.close());
 window.addEventListener('beforeunload', () => socket.close());
 
-// Watermark: who is working and when, over the terminal (drawn by this page).
-const login = container.dataset.login;
-function stamp() {
-  watermark.textContent = `${login}  ${new Date().toISOString().replace('T', ' ').slice(0, 19)} UTC`;
-}
-stamp();
-setInterval(stamp, 1000);
+startWatermark(watermark, container.dataset.login);

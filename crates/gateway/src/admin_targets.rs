@@ -225,7 +225,10 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                         serde_json::json!({
                             "name": t.name, "protocol": t.protocol, "host": t.host, "port": t.port,
                             "system": t.system, "clipboard": t.clipboard, "password": t.has_password,
-                            "standing_access": t.standing_access,
+                            "standing_access": t.standing_access, "private_key": t.has_private_key,
+                            "host_key": t.host_key.as_deref()
+                                .and_then(|line| ssh_target::parse_host_key(line).ok())
+                                .map(|key| ssh_target::fingerprint(&key)),
                         })
                     })
                     .collect();

@@ -210,17 +210,29 @@ pub async fn list(
     Ok(Json(views).into_response())
 }
 
+/// Session `id` if the caller may see it (its recording, its command log); 404 otherwise, so
+/// others' session ids are not confirmed.
+async fn visible_session(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<hoshu_storage::RemoteSession, ApiError> {
+    session::stored(state, id)
+        .await?
+        .filter(|stored| session::may_see(&viewer.user, stored))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such session"))
+}
+
 pub async fn recording(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "no such session");
-    let stored = session::stored(&state, &id).await?.ok_or_else(not_found)?;
-    if !session::may_see(&viewer.user, &stored) {
-        return Err(not_found());
-    }
-    let file = stored.recording.clone().ok_or_else(not_found)?;
+    let stored = visible_session(&state, &viewer, &id).await?;
+    let file = stored
+        .recording
+        .clone()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such session"))?;
     let content_type = if file.ends_with(".cast.zst") {
         // asciicast v2 (newline-delimited JSON), as asciinema serves it.
         "application/x-asciicast"
@@ -251,11 +263,7 @@ pub async fn commands(
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "no such session");
-    let stored = session::stored(&state, &id).await?.ok_or_else(not_found)?;
-    if !session::may_see(&viewer.user, &stored) {
-        return Err(not_found());
-    }
+    let stored = visible_session(&state, &viewer, &id).await?;
     let commands: Vec<CommandView> = state
         .store
         .session_commands(&stored.id)

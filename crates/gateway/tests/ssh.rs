@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::sshd::{self, Sshd};
 use common::terminal::Terminal;
-use common::tunnel::{ended_session, proc_status_kib};
+use common::tunnel::{end_session, ended_session, proc_status_kib};
 use common::{Credential, Gateway, Session, said, stdout};
 use rand::Rng;
 use reqwest::StatusCode;
@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 const SUCCESS: u64 = 0;
 const UPSTREAM_ERROR: u64 = 515;
 const CLIENT_UNAUTHORIZED: u64 = 769;
+const SESSION_CLOSED: u64 = 523;
 
 /// `hoshu admin target add --protocol ssh` for `sshd`, pinning its key; `extra` adds
 /// credentials and policy flags.
@@ -58,6 +59,16 @@ fn add_password_target(gateway: &Gateway, sshd: &Sshd, name: &str, password: &st
     );
 }
 
+/// A real sshd, a demo gateway with an SSH target `name` that logs in as the test user with
+/// `password`, and the demo vendor logged in.
+async fn with_target(name: &str, password: &str) -> (Sshd, Gateway, Session) {
+    let sshd = Sshd::start();
+    let gateway = Gateway::demo();
+    add_password_target(&gateway, &sshd, name, password);
+    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    (sshd, gateway, vendor)
+}
+
 async fn get(gateway: &Gateway, session: &Session, path: &str) -> (StatusCode, Vec<u8>) {
     let response = session
         .client
@@ -87,10 +98,7 @@ fn close_event(gateway: &Gateway, id: &str) -> Value {
 
 #[tokio::test]
 async fn a_terminal_session_echoes_resizes_is_recorded_and_logs_its_commands() {
-    let sshd = Sshd::start();
-    let gateway = Gateway::demo();
-    add_password_target(&gateway, &sshd, "linux-box", sshd::PASSWORD);
-    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let (_sshd, gateway, vendor) = with_target("linux-box", sshd::PASSWORD).await;
 
     let (id, mut term) = Terminal::open(&gateway, &vendor, "linux-box").await;
     term.start(100, 30).await;
@@ -280,8 +288,7 @@ async fn the_host_key_is_pinned_and_a_changed_one_refuses_the_session() {
     let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
     let (_, mut term) = Terminal::open(&gateway, &vendor, "box").await;
     term.start(80, 24).await;
-    term.keys("exit\r").await;
-    let _ = term.ending().await;
+    let _ = term.exit().await;
 
     // The server comes back with another key: the session is refused, naming both keys and
     // the command that accepts the new one.
@@ -326,17 +333,12 @@ async fn the_host_key_is_pinned_and_a_changed_one_refuses_the_session() {
     ]);
     let (_, mut term) = Terminal::open(&gateway, &vendor, "box").await;
     term.start(80, 24).await;
-    term.keys("exit\r").await;
-    let (_, status) = term.ending().await;
-    assert_eq!(status, SUCCESS);
+    assert_eq!(term.exit().await.1, SUCCESS);
 }
 
 #[tokio::test]
 async fn a_wrong_password_ends_the_session_with_a_clear_message() {
-    let sshd = Sshd::start();
-    let gateway = Gateway::demo();
-    add_password_target(&gateway, &sshd, "box", "not-the-password");
-    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let (_sshd, gateway, vendor) = with_target("box", "not-the-password").await;
     let (id, mut term) = Terminal::open(&gateway, &vendor, "box").await;
     term.resize(80, 24).await;
     let (reason, status) = term.ending().await;
@@ -367,9 +369,7 @@ async fn a_key_credential_or_a_password_typed_by_the_user_logs_in() {
     term.start(80, 24).await;
     term.keys("whoami\r").await;
     term.wait_line(sshd::USER).await;
-    term.keys("exit\r").await;
-    let (_, status) = term.ending().await;
-    assert_eq!(status, SUCCESS);
+    assert_eq!(term.exit().await.1, SUCCESS);
 
     // No stored credentials and no user name: both are asked for.
     let (_, mut term) = Terminal::open(&gateway, &vendor, "asks").await;
@@ -382,17 +382,12 @@ async fn a_key_credential_or_a_password_typed_by_the_user_logs_in() {
     .await;
     term.wait_control("connected").await;
     term.wait_prompt().await;
-    term.keys("exit\r").await;
-    let (_, status) = term.ending().await;
-    assert_eq!(status, SUCCESS);
+    assert_eq!(term.exit().await.1, SUCCESS);
 }
 
 #[tokio::test]
 async fn a_flood_of_output_is_paced_to_the_browser_with_memory_bounded() {
-    let sshd = Sshd::start();
-    let gateway = Gateway::demo();
-    add_password_target(&gateway, &sshd, "box", sshd::PASSWORD);
-    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let (_sshd, gateway, vendor) = with_target("box", sshd::PASSWORD).await;
     let (_, mut term) = Terminal::open(&gateway, &vendor, "box").await;
     term.start(80, 24).await;
     let before_kib = proc_status_kib(gateway.pid(), "VmRSS");
@@ -439,7 +434,57 @@ async fn a_flood_of_output_is_paced_to_the_browser_with_memory_bounded() {
     term.keys("\x03").await;
     term.output.clear();
     term.wait_prompt().await;
-    term.keys("exit\r").await;
-    let (_, status) = term.ending().await;
-    assert_eq!(status, SUCCESS);
+    assert_eq!(term.exit().await.1, SUCCESS);
+}
+
+/// Figures for the issue's note (printed, loosely bounded): bytes to the browser for a listing
+/// of many files, and the gateway's memory per idle SSH session.
+#[tokio::test]
+async fn figures_listing_bytes_and_memory_per_idle_session() {
+    let (_sshd, gateway, vendor) = with_target("box", sshd::PASSWORD).await;
+
+    let (id, mut term) = Terminal::open(&gateway, &vendor, "box").await;
+    term.start(120, 40).await;
+    let started = Instant::now();
+    // Under 64 bytes: a longer frame would be taken for a paste (refused with policy off).
+    term.keys("ls -lR /usr/share/doc; echo listing-done\r")
+        .await;
+    term.wait_line("listing-done").await;
+    let elapsed = started.elapsed();
+    let _ = term.exit().await;
+    let row = ended_session(&gateway, &vendor, &id).await;
+    eprintln!(
+        "figure: `ls -lR /usr/share/doc`: {} bytes to the browser in {elapsed:?}",
+        row["bytes_to_browser"]
+    );
+
+    const IDLE: usize = 10;
+    let before_kib = proc_status_kib(gateway.pid(), "VmRSS");
+    let mut idle = Vec::new();
+    for _ in 0..IDLE {
+        let (id, mut term) = Terminal::open(&gateway, &vendor, "box").await;
+        term.start(80, 24).await;
+        idle.push((id, term));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after_kib = proc_status_kib(gateway.pid(), "VmRSS");
+    let per_session = after_kib.saturating_sub(before_kib) / IDLE as u64;
+    eprintln!(
+        "figure: {IDLE} idle SSH sessions: gateway RSS {before_kib} KiB → {after_kib} KiB, {per_session} KiB per session"
+    );
+    assert!(
+        per_session < 4 * 1024,
+        "an idle SSH session costs {per_session} KiB"
+    );
+    // The kill switch ends a terminal session as it ends a graphical one.
+    let admin = gateway.login_ok(&Credential::demo_admin()).await;
+    let (first, mut term) = idle.remove(0);
+    let reply = end_session(&gateway, &admin, &first).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    let (reason, status) = term.ending().await;
+    assert_eq!(status, SESSION_CLOSED);
+    assert_eq!(reason, "ended by administrator demo-admin");
+    for (_, term) in &mut idle {
+        let _ = term.exit().await;
+    }
 }

@@ -200,17 +200,26 @@ impl Store {
 
     /// The target's private key, decrypted — for the session engine only.
     pub async fn target_private_key(&self, id: TargetId) -> Result<Option<String>> {
-        let sealed: Option<Option<Vec<u8>>> =
-            sqlx::query_scalar("SELECT sealed_private_key FROM targets WHERE id = ?")
-                .bind(id.0)
-                .fetch_optional(&self.pool)
-                .await?;
+        let sealed = sqlx::query_scalar("SELECT sealed_private_key FROM targets WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        self.open_target_secret(id, sealed, &private_key_aad(id))
+    }
+
+    /// A target secret sealed with the server key, decrypted (`None` when none is stored).
+    fn open_target_secret(
+        &self,
+        id: TargetId,
+        sealed: Option<Option<Vec<u8>>>,
+        aad: &[u8],
+    ) -> Result<Option<String>> {
         let Some(sealed) = sealed.flatten() else {
             return Ok(None);
         };
         let plain = self
             .key
-            .open(&sealed, &private_key_aad(id))
+            .open(&sealed, aad)
             .ok_or(StorageError::DecryptTarget(id.0))?;
         String::from_utf8(plain)
             .map(Some)
@@ -279,21 +288,11 @@ impl Store {
 
     /// The target's password, decrypted — for the session engine only.
     pub async fn target_password(&self, id: TargetId) -> Result<Option<String>> {
-        let sealed: Option<Option<Vec<u8>>> =
-            sqlx::query_scalar("SELECT sealed_password FROM targets WHERE id = ?")
-                .bind(id.0)
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some(sealed) = sealed.flatten() else {
-            return Ok(None);
-        };
-        let plain = self
-            .key
-            .open(&sealed, &target_aad(id))
-            .ok_or(StorageError::DecryptTarget(id.0))?;
-        String::from_utf8(plain)
-            .map(Some)
-            .map_err(|_| StorageError::DecryptTarget(id.0))
+        let sealed = sqlx::query_scalar("SELECT sealed_password FROM targets WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        self.open_target_secret(id, sealed, &target_aad(id))
     }
 
     /// Removes a target; its past sessions stay listed under its name.

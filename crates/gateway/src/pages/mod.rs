@@ -205,6 +205,7 @@ const REGISTER_JS: &str = include_str!("../../assets/register.js");
 const SESSION_JS: &str = include_str!("../../assets/session.js");
 const PLAYER_JS: &str = include_str!("../../assets/player.js");
 const TERMINAL_JS: &str = include_str!("../../assets/terminal.js");
+const WATERMARK_JS: &str = include_str!("../../assets/watermark.js");
 const CAST_PLAYER_JS: &str = include_str!("../../assets/cast-player.js");
 /// guacamole-common-js 1.5.0 (Apache-2.0), embedded by build.rs from web/node_modules.
 const GUACAMOLE_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/guacamole-common.js"));
@@ -225,6 +226,7 @@ pub async fn static_file(Path(name): Path<String>) -> Response {
         "player.js" => (PLAYER_JS, "text/javascript; charset=utf-8"),
         "guacamole-common.js" => (GUACAMOLE_JS, "text/javascript; charset=utf-8"),
         "terminal.js" => (TERMINAL_JS, "text/javascript; charset=utf-8"),
+        "watermark.js" => (WATERMARK_JS, "text/javascript; charset=utf-8"),
         "cast-player.js" => (CAST_PLAYER_JS, "text/javascript; charset=utf-8"),
         "xterm.mjs" => (XTERM_JS, "text/javascript; charset=utf-8"),
         "xterm.css" => (XTERM_CSS, "text/css; charset=utf-8"),

@@ -29,9 +29,12 @@ impl CastRecorder {
     /// The header follows once the terminal's size is known ([`CastRecorder::start`]).
     pub fn create(path: &Path) -> Result<CastRecorder, String> {
         let hashing = Hashing::create(path)?;
-        // Level 3: zstd's default, fast enough for a terminal's output rate.
-        let encoder = zstd::stream::write::Encoder::new(hashing, 3)
-            .map_err(|e| format!("cannot start recording {}: {e}", path.display()))?;
+        // Level 1 with a 128 KiB window: its match tables are tens of KiB where level 3's are
+        // most of a MiB, which an idle session would hold for hours; a terminal's repeats are
+        // close together, so the ratio hardly changes.
+        let start = |e: std::io::Error| format!("cannot start recording {}: {e}", path.display());
+        let mut encoder = zstd::stream::write::Encoder::new(hashing, 1).map_err(start)?;
+        encoder.window_log(17).map_err(start)?;
         Ok(CastRecorder {
             encoder,
             path: path.to_owned(),

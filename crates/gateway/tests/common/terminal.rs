@@ -7,15 +7,11 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::tungstenite::Message;
 
-use super::tunnel::{WAIT, open_session, tls_config};
+use super::tunnel::{Auth, WAIT, open_session, websocket};
 use super::{Gateway, Session};
 
 /// One attached terminal tunnel.
@@ -53,33 +49,7 @@ impl Terminal {
     }
 
     pub async fn connect(gateway: &Gateway, path: &str, token: &str) -> Result<Terminal, u16> {
-        let host = gateway
-            .origin()
-            .strip_prefix("https://")
-            .expect("the gateway serves https")
-            .to_owned();
-        let mut request = format!("wss://{host}{path}")
-            .into_client_request()
-            .expect("a WebSocket request");
-        request.headers_mut().insert(
-            "Cookie",
-            HeaderValue::from_str(&format!("hoshu_session={token}")).expect("a header"),
-        );
-        let tcp = TcpStream::connect(&host)
-            .await
-            .expect("the gateway accepts connections");
-        let tls = TlsConnector::from(tls_config(gateway))
-            .connect(
-                ServerName::try_from("127.0.0.1").expect("an IP address"),
-                tcp,
-            )
-            .await
-            .expect("TLS handshake with the gateway");
-        let (ws, _) = match tokio_tungstenite::client_async(request, tls).await {
-            Ok(ok) => ok,
-            Err(tungstenite::Error::Http(response)) => return Err(response.status().as_u16()),
-            Err(e) => panic!("WebSocket handshake failed: {e}"),
-        };
+        let (ws, _) = websocket(gateway, path, None, Auth::Cookie(token)).await?;
         Ok(Terminal {
             ws,
             output: String::new(),
@@ -221,6 +191,12 @@ impl Terminal {
             end["reason"].as_str().expect("reason is text").to_owned(),
             end["status"].as_u64().expect("status is a number"),
         )
+    }
+
+    /// Types `exit` and waits for the end: (reason, status).
+    pub async fn exit(&mut self) -> (String, u64) {
+        self.keys("exit\r").await;
+        self.ending().await
     }
 
     pub fn tail(&self) -> String {
