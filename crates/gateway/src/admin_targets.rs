@@ -172,6 +172,15 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
             if protocol != Protocol::Ssh && (key_file.is_some() || accept_host_key.is_some()) {
                 bail!("--key-file and --accept-host-key are for --protocol ssh only");
             }
+            if protocol == Protocol::Ssh
+                && username.is_none()
+                && (password.is_some() || key_file.is_some())
+            {
+                bail!(
+                    "an SSH target with stored credentials needs --username (without \
+                     credentials, users are asked for both when they open it)"
+                );
+            }
             let private_key = key_file.as_ref().map(read_private_key).transpose()?;
             // SSH: the host key is pinned now, so the first session already checks it.
             let host_key = if protocol == Protocol::Ssh {

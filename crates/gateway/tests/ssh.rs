@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 const SUCCESS: u64 = 0;
 const UPSTREAM_ERROR: u64 = 515;
 const CLIENT_UNAUTHORIZED: u64 = 769;
+const SESSION_TIMEOUT: u64 = 522;
 const SESSION_CLOSED: u64 = 523;
 
 /// `hoshu admin target add --protocol ssh` for `sshd`, pinning its key; `extra` adds
@@ -360,7 +361,14 @@ async fn a_key_credential_or_a_password_typed_by_the_user_logs_in() {
         &gateway,
         &sshd,
         "by-key",
-        &["--username", sshd::USER, "--key-file", &key],
+        &[
+            "--username",
+            sshd::USER,
+            "--key-file",
+            &key,
+            "--clipboard",
+            "paste-in",
+        ],
     );
     add_ssh_target(&gateway, &sshd, "asks", &[]);
     let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
@@ -369,6 +377,9 @@ async fn a_key_credential_or_a_password_typed_by_the_user_logs_in() {
     term.start(80, 24).await;
     term.keys("whoami\r").await;
     term.wait_line(sshd::USER).await;
+    // Clipboard paste-in: a paste goes through.
+    term.keys("\x1b[200~echo pasted-in\x1b[201~\r").await;
+    term.wait_line("pasted-in").await;
     assert_eq!(term.exit().await.1, SUCCESS);
 
     // No stored credentials and no user name: both are asked for.
@@ -383,6 +394,66 @@ async fn a_key_credential_or_a_password_typed_by_the_user_logs_in() {
     term.wait_control("connected").await;
     term.wait_prompt().await;
     assert_eq!(term.exit().await.1, SUCCESS);
+}
+
+#[tokio::test]
+async fn an_idle_terminal_session_ends_at_the_targets_idle_timeout() {
+    let sshd = Sshd::start();
+    let gateway = Gateway::demo();
+    let password = gateway.data().join("box.password");
+    std::fs::write(&password, format!("{}\n", sshd::PASSWORD)).expect("password file");
+    let password = password.to_str().expect("UTF-8").to_owned();
+    add_ssh_target(
+        &gateway,
+        &sshd,
+        "box",
+        &[
+            "--username",
+            sshd::USER,
+            "--password-file",
+            &password,
+            "--idle-timeout",
+            "10",
+        ],
+    );
+    // Stored credentials without a user name are refused.
+    let output = gateway.admin(&[
+        "target",
+        "add",
+        "--name",
+        "nameless",
+        "--protocol",
+        "ssh",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &sshd.port.to_string(),
+        "--password-file",
+        &password,
+        "--accept-host-key",
+        &sshd.fingerprint,
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        said(&output).contains("needs --username"),
+        "{}",
+        said(&output)
+    );
+
+    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let (_, mut term) = Terminal::open(&gateway, &vendor, "box").await;
+    term.start(80, 24).await;
+    // Output alone (a clock in the shell) is not input: the session still ends.
+    term.keys("while sleep 1; do date; done\r").await;
+    let started = Instant::now();
+    let (reason, status) = term.ending().await;
+    assert_eq!(status, SESSION_TIMEOUT, "{reason}");
+    assert!(reason.contains("idle timeout"), "{reason}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
