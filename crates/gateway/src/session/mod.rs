@@ -2,7 +2,7 @@
 //! the live registry, ending, listing and recordings.
 
 mod cast;
-pub mod commands;
+mod commands;
 mod display;
 mod image;
 mod lifetime;

@@ -415,9 +415,11 @@ async fn drive(
         }
     };
     writer.abort();
-    let _ = connection
-        .disconnect(russh::Disconnect::ByApplication, "session ended", "en")
-        .await;
+    // Dropping the output side first frees russh's loop if it waits to hand us output; the
+    // goodbye is bounded, as the target may be gone.
+    drop(from_target);
+    let goodbye = connection.disconnect(russh::Disconnect::ByApplication, "session ended", "en");
+    let _ = tokio::time::timeout(Duration::from_secs(2), goodbye).await;
     ending
 }
 
