@@ -450,7 +450,7 @@ async fn an_idle_terminal_session_ends_at_the_targets_idle_timeout() {
     assert_eq!(status, SESSION_TIMEOUT, "{reason}");
     assert!(reason.contains("idle timeout"), "{reason}");
     assert!(
-        started.elapsed() < Duration::from_secs(15),
+        started.elapsed() < Duration::from_secs(25),
         "{:?}",
         started.elapsed()
     );
