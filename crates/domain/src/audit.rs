@@ -31,6 +31,8 @@ pub enum AuditKind {
     UserUnlocked,
     TargetAdded,
     TargetRemoved,
+    /// An administrator pinned a new SSH host key for a target.
+    TargetHostKeyAccepted,
     /// A remote session on a target was opened (or refused, with the reason).
     SessionOpened,
     SessionRefused,
@@ -77,6 +79,7 @@ impl AuditKind {
             AuditKind::UserUnlocked => "user.unlock",
             AuditKind::TargetAdded => "target.add",
             AuditKind::TargetRemoved => "target.remove",
+            AuditKind::TargetHostKeyAccepted => "target.host_key_accepted",
             AuditKind::SessionOpened => "session.open",
             AuditKind::SessionRefused => "session.refused",
             AuditKind::SessionClosed => "session.close",

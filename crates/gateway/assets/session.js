@@ -2,6 +2,7 @@
 // mouse to the target, the watermark, and the reason when the session ends.
 import Guacamole from '/static/guacamole-common.js';
 import { showState, onWatchers } from '/static/live.js';
+import { startWatermark } from '/static/watermark.js';
 
 const container = document.getElementById('display');
 const watermark = document.getElementById('watermark');
@@ -58,14 +59,7 @@ onWatchers(client, (logins) => {
 document.getElementById('disconnect').addEventListener('click', () => client.disconnect());
 window.addEventListener('beforeunload', () => client.disconnect());
 
-// Watermark: who is working and when, over the remote screen (a deterrent in screenshots and
-// photos; it is drawn by this page, not burned into the stream).
-const login = container.dataset.login;
-function stamp() {
-  watermark.textContent = `${login}  ${new Date().toISOString().replace('T', ' ').slice(0, 19)} UTC`;
-}
-stamp();
-setInterval(stamp, 1000);
+startWatermark(watermark, container.dataset.login);
 
 client.connect('');
 container.focus({ preventScroll: true });

@@ -1,5 +1,6 @@
 //! `hoshu admin target …`: the servers vendors reach through the gateway.
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,11 +9,14 @@ use clap::Subcommand;
 use hoshu_domain::{AuditEvent, AuditKind, ClipboardPolicy, Protocol};
 use hoshu_storage::{NewTarget, Store};
 
+use crate::ssh_target;
 use crate::state::unix_now;
 
 #[derive(Debug, Subcommand)]
 pub enum TargetCommand {
-    /// Add a target; a password is read from a file and stored encrypted
+    /// Add a target; a password or key is read from a file and stored encrypted. For SSH, the
+    /// server's host key is fetched and pinned (with neither --password-file nor --key-file,
+    /// users are asked for the password when they open the target)
     Add {
         #[arg(long)]
         name: String,
@@ -27,6 +31,13 @@ pub enum TargetCommand {
         /// File whose first line is the target's password (never shown to vendors)
         #[arg(long)]
         password_file: Option<PathBuf>,
+        /// SSH: file holding the private key to log in with (unencrypted OpenSSH or PEM)
+        #[arg(long, conflicts_with = "password_file")]
+        key_file: Option<PathBuf>,
+        /// SSH: pin the server's host key if its fingerprint is this (`SHA256:…`, as
+        /// `ssh-keygen -lf` prints it); without it, the fingerprint is shown and asked about
+        #[arg(long, value_name = "FINGERPRINT")]
+        accept_host_key: Option<String>,
         /// Business system the target belongs to
         #[arg(long)]
         system: Option<String>,
@@ -56,6 +67,67 @@ pub enum TargetCommand {
         #[arg(long)]
         name: String,
     },
+    /// SSH: pin the host key the server presents now (after its key was changed on purpose)
+    AcceptHostKey {
+        #[arg(long)]
+        name: String,
+        /// Pin only if the fingerprint is this (`SHA256:…`); without it, it is shown and asked
+        /// about
+        #[arg(long)]
+        fingerprint: Option<String>,
+    },
+}
+
+/// The key `host:port` presents, pinned only when the administrator confirmed its fingerprint:
+/// by `expected`, or by answering yes on a terminal.
+async fn confirmed_host_key(
+    host: &str,
+    port: u16,
+    expected: Option<&str>,
+) -> anyhow::Result<(String, String)> {
+    let key = ssh_target::fetch_host_key(host, port)
+        .await
+        .with_context(|| format!("fetching the host key of {host}:{port}"))?;
+    let print = ssh_target::fingerprint(&key);
+    println!(
+        "host key of {host}:{port}: {} {print}",
+        key.algorithm().as_str()
+    );
+    match expected {
+        Some(expected) if expected.trim() == print => {}
+        Some(expected) => bail!(
+            "the server presents {print}, not {}; check the key on the server \
+             (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`) before pinning it",
+            expected.trim()
+        ),
+        None if std::io::stdin().is_terminal() => {
+            print!("pin this key? compare it with the server's `ssh-keygen -lf` output [y/N] ");
+            std::io::stdout().flush()?;
+            let mut answer = String::new();
+            std::io::stdin().lock().read_line(&mut answer)?;
+            if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                bail!("host key not pinned; nothing was changed");
+            }
+        }
+        None => bail!(
+            "confirm the host key: compare {print} with the server's `ssh-keygen -lf` output, \
+             then run again with --accept-host-key {print}"
+        ),
+    }
+    Ok((ssh_target::openssh_line(&key), print))
+}
+
+/// The whole private-key file, checked to be usable.
+fn read_private_key(path: &PathBuf) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading target key file {}", path.display()))?;
+    if let Err(e) = ssh_target::check_private_key(&text) {
+        bail!(
+            "the private key in {} cannot be used ({e}); give an unencrypted OpenSSH or PEM key",
+            path.display()
+        );
+    }
+    Ok(text)
 }
 
 /// The first line of the password file, without its line ending.
@@ -81,6 +153,8 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
             port,
             username,
             password_file,
+            key_file,
+            accept_host_key,
             system,
             clipboard,
             standing_access,
@@ -99,6 +173,25 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                 bail!("--idle-timeout must be at least 10 s and --max-duration at least 60 s");
             }
             let password = password_file.as_ref().map(read_password).transpose()?;
+            if protocol != Protocol::Ssh && (key_file.is_some() || accept_host_key.is_some()) {
+                bail!("--key-file and --accept-host-key are for --protocol ssh only");
+            }
+            if protocol == Protocol::Ssh
+                && username.is_none()
+                && (password.is_some() || key_file.is_some())
+            {
+                bail!(
+                    "an SSH target with stored credentials needs --username (without \
+                     credentials, users are asked for both when they open it)"
+                );
+            }
+            let private_key = key_file.as_ref().map(read_private_key).transpose()?;
+            // SSH: the host key is pinned now, so the first session already checks it.
+            let host_key = if protocol == Protocol::Ssh {
+                Some(confirmed_host_key(host.trim(), port, accept_host_key.as_deref()).await?)
+            } else {
+                None
+            };
             let system = system.as_deref().map(str::trim).filter(|s| !s.is_empty());
             if let Some(system) = system {
                 // Contracts name systems; a target's system is one of them.
@@ -111,6 +204,8 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                 port,
                 username: username.as_deref(),
                 password: password.as_deref(),
+                private_key: private_key.as_deref(),
+                host_key: host_key.as_ref().map(|(line, _)| line.as_str()),
                 system,
                 clipboard,
                 standing_access,
@@ -128,7 +223,14 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                 .detail("password", password.is_some())
                 .detail("system", system)
                 .detail("standing_access", standing_access)
-                .detail("demo", demo);
+                .detail("demo", demo)
+                .detail("private_key", private_key.is_some())
+                .detail(
+                    "host_key",
+                    host_key
+                        .as_ref()
+                        .map_or(serde_json::Value::Null, |(_, print)| print.clone().into()),
+                );
             store.append_audit(&event).await?;
             println!(
                 "target {name} added ({protocol} {}:{port}, clipboard {})",
@@ -145,7 +247,10 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                         serde_json::json!({
                             "name": t.name, "protocol": t.protocol, "host": t.host, "port": t.port,
                             "system": t.system, "clipboard": t.clipboard, "password": t.has_password,
-                            "standing_access": t.standing_access,
+                            "standing_access": t.standing_access, "private_key": t.has_private_key,
+                            "host_key": t.host_key.as_deref()
+                                .and_then(|line| ssh_target::parse_host_key(line).ok())
+                                .map(|key| ssh_target::fingerprint(&key)),
                         })
                     })
                     .collect();
@@ -179,6 +284,32 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                 )
                 .await?;
             println!("target {name} removed");
+        }
+        TargetCommand::AcceptHostKey { name, fingerprint } => {
+            let Some(target) = store.target_by_name(&name).await? else {
+                bail!("no target named {name:?}; `hoshu admin target list` shows them");
+            };
+            if target.protocol != Protocol::Ssh {
+                bail!("target {name} is not an SSH target; only SSH targets have host keys");
+            }
+            let previous = target
+                .host_key
+                .as_deref()
+                .and_then(|line| ssh_target::parse_host_key(line).ok())
+                .map(|key| ssh_target::fingerprint(&key));
+            let (line, print) =
+                confirmed_host_key(&target.host, target.port, fingerprint.as_deref()).await?;
+            store.set_target_host_key(&name, &line).await?;
+            let event = AuditEvent::new(AuditKind::TargetHostKeyAccepted)
+                .actor(actor)
+                .subject(&name)
+                .detail("host_key", print.as_str())
+                .detail(
+                    "previous",
+                    previous.map_or(serde_json::Value::Null, Into::into),
+                );
+            store.append_audit(&event).await?;
+            println!("target {name}: host key {print} pinned");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -124,7 +124,8 @@ pub async fn create(
     }
 }
 
-/// The tunnel WebSocket (subprotocol `guacamole`).
+/// The tunnel WebSocket: subprotocol `guacamole` for graphical targets; for SSH, binary frames
+/// of terminal bytes and JSON text frames (session/terminal.rs).
 pub async fn tunnel(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
@@ -155,11 +156,7 @@ pub async fn tunnel(
         .protocols(["guacamole"])
         .max_message_size(1 << 20)
         .on_upgrade(move |socket| async move {
-            let Some(context) = session::attach(&state, &id, user).await else {
-                return;
-            };
-            let (ending, recorder) = session::tunnel_run(socket, context).await;
-            session::close(&state, &id, ending, recorder).await;
+            session::serve_tunnel(&state, &id, user, socket).await;
         }))
 }
 
@@ -248,28 +245,71 @@ pub async fn list(
     Ok(Json(views).into_response())
 }
 
+/// Session `id` if the caller may see it (its recording, its command log); 404 otherwise, so
+/// others' session ids are not confirmed.
+async fn visible_session(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<hoshu_storage::RemoteSession, ApiError> {
+    session::stored(state, id)
+        .await?
+        .filter(|stored| session::may_see(&viewer.user, stored))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such session"))
+}
+
 pub async fn recording(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "no such session");
-    let stored = session::stored(&state, &id).await?.ok_or_else(not_found)?;
-    if !session::may_see(&viewer.user, &stored) {
-        return Err(not_found());
-    }
-    let file = stored.recording.clone().ok_or_else(not_found)?;
+    let stored = visible_session(&state, &viewer, &id).await?;
+    let file = stored
+        .recording
+        .clone()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such session"))?;
+    let content_type = if file.ends_with(".cast.zst") {
+        // asciicast v2 (newline-delimited JSON), as asciinema serves it.
+        "application/x-asciicast"
+    } else {
+        "application/vnd.glyptodon.guacamole.stream"
+    };
     let path = state.config.data_dir.join("recordings").join(file);
     let bytes = tokio::task::spawn_blocking(move || session::read_recording(path))
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
     let mut response = bytes.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/vnd.glyptodon.guacamole.stream"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     Ok(response)
+}
+
+#[derive(Debug, Serialize)]
+struct CommandView {
+    at_ms: i64,
+    command: String,
+}
+
+/// The command log of an SSH session, for those who may see the session (as its recording).
+pub async fn commands(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let stored = visible_session(&state, &viewer, &id).await?;
+    let commands: Vec<CommandView> = state
+        .store
+        .session_commands(&stored.id)
+        .await?
+        .into_iter()
+        .map(|c| CommandView {
+            at_ms: c.at_ms,
+            command: c.command,
+        })
+        .collect();
+    Ok(Json(commands).into_response())
 }
 
 pub async fn end(

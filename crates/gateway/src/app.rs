@@ -124,6 +124,12 @@ pub fn routes() -> Vec<Route> {
             Authenticated,
             api_sessions::recording,
         ),
+        route(
+            M::GET,
+            "/api/v1/sessions/{id}/commands",
+            Authenticated,
+            api_sessions::commands,
+        ),
         route(M::DELETE, "/api/v1/sessions/{id}", ADMIN, api_sessions::end),
         // The access model (DESIGN §5)
         route(M::GET, "/api/v1/vendors", OVERSIGHT, api_access::vendors),

@@ -117,6 +117,8 @@ async fn ensure_demo_target(store: &Store, addr: SocketAddr) -> anyhow::Result<(
         port: addr.port(),
         username: None,
         password: None,
+        private_key: None,
+        host_key: None,
         system: Some("デモ Demo"),
         clipboard: hoshu_domain::ClipboardPolicy::PasteIn,
         standing_access: true,

@@ -173,6 +173,14 @@ pub enum T {
     NoWatchers,
     BeingWatched,
     TerminateSession,
+    // SSH sessions (issue 8)
+    TargetPassword,
+    TargetUsername,
+    CredentialsHint,
+    CopyDisabled,
+    PasteDisabled,
+    Commands,
+    NoCommands,
 }
 
 impl T {
@@ -319,6 +327,25 @@ impl T {
             T::NoWatchers => ("なし", "nobody else"),
             T::BeingWatched => ("監視中:", "Being watched by"),
             T::TerminateSession => ("セッションを強制終了", "Terminate the session"),
+            T::TargetPassword => ("接続先のパスワード", "Password for the target"),
+            T::TargetUsername => ("接続先のユーザー名", "User name on the target"),
+            T::CredentialsHint => (
+                "この接続先では資格情報が保存されていません。ゲートウェイが接続先へのログインだけに使います。",
+                "No credentials are stored for this target; the gateway uses these only to log in to it.",
+            ),
+            T::CopyDisabled => (
+                "この接続先からのコピーは無効です",
+                "Copying from this target is disabled",
+            ),
+            T::PasteDisabled => (
+                "この接続先への貼り付けは無効です",
+                "Pasting into this target is disabled",
+            ),
+            T::Commands => ("実行されたコマンド", "Commands"),
+            T::NoCommands => (
+                "記録されたコマンドはありません。",
+                "No commands were logged.",
+            ),
         }
     }
 }

@@ -23,6 +23,7 @@ mod onboarding;
 mod pages;
 mod server;
 mod session;
+mod ssh_target;
 mod state;
 mod throttle;
 mod tls;

@@ -64,7 +64,8 @@ enum Modifier {
 fn modifier(keysym: u32) -> Option<Modifier> {
     match keysym {
         0xffe3 | 0xffe4 => Some(Modifier::Ctrl),
-        0xffe9 | 0xffea | 0xffe7 | 0xffe8 => Some(Modifier::Alt),
+        // Alt and Meta, left and right.
+        0xffe7..=0xffea => Some(Modifier::Alt),
         0xffeb | 0xffec => Some(Modifier::Super),
         _ => None,
     }

@@ -25,7 +25,7 @@ pub use access::{Lock, Notification, WorkRequest, WorkRequestState};
 pub use audit::{AuditFilter, AuditVerification};
 pub use key::ServerKey;
 pub use login::{BrowserSession, Challenge, LoginRecord};
-pub use targets::{NewTarget, RemoteSession, Target};
+pub use targets::{NewTarget, RemoteSession, SessionCommand, Target};
 pub use users::{NewUser, User};
 pub use vendors::{ApplicationEvent, Contract, Document, NewContract, NewDocument, System, Vendor};
 
@@ -62,7 +62,7 @@ pub enum StorageError {
     #[error("a target named {0:?} already exists; choose another name or remove it first")]
     NameTaken(String),
     #[error(
-        "the stored password of target {0} cannot be decrypted with this server key; restore the key file or add the target again"
+        "the stored password or private key of target {0} cannot be decrypted with this server key; restore the key file or add the target again"
     )]
     DecryptTarget(i64),
     #[error("a vendor named {0:?} already exists; choose another name")]

@@ -16,6 +16,10 @@ pub struct Target {
     pub port: u16,
     pub username: Option<String>,
     pub has_password: bool,
+    /// SSH: a private key is stored for the target.
+    pub has_private_key: bool,
+    /// SSH: the pinned host key, an OpenSSH public-key line.
+    pub host_key: Option<String>,
     pub system: Option<String>,
     pub clipboard: ClipboardPolicy,
     pub standing_access: bool,
@@ -33,6 +37,10 @@ pub struct NewTarget<'a> {
     pub port: u16,
     pub username: Option<&'a str>,
     pub password: Option<&'a str>,
+    /// SSH: a private key (OpenSSH or PEM text), sealed like the password.
+    pub private_key: Option<&'a str>,
+    /// SSH: the host key to pin, an OpenSSH public-key line.
+    pub host_key: Option<&'a str>,
     pub system: Option<&'a str>,
     pub clipboard: ClipboardPolicy,
     pub standing_access: bool,
@@ -49,6 +57,8 @@ impl std::fmt::Debug for NewTarget<'_> {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("password", &self.password.map(|_| "***"))
+            .field("private_key", &self.private_key.map(|_| "***"))
+            .field("host_key", &self.host_key)
             .finish_non_exhaustive()
     }
 }
@@ -75,8 +85,21 @@ fn target_aad(id: TargetId) -> Vec<u8> {
     format!("hoshu-target-password-v1:target:{}", id.0).into_bytes()
 }
 
+/// A different label than the password's, so one sealed secret cannot stand in for the other.
+fn private_key_aad(id: TargetId) -> Vec<u8> {
+    format!("hoshu-target-private-key-v1:target:{}", id.0).into_bytes()
+}
+
+/// One recorded command of an SSH session (DESIGN §7 command log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCommand {
+    pub at_ms: i64,
+    pub command: String,
+}
+
 const TARGET_COLUMNS: &str = "id, name, protocol, host, port, username, sealed_password IS NOT NULL AS has_password, \
-     system, clipboard, standing_access, demo, idle_timeout_secs, max_duration_secs FROM targets";
+     sealed_private_key IS NOT NULL AS has_private_key, host_key, system, clipboard, standing_access, demo, \
+     idle_timeout_secs, max_duration_secs FROM targets";
 
 fn target_from_row(row: &SqliteRow) -> Result<Target> {
     let protocol: String = row.try_get("protocol")?;
@@ -93,6 +116,8 @@ fn target_from_row(row: &SqliteRow) -> Result<Target> {
             .map_err(|_| StorageError::Corrupt(format!("target port {port}")))?,
         username: row.try_get("username")?,
         has_password: row.try_get("has_password")?,
+        has_private_key: row.try_get("has_private_key")?,
+        host_key: row.try_get("host_key")?,
         system: row.try_get("system")?,
         clipboard: clipboard
             .parse()
@@ -132,8 +157,8 @@ impl Store {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(
             "INSERT INTO targets (name, protocol, host, port, username, system, clipboard, \
-             standing_access, demo, idle_timeout_secs, max_duration_secs, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING RETURNING id",
+             standing_access, demo, idle_timeout_secs, max_duration_secs, created_at, host_key) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING RETURNING id",
         )
         .bind(new.name)
         .bind(new.protocol.as_str())
@@ -147,6 +172,7 @@ impl Store {
         .bind(new.idle_timeout_secs)
         .bind(new.max_duration_secs)
         .bind(now)
+        .bind(new.host_key)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
@@ -161,8 +187,89 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        if let Some(key) = new.private_key {
+            let sealed = self.key.seal(key.as_bytes(), &private_key_aad(id));
+            sqlx::query("UPDATE targets SET sealed_private_key = ? WHERE id = ?")
+                .bind(sealed)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Pins another host key for a target (after an administrator checked the change).
+    /// False when there is no such target.
+    pub async fn set_target_host_key(&self, name: &str, host_key: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE targets SET host_key = ? WHERE name = ?")
+            .bind(host_key)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The target's private key, decrypted — for the session engine only.
+    pub async fn target_private_key(&self, id: TargetId) -> Result<Option<String>> {
+        let sealed = sqlx::query_scalar("SELECT sealed_private_key FROM targets WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        self.open_target_secret(id, sealed, &private_key_aad(id))
+    }
+
+    /// A target secret sealed with the server key, decrypted (`None` when none is stored).
+    fn open_target_secret(
+        &self,
+        id: TargetId,
+        sealed: Option<Option<Vec<u8>>>,
+        aad: &[u8],
+    ) -> Result<Option<String>> {
+        let Some(sealed) = sealed.flatten() else {
+            return Ok(None);
+        };
+        let plain = self
+            .key
+            .open(&sealed, aad)
+            .ok_or(StorageError::DecryptTarget(id.0))?;
+        String::from_utf8(plain)
+            .map(Some)
+            .map_err(|_| StorageError::DecryptTarget(id.0))
+    }
+
+    /// Appends one command to an SSH session's command log.
+    pub async fn add_session_command(
+        &self,
+        session: &str,
+        at_ms: i64,
+        command: &str,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO session_commands (session_id, at_ms, command) VALUES (?, ?, ?)")
+            .bind(session)
+            .bind(at_ms)
+            .bind(command)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A session's command log, oldest first.
+    pub async fn session_commands(&self, session: &str) -> Result<Vec<SessionCommand>> {
+        let rows = sqlx::query(
+            "SELECT at_ms, command FROM session_commands WHERE session_id = ? ORDER BY at_ms, id",
+        )
+        .bind(session)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SessionCommand {
+                    at_ms: row.try_get("at_ms")?,
+                    command: row.try_get("command")?,
+                })
+            })
+            .collect()
     }
 
     /// Moves a target to another host and port (the demo target gets a new port each start).
@@ -203,21 +310,11 @@ impl Store {
 
     /// The target's password, decrypted — for the session engine only.
     pub async fn target_password(&self, id: TargetId) -> Result<Option<String>> {
-        let sealed: Option<Option<Vec<u8>>> =
-            sqlx::query_scalar("SELECT sealed_password FROM targets WHERE id = ?")
-                .bind(id.0)
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some(sealed) = sealed.flatten() else {
-            return Ok(None);
-        };
-        let plain = self
-            .key
-            .open(&sealed, &target_aad(id))
-            .ok_or(StorageError::DecryptTarget(id.0))?;
-        String::from_utf8(plain)
-            .map(Some)
-            .map_err(|_| StorageError::DecryptTarget(id.0))
+        let sealed = sqlx::query_scalar("SELECT sealed_password FROM targets WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        self.open_target_secret(id, sealed, &target_aad(id))
     }
 
     /// Removes a target; its past sessions stay listed under its name.

@@ -230,8 +230,18 @@ const SESSION_JS: &str = include_str!("../../assets/session.js");
 const PLAYER_JS: &str = include_str!("../../assets/player.js");
 const WATCH_JS: &str = include_str!("../../assets/watch.js");
 const LIVE_JS: &str = include_str!("../../assets/live.js");
+const TERMINAL_JS: &str = include_str!("../../assets/terminal.js");
+const WATERMARK_JS: &str = include_str!("../../assets/watermark.js");
+const CAST_PLAYER_JS: &str = include_str!("../../assets/cast-player.js");
 /// guacamole-common-js 1.5.0 (Apache-2.0), embedded by build.rs from web/node_modules.
 const GUACAMOLE_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/guacamole-common.js"));
+/// @xterm/xterm 6 and @xterm/addon-fit (MIT), the terminal of SSH sessions.
+const XTERM_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/xterm.mjs"));
+const XTERM_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/xterm.css"));
+const ADDON_FIT_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/addon-fit.mjs"));
+/// asciinema-player 3 (Apache-2.0), the player of SSH recordings.
+const ASCIINEMA_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/asciinema-player.min.js"));
+const ASCIINEMA_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/asciinema-player.css"));
 
 /// The few static files, embedded in the binary.
 pub async fn static_file(Path(name): Path<String>) -> Response {
@@ -243,6 +253,14 @@ pub async fn static_file(Path(name): Path<String>) -> Response {
         "watch.js" => (WATCH_JS, "text/javascript; charset=utf-8"),
         "live.js" => (LIVE_JS, "text/javascript; charset=utf-8"),
         "guacamole-common.js" => (GUACAMOLE_JS, "text/javascript; charset=utf-8"),
+        "terminal.js" => (TERMINAL_JS, "text/javascript; charset=utf-8"),
+        "watermark.js" => (WATERMARK_JS, "text/javascript; charset=utf-8"),
+        "cast-player.js" => (CAST_PLAYER_JS, "text/javascript; charset=utf-8"),
+        "xterm.mjs" => (XTERM_JS, "text/javascript; charset=utf-8"),
+        "xterm.css" => (XTERM_CSS, "text/css; charset=utf-8"),
+        "addon-fit.mjs" => (ADDON_FIT_JS, "text/javascript; charset=utf-8"),
+        "asciinema-player.min.js" => (ASCIINEMA_JS, "text/javascript; charset=utf-8"),
+        "asciinema-player.css" => (ASCIINEMA_CSS, "text/css; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let mut response = body.into_response();

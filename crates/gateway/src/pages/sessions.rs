@@ -58,8 +58,18 @@ pub async fn open_target(
     }
 }
 
+/// What a full-window page loads besides style.css and its module script.
+#[derive(Default)]
+struct Extras {
+    stylesheets: &'static [&'static str],
+    /// Classic scripts, run before the module.
+    scripts: &'static [&'static str],
+    /// A wider Content-Security-Policy than the default (web.rs says which and why).
+    csp: Option<&'static str>,
+}
+
 /// A page without the portal's frame: the remote screen takes the whole window.
-fn full_window(lang: Lang, title: &str, body: Markup, script: &str) -> Response {
+fn full_window(lang: Lang, title: &str, body: Markup, script: &str, extras: Extras) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -67,12 +77,68 @@ fn full_window(lang: Lang, title: &str, body: Markup, script: &str) -> Response 
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " — Hoshu" }
+                @for sheet in extras.stylesheets { link rel="stylesheet" href=(sheet); }
                 link rel="stylesheet" href="/static/style.css";
+                @for classic in extras.scripts { script src=(classic) {} }
             }
             body.fullwindow { (body) script type="module" src=(script) {} }
         }
     };
-    Html(markup.into_string()).into_response()
+    let mut response = Html(markup.into_string()).into_response();
+    if let Some(csp) = extras.csp {
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(csp),
+        );
+    }
+    response
+}
+
+/// The terminal of an SSH session: xterm.js over the tunnel (assets/terminal.js).
+fn terminal_view(lang: Lang, viewer: &Viewer, id: &str, target: &str, clipboard: &str) -> Response {
+    let body = html! {
+        div #session-bar {
+            strong #session-target { (target) }
+            span #session-state data-state="connecting" { (lang.t(T::Connecting)) }
+            span #session-notice role="status" {}
+            button #disconnect type="button" { (lang.t(T::Disconnect)) }
+        }
+        div #terminal data-tunnel={ "/api/v1/sessions/" (id) "/tunnel" } data-clipboard=(clipboard)
+            data-login=(viewer.user.login) data-connected=(lang.t(T::Connected))
+            data-ended=(lang.t(T::SessionEnded)) data-copy-disabled=(lang.t(T::CopyDisabled))
+            data-paste-disabled=(lang.t(T::PasteDisabled)) {}
+        div #watermark aria-hidden="true" {}
+        div #credentials hidden {
+            form.card #credentials-form {
+                p.hint { (lang.t(T::CredentialsHint)) }
+                div #username-field hidden {
+                    label for="target-username" { (lang.t(T::TargetUsername)) }
+                    input #target-username type="text" autocomplete="off";
+                }
+                label for="target-password" { (lang.t(T::TargetPassword)) }
+                input #target-password type="password" autocomplete="off";
+                button type="submit" { (lang.t(T::Open)) }
+            }
+        }
+        div #ended hidden {
+            section.card {
+                h1 { (lang.t(T::SessionEnded)) }
+                p #end-reason {}
+                p { a href="/" { (lang.t(T::BackToPortal)) } }
+            }
+        }
+    };
+    full_window(
+        lang,
+        target,
+        body,
+        "/static/terminal.js",
+        Extras {
+            stylesheets: &["/static/xterm.css"],
+            csp: Some(crate::web::TERMINAL_CONTENT_SECURITY_POLICY),
+            ..Extras::default()
+        },
+    )
 }
 
 pub async fn view(
@@ -90,6 +156,9 @@ pub async fn view(
         .target_by_name(&stored.target)
         .await?
         .map_or("off", |t| t.clipboard.as_str());
+    if stored.protocol == "ssh" {
+        return Ok(terminal_view(lang, &viewer, &id, &stored.target, clipboard));
+    }
     let body = html! {
         div #session-bar {
             strong #session-target { (stored.target) }
@@ -125,6 +194,7 @@ pub async fn view(
         &stored.target,
         body,
         "/static/session.js",
+        Extras::default(),
     ))
 }
 
@@ -246,7 +316,13 @@ pub async fn watch(
             }
         }
     };
-    Ok(full_window(lang, &stored.target, body, "/static/watch.js"))
+    Ok(full_window(
+        lang,
+        &stored.target,
+        body,
+        "/static/watch.js",
+        Extras::default(),
+    ))
 }
 
 pub async fn play(
@@ -259,6 +335,45 @@ pub async fn play(
     let Some(stored) = stored.filter(|s| session::may_see(&viewer.user, s)) else {
         return Ok(error_page(lang, StatusCode::NOT_FOUND, T::NotFound));
     };
+    if stored.protocol == "ssh" {
+        let commands = state.store.session_commands(&stored.id).await?;
+        let started_ms = stored.started_at_ms;
+        let body = html! {
+            div #session-bar {
+                strong { (stored.target) } " — " (stored.user_login) " — " (session_view(&state, &stored).started_at)
+                span #player-state data-state="loading" { (lang.t(T::Loading)) }
+                a href="/sessions" { (lang.t(T::Sessions)) }
+            }
+            div #cast-layout {
+                div #player data-recording={ "/api/v1/sessions/" (id) "/recording" } {}
+                section #commands {
+                    h2 { (lang.t(T::Commands)) }
+                    @if commands.is_empty() { p.hint { (lang.t(T::NoCommands)) } }
+                    ol {
+                        // Offsets from the session's start: the player's time line is close to it
+                        // (the recording starts when the shell opened, a moment later).
+                        @for c in &commands {
+                            li data-offset-ms=((c.at_ms - started_ms).max(0)) {
+                                time { (format!("+{:.1} s", (c.at_ms - started_ms).max(0) as f64 / 1000.0)) }
+                                " " code { (c.command) }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        return Ok(full_window(
+            lang,
+            &stored.target,
+            body,
+            "/static/cast-player.js",
+            Extras {
+                stylesheets: &["/static/asciinema-player.css"],
+                scripts: &["/static/asciinema-player.min.js"],
+                csp: Some(crate::web::CAST_PLAYER_CONTENT_SECURITY_POLICY),
+            },
+        ));
+    }
     let body = html! {
         div #session-bar {
             strong { (stored.target) } " — " (stored.user_login) " — " (session_view(&state, &stored).started_at)
@@ -270,5 +385,11 @@ pub async fn play(
         }
         div #display data-recording={ "/api/v1/sessions/" (id) "/recording" } {}
     };
-    Ok(full_window(lang, &stored.target, body, "/static/player.js"))
+    Ok(full_window(
+        lang,
+        &stored.target,
+        body,
+        "/static/player.js",
+        Extras::default(),
+    ))
 }

@@ -1,11 +1,15 @@
 //! Remote sessions (DESIGN §8 session API): opening one on a target, the tunnel WebSocket,
 //! the live registry, ending, listing and recordings.
 
+mod cast;
+mod commands;
 mod display;
 mod image;
+mod lifetime;
 pub mod policy;
 mod recorder;
 mod region;
+mod terminal;
 mod tunnel;
 mod vnc;
 mod watchers;
@@ -21,10 +25,16 @@ use hoshu_storage::{RemoteSession, Target};
 use rand::RngCore;
 use tokio::sync::watch;
 
+use axum::extract::ws::WebSocket;
+pub use cast::CastRecorder;
+pub use lifetime::Ending;
 pub use recorder::Recorder;
-pub use tunnel::{Ending, SessionContext, run as tunnel_run};
+pub use terminal::TerminalContext;
+pub use tunnel::SessionContext;
 pub use watchers::{WatcherInfo, Watchers};
 pub use watching::{MAX_MESSAGE as WATCH_MAX_MESSAGE, serve_watcher};
+
+use crate::ssh_target::Credential;
 
 use crate::state::AppState;
 
@@ -39,9 +49,32 @@ struct Live {
     kill: watch::Sender<Option<String>>,
     bytes_to_browser: Arc<AtomicU64>,
     /// Until the tunnel attaches: the recorder it will write to.
-    recorder: Option<Recorder>,
-    /// Who watches it live (issue 5 item 6).
+    recorder: Option<Recording>,
+    /// Who watches it live (issue 5 item 6; graphical sessions).
     watchers: Arc<Watchers>,
+}
+
+/// A session's recording: the Guacamole instruction stream of a graphical session, or the
+/// asciicast of a terminal session.
+#[derive(Debug)]
+pub enum Recording {
+    Guac(Recorder),
+    Cast(CastRecorder),
+}
+
+impl Recording {
+    fn finish(self) -> Result<String, String> {
+        match self {
+            Recording::Guac(r) => r.finish(),
+            Recording::Cast(r) => r.finish(),
+        }
+    }
+}
+
+/// What the tunnel runs, by the target's protocol.
+pub enum Attached {
+    Graphical(SessionContext),
+    Terminal(TerminalContext),
 }
 
 /// Sessions that have not ended, by id.
@@ -147,7 +180,7 @@ impl Registry {
 /// Who may open which target: the gateway must speak the target's protocol, and the access
 /// decision of DESIGN §5 must allow it.
 async fn decide(state: &AppState, user: UserId, target: &Target) -> Result<(), Refusal> {
-    if target.protocol != Protocol::Vnc {
+    if !matches!(target.protocol, Protocol::Vnc | Protocol::Ssh) {
         return Err(Refusal {
             denial: None,
             code: "unsupported",
@@ -199,8 +232,16 @@ pub async fn open(
         return Err(refusal);
     }
     let id = new_session_id();
-    let file = format!("{id}.guac.zst");
-    let recorder = match Recorder::create(&state.config.data_dir.join("recordings").join(&file)) {
+    let (file, recorder) = if target.protocol == Protocol::Ssh {
+        let file = format!("{id}.cast.zst");
+        let path = state.config.data_dir.join("recordings").join(&file);
+        (file, CastRecorder::create(&path).map(Recording::Cast))
+    } else {
+        let file = format!("{id}.guac.zst");
+        let path = state.config.data_dir.join("recordings").join(&file);
+        (file, Recorder::create(&path).map(Recording::Guac))
+    };
+    let recorder = match recorder {
         Ok(recorder) => recorder,
         Err(e) => {
             tracing::error!(error = %e, "Recorder cannot write");
@@ -280,7 +321,7 @@ pub fn can_attach(state: &AppState, id: &str, user: UserId) -> bool {
 }
 
 /// Hands the tunnel what it needs, once: the session must be live, unattached, and the caller's.
-pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<SessionContext> {
+pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<Attached> {
     let (target, recorder, kill, bytes, watchers) = {
         let mut live = state.sessions.lock();
         let session = live.get_mut(id).filter(|l| l.user == user)?;
@@ -300,20 +341,62 @@ pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<SessionC
             None
         }
     };
-    Some(SessionContext {
-        id: id.to_owned(),
-        target,
-        password,
-        recorder,
-        kill,
-        bytes_to_browser: bytes,
-        watchers,
+    Some(match recorder {
+        Recording::Guac(recorder) => Attached::Graphical(SessionContext {
+            id: id.to_owned(),
+            target,
+            password,
+            recorder,
+            kill,
+            bytes_to_browser: bytes,
+            watchers,
+        }),
+        Recording::Cast(recorder) => {
+            // A stored key wins over a stored password; with neither, the user is asked.
+            let key = match state.store.target_private_key(target.id).await {
+                Ok(key) => key,
+                Err(e) => {
+                    tracing::error!(error = %e, "Cannot read the target's private key");
+                    None
+                }
+            };
+            let credential = key
+                .map(Credential::PrivateKey)
+                .or(password.map(Credential::Password));
+            Attached::Terminal(TerminalContext {
+                id: id.to_owned(),
+                target,
+                credential,
+                recorder,
+                kill,
+                bytes_to_browser: bytes,
+                store: state.store.clone(),
+            })
+        }
     })
+}
+
+/// Runs an upgraded tunnel to the session's end: attaches, runs the protocol's task, seals.
+pub async fn serve_tunnel(state: &AppState, id: &str, user: UserId, socket: WebSocket) {
+    let Some(attached) = attach(state, id, user).await else {
+        return;
+    };
+    let (ending, recording) = match attached {
+        Attached::Graphical(context) => {
+            let (ending, recorder) = tunnel::run(socket, context).await;
+            (ending, Recording::Guac(recorder))
+        }
+        Attached::Terminal(context) => {
+            let (ending, recorder) = terminal::run(socket, context).await;
+            (ending, Recording::Cast(recorder))
+        }
+    };
+    close(state, id, ending, recording).await;
 }
 
 /// Seals a session: finishes the recording, stores the end, audits it with the recording's
 /// SHA-256, and forgets the live entry.
-pub async fn close(state: &AppState, id: &str, ending: Ending, recorder: Recorder) {
+pub async fn close(state: &AppState, id: &str, ending: Ending, recorder: Recording) {
     let live = state.sessions.lock().remove(id);
     if let Some(live) = &live {
         live.watchers.close(&ending.outcome);
@@ -374,8 +457,12 @@ pub fn reader(user: &hoshu_storage::User) -> hoshu_domain::Reader<'_> {
     }
 }
 
-/// The decompressed instruction stream of a recording (finished or still being written).
+/// The decompressed recording (finished or still being written): the Guacamole instruction
+/// stream, or the asciicast of a terminal session.
 pub fn read_recording(path: std::path::PathBuf) -> Result<Vec<u8>, String> {
+    if path.to_string_lossy().ends_with(".cast.zst") {
+        return cast::read_cast(&path);
+    }
     let file = std::fs::File::open(&path).map_err(|e| format!("cannot open recording: {e}"))?;
     let reader =
         hoshu_guac::RecordingReader::open(std::io::BufReader::new(file)).or_else(|_| {

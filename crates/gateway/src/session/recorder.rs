@@ -9,10 +9,37 @@ use std::path::{Path, PathBuf};
 use hoshu_guac::{RecordingWriter, WriterConfig};
 use sha2::{Digest, Sha256};
 
-/// Counts and hashes every byte on its way to the file.
-struct Hashing<W> {
+/// Hashes every byte on its way to the file (shared with the terminal recorder, cast.rs).
+pub struct Hashing<W> {
     inner: W,
     hasher: Sha256,
+}
+
+impl Hashing<BufWriter<File>> {
+    /// Creates a new recording file, never overwriting one.
+    pub fn create(path: &Path) -> Result<Self, String> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| format!("cannot create recording {}: {e}", path.display()))?;
+        Ok(Hashing {
+            inner: BufWriter::new(file),
+            hasher: Sha256::new(),
+        })
+    }
+
+    /// Flushes the file and returns the SHA-256 of everything written, hex.
+    pub fn finish(mut self) -> Result<String, String> {
+        self.inner
+            .flush()
+            .map_err(|e| format!("finishing recording failed: {e}"))?;
+        Ok(hex::encode(self.hasher.finalize()))
+    }
 }
 
 impl<W: Write> Write for Hashing<W> {
@@ -41,19 +68,7 @@ impl std::fmt::Debug for Recorder {
 impl Recorder {
     /// Creates the recording file; failing here refuses the session (no recording, no session).
     pub fn create(path: &Path) -> Result<Recorder, String> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        let file = File::options()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| format!("cannot create recording {}: {e}", path.display()))?;
-        let hashing = Hashing {
-            inner: BufWriter::new(file),
-            hasher: Sha256::new(),
-        };
+        let hashing = Hashing::create(path)?;
         let writer = RecordingWriter::new(hashing, WriterConfig::default())
             .map_err(|e| format!("cannot start recording {}: {e}", path.display()))?;
         Ok(Recorder {
@@ -83,15 +98,10 @@ impl Recorder {
 
     /// Writes the index and returns the SHA-256 of the whole file, hex.
     pub fn finish(self) -> Result<String, String> {
-        let mut hashing = self
-            .writer
+        self.writer
             .finish()
-            .map_err(|e| format!("finishing recording failed: {e}"))?;
-        hashing
-            .inner
-            .flush()
-            .map_err(|e| format!("finishing recording failed: {e}"))?;
-        Ok(hex::encode(hashing.hasher.finalize()))
+            .map_err(|e| format!("finishing recording failed: {e}"))?
+            .finish()
     }
 }
 

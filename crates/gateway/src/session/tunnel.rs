@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{Message, WebSocket};
 use hoshu_guac::{
     ClientEvent, Decoder, Limits, ServerInstruction, Status, StreamIndex, write_stream_data,
 };
@@ -16,13 +16,15 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::display::{Display, Screen};
+use super::lifetime::{
+    CONNECT_TIMEOUT, Ending, TimeLimits, close_lingering, killed, send_bounded, unix_ms,
+};
 use super::recorder::Recorder;
 use super::vnc::{self, Follow};
 use super::watchers::{Watchers, write_list_pipe};
 
 /// The browser pings every 500 ms (notes); this long without any message means it is gone.
 const BROWSER_SILENCE: Duration = Duration::from_secs(15);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A target that accepts the connection but does not finish the RFB handshake in this time is
 /// given up on (a silent or stuck server must not hold the session open until its idle timeout).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -42,86 +44,6 @@ pub struct SessionContext {
     pub kill: watch::Receiver<Option<String>>,
     pub bytes_to_browser: Arc<AtomicU64>,
     pub watchers: Arc<Watchers>,
-}
-
-/// How a session ended, for the user, the session list and the audit log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ending {
-    pub outcome: String,
-    pub status: Status,
-}
-
-impl Ending {
-    pub(super) fn normal(outcome: &str) -> Ending {
-        Ending {
-            outcome: outcome.to_owned(),
-            status: Status::SUCCESS,
-        }
-    }
-
-    pub(super) fn error(status: Status, outcome: impl Into<String>) -> Ending {
-        Ending {
-            outcome: outcome.into(),
-            status,
-        }
-    }
-
-    /// What the browser is told last: why (`error`), or just `disconnect` after a normal end.
-    pub(super) fn last_instruction(&self) -> String {
-        if self.status.is_error() {
-            ServerInstruction::Error {
-                message: &self.outcome,
-                status: self.status,
-            }
-            .encode()
-        } else {
-            ServerInstruction::Disconnect.encode()
-        }
-    }
-}
-
-/// Sends `last`, then closes with the status as the reason (notes: the client reads the close
-/// reason as the status code). Every step is bounded: the browser may be gone.
-pub(super) async fn close_browser(socket: &mut WebSocket, last: String, status: Status) {
-    let close = Message::Close(Some(CloseFrame {
-        code: 1000,
-        reason: status.0.to_string().into(),
-    }));
-    let _ = tokio::time::timeout(CLOSE_LINGER, async {
-        if socket.send(Message::Text(last.into())).await.is_ok() && socket.send(close).await.is_ok()
-        {
-            // Read until the browser's own close, so nothing in flight is reset away.
-            while let Some(Ok(message)) = socket.recv().await {
-                if matches!(message, Message::Close(_)) {
-                    break;
-                }
-            }
-        }
-    })
-    .await;
-}
-
-fn unix_ms() -> u64 {
-    u64::try_from(hoshu_storage::now_ms()).unwrap_or(0)
-}
-
-/// A browser that takes no data for this long is gone (a stalled network): the session ends
-/// rather than block its task, whose timers and kill switch must keep working.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// After the final close frame, how long to wait for the browser's: closing at once would reset
-/// the connection and could destroy the error message still in flight.
-const CLOSE_LINGER: Duration = Duration::from_secs(2);
-
-/// The ending an administrator (or shutdown) asked for through the kill switch.
-fn killed(
-    kill: &watch::Receiver<Option<String>>,
-    changed: Result<(), watch::error::RecvError>,
-) -> Ending {
-    let reason = match changed {
-        Ok(()) => kill.borrow().clone().unwrap_or_else(|| "ended".to_owned()),
-        Err(_) => "the gateway is shutting down".to_owned(),
-    };
-    Ending::error(Status::SESSION_CLOSED, reason)
 }
 
 /// Sends instructions to the browser and (unless tunnel-internal) records them and passes
@@ -167,20 +89,7 @@ impl Outbox<'_> {
         }
         self.bytes
             .fetch_add(instructions.len() as u64, Ordering::Relaxed);
-        let kill = &mut *self.kill;
-        let send = self.socket.send(Message::Text(instructions.into()));
-        // A slow browser must not delay the kill switch (DESIGN §8: within 1 s).
-        tokio::select! {
-            sent = tokio::time::timeout(SEND_TIMEOUT, send) => match sent {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(_)) => Err(Ending::normal("browser went away")),
-                Err(_) => Err(Ending::error(
-                    Status::CLIENT_TIMEOUT,
-                    format!("the browser took no data for {} s", SEND_TIMEOUT.as_secs()),
-                )),
-            },
-            changed = kill.changed() => Err(killed(kill, changed)),
-        }
+        send_bounded(self.socket, Message::Text(instructions.into()), self.kill).await
     }
 }
 
@@ -207,12 +116,18 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
     };
     // Watchers learn the end now, not after the browser's close below.
     watchers.close(&ending.outcome);
-    // Tell the browser why (the recording too, when it is an error), then close.
+    // Tell the browser why (the recording too, when it is an error), then close with the
+    // status as the reason (notes: the client reads the close reason as the status code).
     let last = ending.last_instruction();
     if ending.status.is_error() {
         let _ = recorder.write(unix_ms(), &last);
     }
-    close_browser(&mut socket, last, ending.status).await;
+    close_lingering(
+        &mut socket,
+        Message::Text(last.into()),
+        ending.status.0.to_string(),
+    )
+    .await;
     (ending, recorder)
 }
 
@@ -258,8 +173,7 @@ async fn drive(
     // Nothing is drawn before the target's first complete update: until then the framebuffer
     // is only the black it was created with.
     let mut painted = false;
-    let started = Instant::now();
-    let mut last_input = Instant::now();
+    let mut limits = TimeLimits::of(target);
     let mut last_browser = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     // The user's pointer, for the watchers only (the user's own page draws it locally; it is
@@ -268,8 +182,6 @@ async fn drive(
     let mut pointer_news = false;
     let mut pointer_shown = Instant::now();
     let mut buf = vec![0u8; 64 * 1024];
-    let idle = Duration::from_secs(u64::try_from(target.idle_timeout_secs).unwrap_or(900));
-    let max = Duration::from_secs(u64::try_from(target.max_duration_secs).unwrap_or(28_800));
 
     loop {
         let mut reply = String::new();
@@ -330,14 +242,14 @@ async fn drive(
                         }
                         ClientEvent::Sync { timestamp_ms } => display.acknowledge(timestamp_ms),
                         ClientEvent::Mouse { x, y, buttons } => {
-                            last_input = Instant::now();
+                            limits.input();
                             let clamp = |v: i32| u16::try_from(v.max(0)).unwrap_or(u16::MAX);
                             rfb.pointer_event(clamp(x), clamp(y), buttons.0);
                             pointer = Some((x, y, buttons.0));
                             pointer_news = true;
                         }
                         ClientEvent::Key { keysym, pressed } => {
-                            last_input = Instant::now();
+                            limits.input();
                             // Guacamole keysyms are X11 keysyms, as RFB's are (RFC 6143 §7.5.4).
                             rfb.key_event(keysym, pressed);
                         }
@@ -361,7 +273,7 @@ async fn drive(
                         }
                         ClientEvent::End { stream } => {
                             if let Some((_, text)) = paste.take_if(|(s, _)| *s == stream) {
-                                last_input = Instant::now();
+                                limits.input();
                                 rfb.client_cut_text(&String::from_utf8_lossy(&text));
                             }
                         }
@@ -376,14 +288,11 @@ async fn drive(
             // gives a new watcher its first picture.
             () = out.watchers.changed() => {}
             _ = tick.tick() => {
-                if !rfb.is_connected() && started.elapsed() >= HANDSHAKE_TIMEOUT {
+                if !rfb.is_connected() && limits.elapsed() >= HANDSHAKE_TIMEOUT {
                     return Ending::error(Status::UPSTREAM_TIMEOUT, format!("{} did not complete the VNC handshake within {} s", target.name, HANDSHAKE_TIMEOUT.as_secs()));
                 }
-                if last_input.elapsed() >= idle {
-                    return Ending::error(Status::SESSION_TIMEOUT, format!("no input for {} s; the session ended (idle timeout)", idle.as_secs()));
-                }
-                if started.elapsed() >= max {
-                    return Ending::error(Status::SESSION_TIMEOUT, format!("the maximum session time of {} s was reached", max.as_secs()));
+                if let Some(ending) = limits.reached() {
+                    return ending;
                 }
                 if last_browser.elapsed() >= BROWSER_SILENCE {
                     return Ending::normal("browser stopped answering");

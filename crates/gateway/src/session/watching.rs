@@ -11,7 +11,7 @@ use axum::extract::ws::{Message, WebSocket};
 use hoshu_domain::{AuditEvent, AuditKind};
 use hoshu_guac::{ClientEvent, Decoder, Limits, ServerInstruction, Status};
 
-use super::tunnel::{Ending, close_browser};
+use super::lifetime::{Ending, close_lingering};
 use super::watchers::{NotJoined, Ticket, Watchers};
 use crate::state::AppState;
 
@@ -186,5 +186,10 @@ async fn send(socket: &mut WebSocket, text: String) -> Result<(), ()> {
 /// Tells the watcher why (an `error` instruction, unless it left by itself) and closes, as the
 /// session's tunnel does.
 async fn finish(socket: &mut WebSocket, end: &Ending) {
-    close_browser(socket, end.last_instruction(), end.status).await;
+    close_lingering(
+        socket,
+        axum::extract::ws::Message::Text(end.last_instruction().into()),
+        end.status.0.to_string(),
+    )
+    .await;
 }

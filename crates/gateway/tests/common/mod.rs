@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 pub mod rfb_server;
+pub mod sshd;
+pub mod terminal;
 pub mod tunnel;
 
 use std::ffi::OsString;

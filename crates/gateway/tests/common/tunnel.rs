@@ -17,9 +17,11 @@ use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -125,6 +127,71 @@ fn tls_config(gateway: &Gateway) -> Arc<rustls::ClientConfig> {
     Arc::new(config)
 }
 
+/// The upgraded WebSocket at `path` over TLS (trusting only the gateway's certificate), asking
+/// for `subprotocol`; `Err` is the HTTP status when the gateway refused the upgrade.
+pub async fn websocket(
+    gateway: &Gateway,
+    path: &str,
+    subprotocol: Option<&'static str>,
+    auth: Auth<'_>,
+) -> Result<
+    (
+        WebSocketStream<TlsStream<TcpStream>>,
+        tungstenite::handshake::client::Response,
+    ),
+    u16,
+> {
+    let host = gateway
+        .origin()
+        .strip_prefix("https://")
+        .expect("the gateway serves https")
+        .to_owned();
+    let mut request = format!("wss://{host}{path}")
+        .into_client_request()
+        .expect("a WebSocket request");
+    let headers = request.headers_mut();
+    if let Some(subprotocol) = subprotocol {
+        headers.insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static(subprotocol),
+        );
+    }
+    match auth {
+        Auth::Cookie(token) => {
+            headers.insert(
+                "Cookie",
+                HeaderValue::from_str(&format!("hoshu_session={token}")).expect("a header"),
+            );
+        }
+        Auth::Bearer(token) => {
+            headers.insert(
+                "Authorization",
+                HeaderValue::from_str(&format!("Bearer {token}")).expect("a header"),
+            );
+        }
+        Auth::Anonymous => {}
+    }
+    let tcp = tokio::time::timeout(WAIT, TcpStream::connect(&host))
+        .await
+        .expect("the gateway accepts within the wait")
+        .expect("the gateway accepts connections");
+    let tls = TlsConnector::from(tls_config(gateway))
+        .connect(
+            ServerName::try_from("127.0.0.1").expect("an IP address"),
+            tcp,
+        )
+        .await
+        .expect("TLS handshake with the gateway");
+    let handshake = tokio::time::timeout(WAIT, tokio_tungstenite::client_async(request, tls))
+        .await
+        .expect("the WebSocket handshake finishes within the wait");
+    match handshake {
+        Ok(ok) => Ok(ok),
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(e) => panic!("WebSocket handshake failed: {e}"),
+    }
+}
+
 /// Short text of an instruction for the history: no image data.
 fn summary(i: &Instruction) -> String {
     let args: Vec<&str> = i
@@ -149,53 +216,7 @@ impl Tunnel {
         auth: Auth<'_>,
         auto_sync: bool,
     ) -> Result<Tunnel, u16> {
-        let host = gateway
-            .origin()
-            .strip_prefix("https://")
-            .expect("the gateway serves https")
-            .to_owned();
-        let mut request = format!("wss://{host}{path}")
-            .into_client_request()
-            .expect("a WebSocket request");
-        let headers = request.headers_mut();
-        headers.insert(
-            "Sec-WebSocket-Protocol",
-            HeaderValue::from_static("guacamole"),
-        );
-        match auth {
-            Auth::Cookie(token) => {
-                headers.insert(
-                    "Cookie",
-                    HeaderValue::from_str(&format!("hoshu_session={token}")).expect("a header"),
-                );
-            }
-            Auth::Bearer(token) => {
-                headers.insert(
-                    "Authorization",
-                    HeaderValue::from_str(&format!("Bearer {token}")).expect("a header"),
-                );
-            }
-            Auth::Anonymous => {}
-        }
-        let tcp = tokio::time::timeout(WAIT, TcpStream::connect(&host))
-            .await
-            .expect("the gateway accepts within the wait")
-            .expect("the gateway accepts connections");
-        let tls = TlsConnector::from(tls_config(gateway))
-            .connect(
-                ServerName::try_from("127.0.0.1").expect("an IP address"),
-                tcp,
-            )
-            .await
-            .expect("TLS handshake with the gateway");
-        let handshake = tokio::time::timeout(WAIT, tokio_tungstenite::client_async(request, tls))
-            .await
-            .expect("the WebSocket handshake finishes within the wait");
-        let (mut ws, response) = match handshake {
-            Ok(ok) => ok,
-            Err(tungstenite::Error::Http(response)) => return Err(response.status().as_u16()),
-            Err(e) => panic!("WebSocket handshake failed: {e}"),
-        };
+        let (mut ws, response) = websocket(gateway, path, Some("guacamole"), auth).await?;
         assert_eq!(
             response
                 .headers()
