@@ -4,7 +4,6 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use hoshu_agent::command::Recorded;
 use hoshu_agent::linux::{self, CVD_HEADER_BYTES, LinuxPaths};
@@ -244,6 +243,8 @@ fn collects_on_this_machine() {
 #[cfg(target_os = "linux")]
 #[test]
 fn binary_prints_the_report_and_its_evaluation() {
+    use std::process::Command;
+
     let bin = env!("CARGO_BIN_EXE_hoshu-agent");
 
     let out = Command::new(bin)
