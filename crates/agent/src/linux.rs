@@ -407,27 +407,25 @@ mod tests {
 
     #[test]
     fn clamav_processes_from_ps() {
-        // Recorded on this build machine, where ClamAV is not installed.
-        let recorded = data("ps-comm-no-clamav.txt");
+        // Both recorded here with `ps -eo comm`: before ClamAV was installed, and with clamd
+        // and clamonacc (ClamAV 1.4.6, Debian 12) running.
         assert_eq!(
-            clamav_processes(recorded.lines()),
+            clamav_processes(data("ps-comm-no-clamav.txt").lines()),
             ClamavProcesses::default()
         );
-        // The same listing with the daemons added as `ps -eo comm` prints them.
-        let with_clamd = format!("{recorded}clamd\n");
         assert_eq!(
-            clamav_processes(with_clamd.lines()),
-            ClamavProcesses {
-                clamd: true,
-                clamonacc: false
-            }
-        );
-        let with_both = format!("{recorded}clamd\nclamonacc\n");
-        assert_eq!(
-            clamav_processes(with_both.lines()),
+            clamav_processes(data("ps-comm-clamd-clamonacc.txt").lines()),
             ClamavProcesses {
                 clamd: true,
                 clamonacc: true
+            }
+        );
+        let clamd_only = data("ps-comm-clamd-clamonacc.txt").replace("clamonacc\n", "");
+        assert_eq!(
+            clamav_processes(clamd_only.lines()),
+            ClamavProcesses {
+                clamd: true,
+                clamonacc: false
             }
         );
         // Names that merely contain the word are not the daemons.
@@ -465,6 +463,19 @@ mod tests {
         assert_eq!(h.built_at, 1_767_225_600);
         let h = parse_cvd_header(&cvd("sometime", 27870, 1_767_225_600)).unwrap();
         assert_eq!(h.built_at, 1_767_225_600);
+
+        // Built here by ClamAV 1.4.6's own `sigtool --unsigned --build=daily.cud` from a
+        // two-signature database: "ClamAV-VDB:26 Nov 2026 04-41 +0000:27440:2:216:…:1795668084".
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/linux/daily-sigtool-1.4.6.cud");
+        let real = fs::read(path).unwrap();
+        assert_eq!(
+            parse_cvd_header(&real).unwrap(),
+            CvdHeader {
+                built_at: 1_795_668_060,
+                version: 27440
+            }
+        );
 
         for bad in [
             &b"PK\x03\x04 not a database"[..],
