@@ -84,6 +84,37 @@ pub(crate) fn bounded_text(s: &str) -> String {
         .collect()
 }
 
+/// The report of a collector: the fingerprint over `identifiers`, checked against every bound
+/// before it leaves the device.
+pub(crate) fn report(
+    platform: &str,
+    identifiers: &[(&str, &str)],
+    os: hoshu_domain::OsInfo,
+    antivirus: Vec<hoshu_domain::AntivirusProduct>,
+    firewall: hoshu_domain::FirewallState,
+    now: i64,
+) -> Result<PostureReport, CollectError> {
+    let report = PostureReport {
+        fingerprint: fingerprint(platform, identifiers),
+        os,
+        antivirus,
+        firewall,
+        collected_at: now,
+    };
+    report.validate()?;
+    Ok(report)
+}
+
+/// A sample output under `tests/data/<os>/`.
+#[cfg(test)]
+pub(crate) fn sample(os: &str, name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(os)
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// Collects a report on the running system, stamped `now` (Unix seconds).
 #[cfg(target_os = "linux")]
 pub fn collect(now: i64) -> Result<PostureReport, CollectError> {

@@ -12,7 +12,7 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 
 use crate::command::Commands;
-use crate::{CollectError, bounded_text, fingerprint, parse_uuid};
+use crate::{CollectError, bounded_text, parse_uuid, report};
 
 /// Where the collector looks; tests point it at a temporary directory.
 #[derive(Debug, Clone)]
@@ -347,15 +347,7 @@ pub fn collect(
         Err(_) => FirewallState::Unknown,
     };
 
-    let report = PostureReport {
-        fingerprint: fingerprint("linux", &ids),
-        os,
-        antivirus,
-        firewall,
-        collected_at: now,
-    };
-    report.validate()?;
-    Ok(report)
+    report("linux", &ids, os, antivirus, firewall, now)
 }
 
 #[cfg(test)]
@@ -363,10 +355,7 @@ mod tests {
     use super::*;
 
     fn data(name: &str) -> String {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/linux")
-            .join(name);
-        fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        String::from_utf8(crate::sample("linux", name)).unwrap()
     }
 
     #[test]
@@ -466,9 +455,7 @@ mod tests {
 
         // Built here by ClamAV 1.4.6's own `sigtool --unsigned --build=daily.cud` from a
         // two-signature database: "ClamAV-VDB:26 Nov 2026 04-41 +0000:27440:2:216:…:1795668084".
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/linux/daily-sigtool-1.4.6.cud");
-        let real = fs::read(path).unwrap();
+        let real = crate::sample("linux", "daily-sigtool-1.4.6.cud");
         assert_eq!(
             parse_cvd_header(&real).unwrap(),
             CvdHeader {

@@ -10,7 +10,7 @@
 use hoshu_domain::{AntivirusProduct, FirewallState, OsInfo, PostureReport};
 
 use crate::command::Commands;
-use crate::{CollectError, bounded_text, fingerprint, parse_uuid};
+use crate::{CollectError, bounded_text, parse_uuid, report};
 
 /// The product name the report uses.
 pub const XPROTECT: &str = "XProtect";
@@ -132,31 +132,26 @@ pub fn collect(commands: &dyn Commands, now: i64) -> Result<PostureReport, Colle
         .map(|out| parse_socketfilterfw(&String::from_utf8_lossy(&out)))
         .unwrap_or(FirewallState::Unknown);
 
-    let report = PostureReport {
-        fingerprint: fingerprint("macos", &[("platform-uuid", &uuid)]),
+    report(
+        "macos",
+        &[("platform-uuid", &uuid)],
         os,
         antivirus,
         firewall,
-        collected_at: now,
-    };
-    report.validate()?;
-    Ok(report)
+        now,
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use hoshu_domain::{PosturePolicy, evaluate};
 
     use super::*;
     use crate::command::Recorded;
+    use crate::fingerprint;
 
     fn data(name: &str) -> Vec<u8> {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/macos")
-            .join(name);
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        crate::sample("macos", name)
     }
 
     fn text(name: &str) -> String {

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::command::{CommandError, Commands};
-use crate::{CollectError, bounded_text, fingerprint, parse_uuid};
+use crate::{CollectError, bounded_text, parse_uuid, report};
 
 /// The name the report gives Microsoft Defender (the policy's advice keys on "Defender").
 pub const DEFENDER: &str = "Microsoft Defender Antivirus";
@@ -56,6 +56,21 @@ fn json_text(bytes: &[u8]) -> &[u8] {
 
 fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     serde_json::from_slice(json_text(bytes)).map_err(|e| e.to_string())
+}
+
+/// `ConvertTo-Json` prints several results as an array but a single one as a bare object.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    Many(Vec<T>),
+    One(T),
+}
+
+fn list_from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<Vec<T>, String> {
+    Ok(match from_json(bytes)? {
+        OneOrMany::Many(items) => items,
+        OneOrMany::One(item) => vec![item],
+    })
 }
 
 /// A date as PowerShell's `ConvertTo-Json` prints it: Windows PowerShell 5.1 writes
@@ -164,20 +179,11 @@ pub fn decode_product_state(state: u32) -> ProductState {
 /// The products of `Get-CimInstance … AntiVirusProduct | ConvertTo-Json`: an array for
 /// several, a bare object for one, nothing at all for none.
 pub fn parse_security_center(bytes: &[u8]) -> Result<Vec<SecurityCenterProduct>, String> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        Many(Vec<SecurityCenterProduct>),
-        One(SecurityCenterProduct),
-    }
     let text = json_text(bytes);
     if text.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
     }
-    Ok(match from_json(text)? {
-        OneOrMany::Many(products) => products,
-        OneOrMany::One(product) => vec![product],
-    })
+    list_from_json(text)
 }
 
 /// A Security Center product as the report shows it. Security Center reports a product "on"
@@ -204,16 +210,8 @@ pub fn parse_firewall_profiles(bytes: &[u8]) -> FirewallState {
         #[serde(rename = "Enabled")]
         enabled: serde_json::Value,
     }
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        Many(Vec<Profile>),
-        One(Profile),
-    }
-    let profiles = match from_json::<OneOrMany>(bytes) {
-        Ok(OneOrMany::Many(p)) => p,
-        Ok(OneOrMany::One(p)) => vec![p],
-        Err(_) => return FirewallState::Unknown,
+    let Ok(profiles) = list_from_json::<Profile>(bytes) else {
+        return FirewallState::Unknown;
     };
     let enabled = |v: &serde_json::Value| match v {
         serde_json::Value::Bool(b) => Some(*b),
@@ -238,14 +236,11 @@ pub fn parse_firewall_profiles(bytes: &[u8]) -> FirewallState {
 
 /// The OS and the machine's identifiers.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Identity {
-    #[serde(rename = "Caption")]
     pub caption: Option<String>,
-    #[serde(rename = "Version")]
     pub version: Option<String>,
-    #[serde(rename = "Uuid")]
     pub uuid: Option<String>,
-    #[serde(rename = "MachineGuid")]
     pub machine_guid: Option<String>,
 }
 
@@ -314,31 +309,19 @@ pub fn collect(commands: &dyn Commands, now: i64) -> Result<PostureReport, Colle
         .map(|out| parse_firewall_profiles(&out))
         .unwrap_or(FirewallState::Unknown);
 
-    let report = PostureReport {
-        fingerprint: fingerprint("windows", &ids),
-        os,
-        antivirus,
-        firewall,
-        collected_at: now,
-    };
-    report.validate()?;
-    Ok(report)
+    report("windows", &ids, os, antivirus, firewall, now)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use hoshu_domain::{PosturePolicy, evaluate};
 
     use super::*;
     use crate::command::Recorded;
+    use crate::fingerprint;
 
     fn data(name: &str) -> Vec<u8> {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/windows")
-            .join(name);
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        crate::sample("windows", name)
     }
 
     /// 2024-11-18 06:00:00 UTC, when the clean sample's signatures were installed.
