@@ -292,7 +292,14 @@ pub fn collect(commands: &dyn Commands, now: i64) -> Result<PostureReport, Colle
                 what: "Security Center's antivirus products",
                 detail,
             })
-        })?;
+        });
+    // Windows Server has no Security Center; Defender's own answer is enough there. Without
+    // either, nothing is known and the report is not made.
+    let registered = match (registered, &defender) {
+        (Ok(products), _) => products,
+        (Err(_), Some(_)) => Vec::new(),
+        (Err(e), None) => return Err(e),
+    };
     // Defender's own entry in Security Center says less than Get-MpComputerStatus did.
     let have_defender = defender.is_some();
     let others = registered
@@ -509,6 +516,16 @@ mod tests {
                     .output(&ps(SECURITY_CENTER_SCRIPT), data("wsc-defender.json")),
                 &[],
             ),
+            (
+                "no Security Center (Windows Server)",
+                machine()
+                    .output(&ps(MP_STATUS_SCRIPT), data("mp-status-clean.json"))
+                    .failure(
+                        &ps(SECURITY_CENTER_SCRIPT),
+                        "Get-CimInstance : Invalid namespace \"root/SecurityCenter2\"",
+                    ),
+                &[],
+            ),
         ];
         for (name, recorded, want) in cases {
             let report = collect(recorded, NOW).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -533,6 +550,24 @@ mod tests {
                     ("smbios-uuid", "4c4c4544-0042-3510-8052-b4c04f564433"),
                 ]
             )
+        );
+    }
+
+    #[test]
+    fn collector_needs_one_antivirus_source() {
+        let recorded = Recorded::default()
+            .output(&ps(IDENTITY_SCRIPT), data("identity.json"))
+            .failure(&ps(MP_STATUS_SCRIPT), "Get-MpComputerStatus : 0x800106ba")
+            .failure(
+                &ps(SECURITY_CENTER_SCRIPT),
+                "Get-CimInstance : Access denied",
+            );
+        let err = collect(&recorded, NOW).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "asking Security Center for antivirus products: powershell.exe failed"
+            ),
+            "{err}"
         );
     }
 
