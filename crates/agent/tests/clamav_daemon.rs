@@ -78,7 +78,7 @@ fn stopping_clamav_makes_the_device_non_compliant() {
         &config,
         format!(
             "DatabaseDirectory {dir}\nLocalSocket {socket}\nForeground yes\nLogFile {dir}/clamd.log\n\
-             User root\nOnAccessIncludePath {watched}\nOnAccessExcludeRootUID yes\n",
+             OnAccessIncludePath {watched}\nOnAccessExcludeRootUID yes\n",
             dir = root.display(),
             socket = socket.display(),
             watched = watched.display(),
