@@ -85,7 +85,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let enrolled = enrolled_fingerprint.unwrap_or_else(|| report.fingerprint.clone());
             let compliance = evaluate(&policy, &report, &enrolled, now);
-            let out = serde_json::json!({ "report": report, "compliance": compliance });
+            #[derive(serde::Serialize)]
+            struct Evaluated<'a> {
+                report: &'a hoshu_domain::PostureReport,
+                compliance: &'a hoshu_domain::Compliance,
+            }
+            let out = Evaluated {
+                report: &report,
+                compliance: &compliance,
+            };
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(if compliance.compliant {
                 ExitCode::SUCCESS
