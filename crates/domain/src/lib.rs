@@ -9,6 +9,7 @@ pub mod audit;
 pub mod decision;
 pub mod ids;
 pub mod lockout;
+pub mod posture;
 pub mod target;
 
 pub use application::{
@@ -23,4 +24,8 @@ pub use decision::{
 };
 pub use ids::{Role, TargetId, UnknownRole, UserId, VendorId};
 pub use lockout::{LockoutPolicy, LoginState};
+pub use posture::{
+    AntivirusProduct, Compliance, FirewallState, OsInfo, PosturePolicy, PostureProblem,
+    PostureReport, ReportError, evaluate,
+};
 pub use target::{ClipboardPolicy, Protocol, UnknownClipboardPolicy, UnknownProtocol};
