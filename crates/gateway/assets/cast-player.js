@@ -17,6 +17,9 @@ const waitLoaded = setInterval(() => {
     clearInterval(waitLoaded);
     state.dataset.state = 'loaded';
     state.textContent = '';
+    // `?t=<ms>` opens the recording at that moment (a search hit).
+    const startAt = Number(new URLSearchParams(window.location.search).get('t')) || 0;
+    if (startAt > 0) player.seek(startAt / 1000);
   }
 }, 100);
 

@@ -21,6 +21,9 @@ const show = () => {
 };
 
 recording.onprogress = (duration) => { seek.max = String(duration); show(); };
+// `?t=<ms>` opens the recording at that moment (a search hit, a keystroke line).
+const startAt = Number(new URLSearchParams(window.location.search).get('t')) || 0;
+
 recording.onload = () => {
   state.dataset.state = 'loaded';
   state.textContent = '';
@@ -28,7 +31,11 @@ recording.onload = () => {
   seek.disabled = false;
   playPause.disabled = false;
   show();
-  recording.play();
+  if (startAt > 0) {
+    recording.seek(Math.min(startAt, recording.getDuration()), () => { show(); recording.play(); });
+  } else {
+    recording.play();
+  }
 };
 recording.onerror = (message) => { state.dataset.state = 'error'; state.textContent = message; };
 recording.onplay = () => { playPause.textContent = playPause.dataset.pause; };
@@ -39,5 +46,9 @@ playPause.addEventListener('click', () => {
   if (recording.isPlaying()) recording.pause(); else recording.play();
 });
 seek.addEventListener('input', () => recording.seek(Number(seek.value), show));
+
+for (const item of document.querySelectorAll('#keystrokes li')) {
+  item.addEventListener('click', () => recording.seek(Number(item.dataset.offsetMs), show));
+}
 
 recording.connect();

@@ -274,15 +274,26 @@ pub async fn recording(
     } else {
         "application/vnd.glyptodon.guacamole.stream"
     };
+    // A modified recording is flagged, never silently played (issue 7).
+    let integrity = crate::api_review::integrity(&state, &stored).await?;
+    if integrity == crate::api_review::Integrity::Mismatch {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            crate::api_review::MISMATCH,
+        ));
+    }
     let path = state.config.data_dir.join("recordings").join(file);
     let bytes = tokio::task::spawn_blocking(move || session::read_recording(path))
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
     let mut response = bytes.into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        "x-hoshu-integrity",
+        HeaderValue::from_static(integrity.as_str()),
+    );
     Ok(response)
 }
 

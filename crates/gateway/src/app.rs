@@ -12,7 +12,7 @@ use hoshu_domain::Role;
 
 use crate::access::{Access, guard};
 use crate::state::AppState;
-use crate::{api, api_access, api_audit, api_sessions, pages};
+use crate::{api, api_access, api_audit, api_review, api_sessions, pages};
 
 /// One route: method, path, what the caller needs, and the handler.
 pub struct Route {
@@ -259,6 +259,15 @@ pub fn routes() -> Vec<Route> {
             "/admin/emergency/lift",
             ADMIN,
             pages::emergency_lift,
+        ),
+        // Session review (DESIGN §7): the handlers show each reader only what they may see.
+        route(M::GET, "/search", Authenticated, api_review::search_page),
+        route(M::GET, "/api/v1/search", Authenticated, api_review::search),
+        route(
+            M::GET,
+            "/api/v1/sessions/{id}/keystrokes",
+            Authenticated,
+            api_review::keystrokes,
         ),
         // The audit log (DESIGN §7)
         route(M::GET, "/audit", OVERSIGHT, pages::audit_page),

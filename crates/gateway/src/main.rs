@@ -8,6 +8,7 @@ mod admin_vendors;
 mod api;
 mod api_access;
 mod api_audit;
+mod api_review;
 mod api_sessions;
 mod app;
 mod audit_export;

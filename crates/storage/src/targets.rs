@@ -437,13 +437,14 @@ impl Store {
             .collect()
     }
 
-    /// Keystroke lines containing `needle`, newest first, with their session: (session id,
-    /// at_ms, text). The caller filters by who may see which session.
-    pub async fn search_keystrokes(
+    /// Keystroke lines of graphical sessions and commands of SSH sessions containing `needle`,
+    /// newest first: (session id, at_ms, "keys" or "command", text). The caller keeps only the
+    /// sessions the reader may see.
+    pub async fn search_session_logs(
         &self,
         needle: &str,
         limit: u32,
-    ) -> Result<Vec<(String, i64, String)>> {
+    ) -> Result<Vec<(String, i64, String, String)>> {
         let pattern = format!(
             "%{}%",
             needle
@@ -452,8 +453,12 @@ impl Store {
                 .replace('_', "\\_")
         );
         let rows = sqlx::query(
-            "SELECT session_id, at_ms, text FROM session_keystrokes \
-             WHERE text LIKE ? ESCAPE '\\' ORDER BY at_ms DESC LIMIT ?",
+            "SELECT session_id, at_ms, 'keys' AS kind, text FROM session_keystrokes \
+               WHERE text LIKE ?1 ESCAPE '\\' \
+             UNION ALL \
+             SELECT session_id, at_ms, 'command' AS kind, command AS text FROM session_commands \
+               WHERE command LIKE ?1 ESCAPE '\\' \
+             ORDER BY at_ms DESC LIMIT ?2",
         )
         .bind(pattern)
         .bind(limit)
@@ -464,6 +469,7 @@ impl Store {
                 Ok((
                     row.try_get("session_id")?,
                     row.try_get("at_ms")?,
+                    row.try_get("kind")?,
                     row.try_get("text")?,
                 ))
             })

@@ -58,6 +58,7 @@ pub async fn portal(
             }
             nav.sub #portal-links {
                 a #work-link href="/work" { (lang.a(A::WorkRequests)) }
+                a #search-link href="/search" { (lang.a(A::SearchLogs)) }
                 @if matches!(user.role, Role::Admin | Role::Auditor) {
                     a #vendors-link href="/admin/vendors" { (lang.a(A::Vendors)) }
                     a #emergency-link href="/admin/emergency" { (lang.a(A::EmergencyStop)) }

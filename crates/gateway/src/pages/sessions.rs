@@ -335,6 +335,25 @@ pub async fn play(
     let Some(stored) = stored.filter(|s| session::may_see(&viewer.user, s)) else {
         return Ok(error_page(lang, StatusCode::NOT_FOUND, T::NotFound));
     };
+    // A recording that fails its check is not played; the page says why.
+    if crate::api_review::integrity(&state, &stored).await?
+        == crate::api_review::Integrity::Mismatch
+    {
+        let frame = Frame {
+            lang,
+            title: &stored.target,
+            viewer: Some(&viewer),
+            csrf: "",
+            here: "/sessions",
+        };
+        let body = html! {
+            section.card {
+                p.error #integrity data-state="mismatch" role="alert" { (crate::api_review::MISMATCH) }
+                p { a href="/sessions" { (lang.t(T::Sessions)) } }
+            }
+        };
+        return Ok((StatusCode::CONFLICT, page(&frame, body)).into_response());
+    }
     if stored.protocol == "ssh" {
         let commands = state.store.session_commands(&stored.id).await?;
         let started_ms = stored.started_at_ms;
@@ -374,6 +393,7 @@ pub async fn play(
             },
         ));
     }
+    let keystrokes = state.store.keystrokes(&stored.id).await?;
     let body = html! {
         div #session-bar {
             strong { (stored.target) } " — " (stored.user_login) " — " (session_view(&state, &stored).started_at)
@@ -383,7 +403,23 @@ pub async fn play(
             span #player-state data-state="loading" { (lang.t(T::Loading)) }
             a href="/sessions" { (lang.t(T::Sessions)) }
         }
-        div #display data-recording={ "/api/v1/sessions/" (id) "/recording" } {}
+        div #review-layout {
+            div #display data-recording={ "/api/v1/sessions/" (id) "/recording" } {}
+            section #keystrokes {
+                h2 { (lang.a(crate::i18n_access::A::Keystrokes)) }
+                @if keystrokes.is_empty() { p.hint { (lang.a(crate::i18n_access::A::NoKeystrokes)) } }
+                ol {
+                    // Offsets from the session's start, as the player's time line (it starts
+                    // with the first picture, a moment later).
+                    @for (at_ms, text) in &keystrokes {
+                        li data-offset-ms=((at_ms - stored.started_at_ms).max(0)) {
+                            time { (format!("+{:.1} s", (at_ms - stored.started_at_ms).max(0) as f64 / 1000.0)) }
+                            " " code { (text) }
+                        }
+                    }
+                }
+            }
+        }
     };
     Ok(full_window(
         lang,

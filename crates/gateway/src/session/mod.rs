@@ -350,6 +350,7 @@ pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<Attached
             kill,
             bytes_to_browser: bytes,
             watchers,
+            store: state.store.clone(),
         }),
         Recording::Cast(recorder) => {
             // A stored key wins over a stored password; with neither, the user is asked.

@@ -22,6 +22,7 @@ use super::lifetime::{
 use super::recorder::Recorder;
 use super::vnc::{self, Follow};
 use super::watchers::{Watchers, write_list_pipe};
+use hoshu_guac::{KeyLine, KeystrokeLog};
 
 /// The browser pings every 500 ms (notes); this long without any message means it is gone.
 const BROWSER_SILENCE: Duration = Duration::from_secs(15);
@@ -44,6 +45,45 @@ pub struct SessionContext {
     pub kill: watch::Receiver<Option<String>>,
     pub bytes_to_browser: Arc<AtomicU64>,
     pub watchers: Arc<Watchers>,
+    /// Where the keystroke log goes.
+    pub store: hoshu_storage::Store,
+}
+
+/// The session's keystroke log (DESIGN §7): lines go to the store as they finish, written
+/// beside the session's task so a slow disk never holds up typing.
+struct KeyLogger {
+    log: KeystrokeLog,
+    store: hoshu_storage::Store,
+    session: String,
+}
+
+impl KeyLogger {
+    fn key(&mut self, keysym: u32, pressed: bool) {
+        let lines = self.log.key(unix_ms(), keysym, pressed);
+        self.save(lines);
+    }
+
+    fn save(&self, lines: Vec<KeyLine>) {
+        if lines.is_empty() {
+            return;
+        }
+        let rows: Vec<(i64, String)> = lines
+            .into_iter()
+            .map(|l| (i64::try_from(l.at_ms).unwrap_or(i64::MAX), l.text))
+            .collect();
+        let store = self.store.clone();
+        let session = self.session.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.add_keystrokes(&session, &rows).await {
+                tracing::error!(session = %session, error = %e, "Cannot store keystrokes");
+            }
+        });
+    }
+
+    fn finish(mut self) {
+        let last: Vec<KeyLine> = self.log.finish().into_iter().collect();
+        self.save(last);
+    }
 }
 
 /// Sends instructions to the browser and (unless tunnel-internal) records them and passes
@@ -103,7 +143,13 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
         mut kill,
         bytes_to_browser,
         watchers,
+        store,
     } = ctx;
+    let mut keys = KeyLogger {
+        log: KeystrokeLog::new(),
+        store,
+        session: id.clone(),
+    };
     let ending = {
         let mut outbox = Outbox {
             socket: &mut socket,
@@ -112,8 +158,9 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
             kill: &mut kill,
             watchers: &watchers,
         };
-        drive(&mut outbox, &id, &target, password).await
+        drive(&mut outbox, &id, &target, password, &mut keys).await
     };
+    keys.finish();
     // Watchers learn the end now, not after the browser's close below.
     watchers.close(&ending.outcome);
     // Tell the browser why (the recording too, when it is an error), then close with the
@@ -136,6 +183,7 @@ async fn drive(
     id: &str,
     target: &Target,
     password: Option<String>,
+    keys: &mut KeyLogger,
 ) -> Ending {
     // The tunnel opens with its id (an internal instruction, never recorded).
     let uuid = ServerInstruction::TunnelUuid { uuid: id }.encode();
@@ -250,6 +298,7 @@ async fn drive(
                         }
                         ClientEvent::Key { keysym, pressed } => {
                             limits.input();
+                            keys.key(keysym, pressed);
                             // Guacamole keysyms are X11 keysyms, as RFB's are (RFC 6143 §7.5.4).
                             rfb.key_event(keysym, pressed);
                         }

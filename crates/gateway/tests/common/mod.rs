@@ -593,7 +593,7 @@ fn drain_lines(
     });
 }
 
-fn last_line(text: &str) -> String {
+pub fn last_line(text: &str) -> String {
     text.lines()
         .rev()
         .find(|l| !l.trim().is_empty())
