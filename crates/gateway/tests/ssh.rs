@@ -110,6 +110,9 @@ async fn a_terminal_session_echoes_resizes_is_recorded_and_logs_its_commands() {
     term.wait_line(&token).await;
 
     term.resize(120, 40).await;
+    // A control message of a type the gateway does not know is ignored (a newer page).
+    term.send_json(serde_json::json!({ "type": "something-new" }))
+        .await;
     term.keys("stty size\r").await;
     term.wait_line("40 120").await;
 
