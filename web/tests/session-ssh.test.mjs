@@ -26,7 +26,7 @@ before(async () => {
   gateway.admin('target', 'add', '--demo', '--name', 'ssh-box', '--protocol', 'ssh', '--host', '127.0.0.1',
     '--port', String(sshd.port), '--username', SSH_USER, '--password-file', passwordFile,
     '--accept-host-key', sshd.fingerprint);
-  gateway.admin('target', 'add', '--name', 'ssh-ask', '--protocol', 'ssh', '--host', '127.0.0.1',
+  gateway.admin('target', 'add', '--demo', '--name', 'ssh-ask', '--protocol', 'ssh', '--host', '127.0.0.1',
     '--port', String(sshd.port), '--accept-host-key', sshd.fingerprint);
   browser = await launchBrowser('ja-JP', { viewport: { width: 1100, height: 800 } });
 });

@@ -518,6 +518,7 @@ mod tests {
             system: None,
             clipboard: ClipboardPolicy::Off,
             standing_access: false,
+            demo: false,
             idle_timeout_secs: 900,
             max_duration_secs: 3600,
         }
