@@ -26,6 +26,8 @@ before(async () => {
   gateway.admin('target', 'add', '--demo', '--name', 'ssh-box', '--protocol', 'ssh', '--host', '127.0.0.1',
     '--port', String(sshd.port), '--username', SSH_USER, '--password-file', passwordFile,
     '--accept-host-key', sshd.fingerprint);
+  gateway.admin('target', 'add', '--demo', '--name', 'ssh-ask', '--protocol', 'ssh', '--host', '127.0.0.1',
+    '--port', String(sshd.port), '--accept-host-key', sshd.fingerprint);
   browser = await launchBrowser('ja-JP', { viewport: { width: 1100, height: 800 } });
 });
 after(async () => {
@@ -85,6 +87,15 @@ test('ssh: type in the browser terminal, see the output, resize, replay the reco
   // Clipboard policy off: selecting text selects nothing (copy-out is stopped in the page).
   await page.evaluate(() => window.hoshuTerminal.selectAll());
   assert.equal(await page.evaluate(() => window.hoshuTerminal.getSelection()), '');
+  // Clipboard policy off: a paste is stopped in the page (and the gateway would drop it).
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.setData('text/plain', 'echo pasted-text');
+    document.querySelector('#terminal textarea')
+      .dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  });
+  await waitUntil('the paste notice', async () => (await page.textContent('#session-notice')) !== '');
+  assert.ok(!(await screenLines(page)).some((l) => l.includes('pasted-text')), 'the paste reached the shell');
   // The watermark names the user.
   assert.match(await page.textContent('#watermark'), /demo-vendor/);
   await page.screenshot({ path: join(shots, 'session-ssh-terminal.png') });
@@ -109,5 +120,25 @@ test('ssh: type in the browser terminal, see the output, resize, replay the reco
   const listed = await page.$$eval('#commands li code', (codes) => codes.map((c) => c.textContent));
   assert.deepEqual(listed, commands);
   await page.screenshot({ path: join(shots, 'session-ssh-replayed.png') });
+  await page.close();
+});
+
+test('ssh: a target without stored credentials asks for them in the page', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(gateway.url);
+  await openTarget(page, gateway.url, 'ssh-ask');
+  await page.waitForSelector('#credentials', { state: 'visible', timeout: 20_000 });
+  assert.ok(await page.isVisible('#target-username'), 'no user name is stored: it is asked too');
+  await page.fill('#target-username', SSH_USER);
+  await page.fill('#target-password', SSH_PASSWORD);
+  await page.click('#credentials-form button[type=submit]');
+  await waitForSessionState(page, 'connected');
+  await waitForLine(page, 'the prompt', (l) => l.trimEnd().endsWith('$'));
+  assert.equal(await page.inputValue('#target-password'), '', 'the password field is emptied');
+  await page.keyboard.type('whoami', { delay: 20 });
+  await page.keyboard.press('Enter');
+  await waitForLine(page, 'whoami', (l) => l === SSH_USER);
+  await page.click('#disconnect');
+  await page.waitForSelector('#ended', { state: 'visible', timeout: 20_000 });
   await page.close();
 });

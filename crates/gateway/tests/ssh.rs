@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::sshd::{self, Sshd};
 use common::terminal::Terminal;
-use common::tunnel::{end_session, ended_session, proc_status_kib};
+use common::tunnel::{Auth, end_session, ended_session, proc_status_kib, websocket};
 use common::{Credential, Gateway, Session, said, stdout};
 use rand::Rng;
 use reqwest::StatusCode;
@@ -110,6 +110,9 @@ async fn a_terminal_session_echoes_resizes_is_recorded_and_logs_its_commands() {
     term.wait_line(&token).await;
 
     term.resize(120, 40).await;
+    // A control message of a type the gateway does not know is ignored (a newer page).
+    term.send_json(serde_json::json!({ "type": "something-new" }))
+        .await;
     term.keys("stty size\r").await;
     term.wait_line("40 120").await;
 
@@ -594,6 +597,15 @@ async fn figures_listing_bytes_and_memory_per_idle_session() {
     // The kill switch ends a terminal session as it ends a graphical one.
     let admin = gateway.login_ok(&Credential::demo_admin()).await;
     let (first, mut term) = idle.remove(0);
+    // Live watching is for graphical sessions only (for now): no watcher attaches here.
+    let watch = websocket(
+        &gateway,
+        &format!("/api/v1/sessions/{first}/watch"),
+        Some("guacamole"),
+        Auth::Cookie(&admin.token),
+    )
+    .await;
+    assert_eq!(watch.err(), Some(404));
     let reply = end_session(&gateway, &admin, &first).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
     let (reason, status) = term.ending().await;

@@ -501,3 +501,124 @@ impl Store {
         Ok(done.rows_affected())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hoshu_domain::Role;
+
+    use super::*;
+    use crate::NewUser;
+
+    fn ssh_target<'a>(name: &'a str, key: Option<&'a str>) -> NewTarget<'a> {
+        NewTarget {
+            name,
+            protocol: Protocol::Ssh,
+            host: "127.0.0.1",
+            port: 22,
+            username: Some("ops"),
+            password: None,
+            private_key: key,
+            host_key: Some(
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+            ),
+            system: None,
+            clipboard: ClipboardPolicy::Off,
+            standing_access: false,
+            demo: false,
+            idle_timeout_secs: 900,
+            max_duration_secs: 3600,
+        }
+    }
+
+    #[tokio::test]
+    async fn private_keys_are_sealed_and_host_keys_repinned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let key =
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n-----END OPENSSH PRIVATE KEY-----\n";
+        let id = store
+            .add_target(&ssh_target("box", Some(key)), 1)
+            .await
+            .unwrap();
+        let target = store.target_by_name("box").await.unwrap().unwrap();
+        assert!(target.has_private_key && !target.has_password);
+        assert!(
+            target
+                .host_key
+                .as_deref()
+                .unwrap()
+                .starts_with("ssh-ed25519 ")
+        );
+        assert_eq!(
+            store.target_private_key(id).await.unwrap().as_deref(),
+            Some(key)
+        );
+        // Sealed at rest: the column does not hold the text, and it is not a password.
+        let raw: Vec<u8> = sqlx::query_scalar("SELECT sealed_private_key FROM targets")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert!(!raw.windows(6).any(|w| w == b"secret"));
+        assert_eq!(store.target_password(id).await.unwrap(), None);
+        sqlx::query("UPDATE targets SET sealed_password = sealed_private_key")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert!(
+            store.target_password(id).await.is_err(),
+            "a sealed key does not open as a password"
+        );
+
+        assert!(
+            store
+                .set_target_host_key("box", "ssh-ed25519 BBBB")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_target_host_key("nothing", "ssh-ed25519 BBBB")
+                .await
+                .unwrap()
+        );
+        let target = store.target_by_name("box").await.unwrap().unwrap();
+        assert_eq!(target.host_key.as_deref(), Some("ssh-ed25519 BBBB"));
+    }
+
+    #[tokio::test]
+    async fn command_logs_are_kept_per_session_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        store.add_target(&ssh_target("box", None), 1).await.unwrap();
+        let target = store.target_by_name("box").await.unwrap().unwrap();
+        let user = store
+            .create_user(
+                &NewUser {
+                    login: "ops",
+                    name: "Ops",
+                    role: Role::Admin,
+                    vendor: None,
+                },
+                1,
+            )
+            .await
+            .unwrap();
+        for id in ["s1", "s2"] {
+            store
+                .start_remote_session(id, user, &target, 1, "x.cast.zst")
+                .await
+                .unwrap();
+        }
+        store.add_session_command("s1", 20, "ls -l").await.unwrap();
+        store.add_session_command("s2", 15, "uptime").await.unwrap();
+        store
+            .add_session_command("s1", 10, "cd /etc")
+            .await
+            .unwrap();
+        let log = store.session_commands("s1").await.unwrap();
+        let texts: Vec<&str> = log.iter().map(|c| c.command.as_str()).collect();
+        assert_eq!(texts, ["cd /etc", "ls -l"]);
+        assert_eq!(log[0].at_ms, 10);
+        assert!(store.session_commands("s3").await.unwrap().is_empty());
+    }
+}

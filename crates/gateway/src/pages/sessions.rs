@@ -238,7 +238,8 @@ pub async fn list(
                             td { (v.bytes_to_browser) }
                             td {
                                 a.play href={ "/sessions/" (v.id) "/play" } { (lang.t(T::Play)) }
-                                @if may_watch && v.ended_at.is_none() {
+                                // SSH sessions cannot be watched live yet (session::Registry::watchers).
+                                @if may_watch && v.ended_at.is_none() && v.protocol != "ssh" {
                                     " " a.watch href={ "/sessions/" (v.id) "/watch" } { (lang.t(T::Watch)) }
                                 }
                                 @if admin && v.ended_at.is_none() {

@@ -157,10 +157,12 @@ impl Registry {
         }
     }
 
-    /// The watchers of live session `id`, with its target's name.
+    /// The watchers of live session `id`, with its target's name. SSH sessions have none: their
+    /// terminal stream is not shared with watchers (yet), so a watcher would see nothing.
     pub fn watchers(&self, id: &str) -> Option<(Arc<Watchers>, String)> {
         self.lock()
             .get(id)
+            .filter(|l| l.target.protocol != Protocol::Ssh)
             .map(|l| (l.watchers.clone(), l.target.name.clone()))
     }
 

@@ -378,7 +378,10 @@ async fn drive(
                             pending = Some(Input::Resize(c, r));
                         }
                         Ok(_) => {}
-                        Err(e) => break Ending::error(Status::CLIENT_BAD_REQUEST, format!("browser sent a malformed control message: {e}")),
+                        // Text that is not JSON is a broken client; a message of a type this
+                        // gateway does not know (a newer page) is ignored.
+                        Err(e) if e.is_syntax() || e.is_eof() => break Ending::error(Status::CLIENT_BAD_REQUEST, format!("browser sent a malformed control message: {e}")),
+                        Err(e) => tracing::debug!(session = %id, error = %e, "Control message ignored"),
                     },
                     Some(Ok(_)) => {}
                 }
