@@ -3,12 +3,12 @@
 
 use axum::Extension;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use hoshu_domain::{LockScope, Role};
 use maud::html;
 use serde::Deserialize;
 
-use super::vendors::op_error_page;
+use super::vendors::done;
 use super::{CsrfForm, Frame, PageCsrf, format_at};
 use crate::access::Viewer;
 use crate::emergency::{self, Scope};
@@ -133,10 +133,7 @@ pub async fn stop(
     };
     // Cut at once rather than at the next poll.
     state.access_changed.notify_one();
-    match result {
-        Ok(()) => Redirect::to("/admin/emergency").into_response(),
-        Err(err) => op_error_page(lang, &viewer, "/admin/emergency", err),
-    }
+    done(lang, &viewer, "/admin/emergency", result)
 }
 
 pub async fn lift(
@@ -151,8 +148,5 @@ pub async fn lift(
             .map(|_| ()),
         Err(err) => Err(err),
     };
-    match result {
-        Ok(()) => Redirect::to("/admin/emergency").into_response(),
-        Err(err) => op_error_page(lang, &viewer, "/admin/emergency", err),
-    }
+    done(lang, &viewer, "/admin/emergency", result)
 }

@@ -369,7 +369,8 @@ pub async fn move_application(
     done(lang, &viewer, &back, result)
 }
 
-fn done(lang: Lang, viewer: &Viewer, back: &str, result: Result<(), OpError>) -> Response {
+/// After a form: back to the page it came from, or a page saying what went wrong.
+pub fn done(lang: Lang, viewer: &Viewer, back: &str, result: Result<(), OpError>) -> Response {
     match result {
         Ok(()) => Redirect::to(back).into_response(),
         Err(err) => op_error_page(lang, viewer, back, err),

@@ -4,7 +4,7 @@
 
 use axum::Extension;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use hoshu_domain::Role;
 use hoshu_storage::WorkRequestState;
 use maud::html;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use time::PrimitiveDateTime;
 use time::macros::format_description;
 
-use super::vendors::op_error_page;
+use super::vendors::done;
 use super::{CsrfForm, Frame, PageCsrf, format_at};
 use crate::access::Viewer;
 use crate::api_sessions::visible_targets;
@@ -161,10 +161,7 @@ pub async fn request(
         work::request(&state, &viewer.user, new).await
     }
     .await;
-    match result {
-        Ok(_) => Redirect::to("/work").into_response(),
-        Err(err) => op_error_page(lang, &viewer, "/work", err),
-    }
+    done(lang, &viewer, "/work", result.map(|_| ()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,8 +184,5 @@ pub async fn decide(
             .map(|_| ()),
         Err(err) => Err(err),
     };
-    match result {
-        Ok(()) => Redirect::to("/work").into_response(),
-        Err(err) => op_error_page(lang, &viewer, "/work", err),
-    }
+    done(lang, &viewer, "/work", result)
 }
