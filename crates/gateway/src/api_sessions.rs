@@ -258,10 +258,39 @@ async fn visible_session(
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such session"))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingQuery {
+    /// Start at the last keyframe at or before this offset from the start (milliseconds):
+    /// seeking without replaying from the beginning. Graphical recordings only.
+    from: Option<u64>,
+}
+
+/// A graphical recording's time line: duration and keyframes (offsets from its start).
+pub async fn recording_index(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let stored = visible_session(&state, &viewer, &id).await?;
+    let file = stored
+        .recording
+        .clone()
+        .filter(|f| f.ends_with(".guac.zst"))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no graphical recording"))?;
+    let path = state.config.data_dir.join("recordings").join(file);
+    let index = tokio::task::spawn_blocking(move || session::playback::index(&path))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(Json(index).into_response())
+}
+
 pub async fn recording(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
+    Query(query): Query<RecordingQuery>,
 ) -> Result<Response, ApiError> {
     let stored = visible_session(&state, &viewer, &id).await?;
     let file = stored
@@ -282,12 +311,25 @@ pub async fn recording(
             crate::api_review::MISMATCH,
         ));
     }
-    let path = state.config.data_dir.join("recordings").join(file);
-    let bytes = tokio::task::spawn_blocking(move || session::read_recording(path))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    let mut response = bytes.into_response();
+    let path = state.config.data_dir.join("recordings").join(&file);
+    let mut response = if file.ends_with(".guac.zst") {
+        let (body, keyframe_ms) =
+            tokio::task::spawn_blocking(move || session::playback::stream(&path, query.from))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?;
+        let mut response = body.into_response();
+        if let Ok(value) = HeaderValue::from_str(&keyframe_ms.to_string()) {
+            response.headers_mut().insert("x-hoshu-keyframe-ms", value);
+        }
+        response
+    } else {
+        tokio::task::spawn_blocking(move || session::read_recording(path))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?
+            .into_response()
+    };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(

@@ -126,6 +126,12 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             M::GET,
+            "/api/v1/sessions/{id}/recording/index",
+            Authenticated,
+            api_sessions::recording_index,
+        ),
+        route(
+            M::GET,
             "/api/v1/sessions/{id}/commands",
             Authenticated,
             api_sessions::commands,

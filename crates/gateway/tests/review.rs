@@ -228,6 +228,37 @@ async fn a_tampered_recording_is_flagged_not_played() {
         Some("verified")
     );
 
+    // The time line, and the stream from the keyframe before a moment (the session's first
+    // picture here: short sessions have no other).
+    let index = get_json(
+        &gateway,
+        &admin,
+        &format!("/api/v1/sessions/{id}/recording/index"),
+    )
+    .await;
+    assert_eq!(index["keyframes_ms"][0], 0, "{index}");
+    assert_eq!(index["finished"], true, "{index}");
+    let response = admin
+        .client
+        .get(gateway.url(&format!("/api/v1/sessions/{id}/recording?from=600000")))
+        .send()
+        .await
+        .expect("recording from");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get("x-hoshu-keyframe-ms")
+            .and_then(|v| v.to_str().ok()),
+        Some("0")
+    );
+    let from = response.text().await.expect("text");
+    assert!(
+        from.starts_with("4.name,") && from.contains("4.sync,"),
+        "{}",
+        &from[..from.len().min(200)]
+    );
+
     // One byte changed in the middle of the file.
     let path = gateway
         .data()

@@ -6,6 +6,7 @@ mod commands;
 mod display;
 mod image;
 mod lifetime;
+pub mod playback;
 pub mod policy;
 mod recorder;
 mod region;
@@ -466,14 +467,7 @@ pub fn read_recording(path: std::path::PathBuf) -> Result<Vec<u8>, String> {
     if path.to_string_lossy().ends_with(".cast.zst") {
         return cast::read_cast(&path);
     }
-    let file = std::fs::File::open(&path).map_err(|e| format!("cannot open recording: {e}"))?;
-    let reader =
-        hoshu_guac::RecordingReader::open(std::io::BufReader::new(file)).or_else(|_| {
-            let file =
-                std::fs::File::open(&path).map_err(|e| format!("cannot open recording: {e}"))?;
-            hoshu_guac::RecordingReader::open_unfinished(std::io::BufReader::new(file))
-                .map_err(|e| format!("recording is unreadable: {e}"))
-        })?;
+    let reader = playback::open(&path)?;
     let mut out = Vec::new();
     std::io::Read::read_to_end(
         &mut reader

@@ -90,6 +90,11 @@ impl Recorder {
             .map_err(|e| format!("recording failed: {e}"))
     }
 
+    /// Bytes of instruction stream written so far (before compression).
+    pub fn stream_len(&self) -> u64 {
+        self.writer.stream_len()
+    }
+
     pub fn flush(&mut self) -> Result<(), String> {
         self.writer
             .flush()
@@ -105,9 +110,60 @@ impl Recorder {
     }
 }
 
+/// When the recording gets its next full picture (a keyframe): a player seeking to a moment
+/// starts at the last keyframe before it and replays only what followed, so keyframes are
+/// written often while much changes and rarely while little does — seeking stays fast and an
+/// idle session's recording stays small.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyframeSchedule {
+    last_ms: u64,
+    last_stream_len: u64,
+}
+
+impl KeyframeSchedule {
+    /// After this much stream since the last keyframe, one is due once `BUSY_MS` passed.
+    const BUSY_BYTES: u64 = 1024 * 1024;
+    const BUSY_MS: u64 = 30_000;
+    /// Any change at all makes one due after this long.
+    const QUIET_MS: u64 = 300_000;
+
+    pub fn new(now_ms: u64, stream_len: u64) -> KeyframeSchedule {
+        KeyframeSchedule {
+            last_ms: now_ms,
+            last_stream_len: stream_len,
+        }
+    }
+
+    pub fn due(&self, now_ms: u64, stream_len: u64) -> bool {
+        let elapsed = now_ms.saturating_sub(self.last_ms);
+        let grown = stream_len.saturating_sub(self.last_stream_len);
+        (elapsed >= Self::BUSY_MS && grown >= Self::BUSY_BYTES)
+            || (elapsed >= Self::QUIET_MS && grown > 0)
+    }
+
+    /// A keyframe was written at `now_ms`, the stream then `stream_len` long.
+    pub fn written(&mut self, now_ms: u64, stream_len: u64) {
+        *self = KeyframeSchedule::new(now_ms, stream_len);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyframes_follow_activity() {
+        let mut schedule = KeyframeSchedule::new(0, 0);
+        assert!(!schedule.due(29_999, 5 << 20), "not before 30 s");
+        assert!(schedule.due(30_000, 1 << 20), "busy: 1 MiB in 30 s");
+        assert!(!schedule.due(299_999, 1000), "quiet: little changed");
+        assert!(
+            schedule.due(300_000, 1),
+            "quiet: something changed in 5 min"
+        );
+        schedule.written(300_000, 1);
+        assert!(!schedule.due(900_000, 1), "idle: nothing changed since");
+    }
 
     #[test]
     fn the_hash_is_the_files_hash_and_the_stream_reads_back() {

@@ -19,7 +19,7 @@ use super::display::{Display, Screen};
 use super::lifetime::{
     CONNECT_TIMEOUT, Ending, TimeLimits, close_lingering, killed, send_bounded, unix_ms,
 };
-use super::recorder::Recorder;
+use super::recorder::{KeyframeSchedule, Recorder};
 use super::vnc::{self, Follow};
 use super::watchers::{Watchers, write_list_pipe};
 use hoshu_guac::{KeyLine, KeystrokeLog};
@@ -221,6 +221,7 @@ async fn drive(
     // Nothing is drawn before the target's first complete update: until then the framebuffer
     // is only the black it was created with.
     let mut painted = false;
+    let mut keyframes = KeyframeSchedule::new(unix_ms(), 0);
     let mut limits = TimeLimits::of(target);
     let mut last_browser = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -388,6 +389,25 @@ async fn drive(
         }
         if let Err(ending) = out.send_stream(reply, sync_ms, &for_watchers).await {
             return ending;
+        }
+        // Recording keyframes (issue 7): a full picture written to the recording only, after
+        // everything before it (display::snapshot's invariant), so a player seeks by starting
+        // here instead of replaying from the beginning.
+        let now_ms = unix_ms();
+        if let Some(fb) = rfb.framebuffer().filter(|_| painted)
+            && keyframes.due(now_ms, out.recorder.stream_len())
+        {
+            let mut picture = String::new();
+            if display.snapshot(fb as &dyn Screen, now_ms, &mut picture) {
+                if let Err(e) = out
+                    .recorder
+                    .keyframe(now_ms)
+                    .and_then(|()| out.recorder.write(now_ms, &picture))
+                {
+                    return Ending::error(Status::SERVER_ERROR, e);
+                }
+                keyframes.written(now_ms, out.recorder.stream_len());
+            }
         }
         // Watchers that joined or fell behind start over from a full picture, taken after
         // everything before it went out (display::snapshot's invariant).
