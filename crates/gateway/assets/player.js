@@ -1,5 +1,8 @@
-// Recording player: the session's recorded instruction stream played by
-// Guacamole.SessionRecording through a StaticHTTPTunnel (the 1.5.0 Blob constructor is broken).
+// Recording player (issue 7): plays a graphical session's recorded instruction stream through a
+// Guacamole client of its own, window by window. The gateway serves any moment's window starting
+// at the keyframe (full picture) before it, so a seek fetches that window and fast-forwards to
+// the moment — it never replays from the beginning, and the page holds one window at a time
+// whatever the recording's length. Speed 1×–16×; "skip idle" jumps over quiet stretches.
 import Guacamole from '/static/guacamole-common.js';
 
 const container = document.getElementById('display');
@@ -7,48 +10,173 @@ const playPause = document.getElementById('play-pause');
 const seek = document.getElementById('seek');
 const position = document.getElementById('position');
 const state = document.getElementById('player-state');
+const speed = document.getElementById('speed');
+const skipIdle = document.getElementById('skip-idle');
+const base = container.dataset.recording;
 
-const recording = new Guacamole.SessionRecording(new Guacamole.StaticHTTPTunnel(container.dataset.recording));
-container.appendChild(recording.getDisplay().getElement());
+/** Milliseconds of recording one fetch covers. */
+const WINDOW_MS = 5 * 60 * 1000;
+/** With "skip idle", a pause longer than this is cut to IDLE_KEEP_MS. */
+const IDLE_MS = 2000;
+const IDLE_KEEP_MS = 300;
 
 const clock = (ms) => {
   const s = Math.floor(ms / 1000);
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 };
-const show = () => {
-  position.textContent = `${clock(recording.getPosition())} / ${clock(recording.getDuration())}`;
-  seek.value = String(recording.getPosition());
-};
 
-recording.onprogress = (duration) => { seek.max = String(duration); show(); };
-// `?t=<ms>` opens the recording at that moment (a search hit, a keystroke line).
-const startAt = Number(new URLSearchParams(window.location.search).get('t')) || 0;
+let index = null; // {start_ms, duration_ms, keyframes_ms, finished}
+let client = null;
+let frames = []; // [{at, instructions: [[opcode, args]...]}], `at` an offset, in order
+let windowEnd = 0; // offset up to which the current window was asked for
+let loading = null; // AbortController of the window being fetched
+let loaded = false; // the current window is complete
+let pos = 0; // the playback clock, an offset from the start
+let playing = false;
+let lastTick = 0;
 
-recording.onload = () => {
-  state.dataset.state = 'loaded';
-  state.textContent = '';
-  seek.max = String(recording.getDuration());
-  seek.disabled = false;
-  playPause.disabled = false;
-  show();
-  if (startAt > 0) {
-    recording.seek(Math.min(startAt, recording.getDuration()), () => { show(); recording.play(); });
-  } else {
-    recording.play();
-  }
-};
-recording.onerror = (message) => { state.dataset.state = 'error'; state.textContent = message; };
-recording.onplay = () => { playPause.textContent = playPause.dataset.pause; };
-recording.onpause = () => { playPause.textContent = playPause.dataset.play; };
-recording.onseek = () => show();
-
-playPause.addEventListener('click', () => {
-  if (recording.isPlaying()) recording.pause(); else recording.play();
-});
-seek.addEventListener('input', () => recording.seek(Number(seek.value), show));
-
-for (const item of document.querySelectorAll('#keystrokes li')) {
-  item.addEventListener('click', () => recording.seek(Number(item.dataset.offsetMs), show));
+/** A client fed by hand: the recording is the server. */
+function newClient() {
+  const tunnel = new Guacamole.Tunnel();
+  tunnel.connect = () => {};
+  tunnel.sendMessage = () => {};
+  tunnel.disconnect = () => {};
+  const c = new Guacamole.Client(tunnel);
+  c.connect();
+  c.feed = (opcode, args) => { if (tunnel.oninstruction) tunnel.oninstruction(opcode, args); };
+  return c;
 }
 
-recording.connect();
+function show() {
+  position.textContent = `${clock(pos)} / ${clock(index ? index.duration_ms : 0)}`;
+  seek.value = String(Math.round(pos));
+}
+
+function deliverUpTo(offset) {
+  while (frames.length && frames[0].at <= offset) {
+    for (const [opcode, args] of frames.shift().instructions) {
+      // One bad instruction must not stop playback of the rest.
+      try { client.feed(opcode, args); } catch (e) { console.warn(`recording: ${opcode}: ${e.message}`); }
+    }
+  }
+}
+
+/** Fetches the window holding `offset` and fast-forwards the picture to it. */
+async function load(offset) {
+  if (loading) loading.abort();
+  const controller = new AbortController();
+  loading = controller;
+  loaded = false;
+  frames = [];
+  if (client) {
+    client.disconnect();
+    container.replaceChildren();
+  }
+  client = newClient();
+  container.appendChild(client.getDisplay().getElement());
+  windowEnd = offset + WINDOW_MS;
+  const parser = new Guacamole.Parser();
+  let pending = [];
+  parser.oninstruction = (opcode, args) => {
+    // The parser may reuse its array for the next instruction: keep a copy.
+    pending.push([opcode, args.slice()]);
+    // A frame ends at its `sync`; everything before it belongs to it.
+    if (opcode === 'sync') {
+      const at = Math.max(0, Number(args[0]) - index.start_ms);
+      frames.push({ at, instructions: pending });
+      pending = [];
+      if (at <= offset) deliverUpTo(offset);
+    }
+  };
+  const response = await fetch(`${base}?from=${Math.floor(offset)}&until=${Math.floor(windowEnd)}`,
+    { signal: controller.signal });
+  if (!response.ok) throw new Error((await response.json().catch(() => ({}))).error || `HTTP ${response.status}`);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (loading !== controller) return;
+    parser.receive(decoder.decode(value, { stream: true }));
+  }
+  if (loading !== controller) return;
+  loaded = true;
+  loading = null;
+}
+
+async function seekTo(offset) {
+  pos = Math.max(0, Math.min(offset, index.duration_ms));
+  show();
+  try {
+    await load(pos);
+    deliverUpTo(pos);
+  } catch (e) {
+    if (e.name !== 'AbortError') fail(e.message);
+  }
+}
+
+function fail(message) {
+  state.dataset.state = 'error';
+  state.textContent = message;
+  setPlaying(false);
+}
+
+function setPlaying(on) {
+  playing = on;
+  playPause.textContent = on ? playPause.dataset.pause : playPause.dataset.play;
+  lastTick = performance.now();
+  if (on) requestAnimationFrame(tick);
+}
+
+function tick(now) {
+  if (!playing) return;
+  const elapsed = (now - lastTick) * Number(speed.value || 1);
+  lastTick = now;
+  let next = pos + elapsed;
+  if (skipIdle.checked && frames.length && frames[0].at - pos > IDLE_MS) {
+    next = Math.max(next, frames[0].at - IDLE_KEEP_MS);
+  }
+  pos = Math.min(next, index.duration_ms);
+  deliverUpTo(pos);
+  show();
+  if (pos >= index.duration_ms) {
+    deliverUpTo(Infinity);
+    setPlaying(false);
+    return;
+  }
+  // The window is used up: fetch the next one (from the keyframe before this moment).
+  if (loaded && !frames.length && pos >= windowEnd) {
+    seekTo(pos).then(() => { if (playing) requestAnimationFrame(tick); });
+    return;
+  }
+  requestAnimationFrame(tick);
+}
+
+playPause.addEventListener('click', () => {
+  if (playing) setPlaying(false);
+  else {
+    if (pos >= index.duration_ms) seekTo(0).then(() => setPlaying(true));
+    else setPlaying(true);
+  }
+});
+seek.addEventListener('change', () => seekTo(Number(seek.value)));
+for (const item of document.querySelectorAll('#keystrokes li')) {
+  item.addEventListener('click', () => seekTo(Number(item.dataset.offsetMs)));
+}
+
+async function start() {
+  const response = await fetch(`${base}/index`);
+  if (!response.ok) throw new Error((await response.json().catch(() => ({}))).error || `HTTP ${response.status}`);
+  index = await response.json();
+  seek.max = String(index.duration_ms);
+  // `?t=<ms>` opens the recording at that moment (a search hit, a keystroke line).
+  const startAt = Number(new URLSearchParams(window.location.search).get('t')) || 0;
+  await seekTo(startAt);
+  state.dataset.state = 'loaded';
+  state.textContent = '';
+  seek.disabled = false;
+  playPause.disabled = false;
+  setPlaying(true);
+}
+
+start().catch((e) => fail(e.message));

@@ -264,6 +264,8 @@ pub struct RecordingQuery {
     /// Start at the last keyframe at or before this offset from the start (milliseconds):
     /// seeking without replaying from the beginning. Graphical recordings only.
     from: Option<u64>,
+    /// Stop once this offset is reached (a window of the recording).
+    until: Option<u64>,
 }
 
 /// A graphical recording's time line: duration and keyframes (offsets from its start).
@@ -313,11 +315,12 @@ pub async fn recording(
     }
     let path = state.config.data_dir.join("recordings").join(&file);
     let mut response = if file.ends_with(".guac.zst") {
-        let (body, keyframe_ms) =
-            tokio::task::spawn_blocking(move || session::playback::stream(&path, query.from))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?;
+        let (body, keyframe_ms) = tokio::task::spawn_blocking(move || {
+            session::playback::stream(&path, query.from, query.until)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
         let mut response = body.into_response();
         if let Ok(value) = HeaderValue::from_str(&keyframe_ms.to_string()) {
             response.headers_mut().insert("x-hoshu-keyframe-ms", value);

@@ -78,6 +78,8 @@ pub enum A {
     Typed,
     Keystrokes,
     NoKeystrokes,
+    Speed,
+    SkipIdle,
     ChainIntact,
     ChainBroken,
     Kind,
@@ -194,6 +196,8 @@ impl A {
             A::NoHits => ("該当する操作はありません。", "Nothing typed matches."),
             A::Typed => ("入力内容", "Typed"),
             A::Keystrokes => ("キー入力ログ", "Keystroke log"),
+            A::Speed => ("再生速度", "Speed"),
+            A::SkipIdle => ("無操作をとばす", "Skip idle"),
             A::NoKeystrokes => (
                 "記録されたキー入力はありません。",
                 "No keystrokes were logged.",

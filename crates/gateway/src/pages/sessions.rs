@@ -401,6 +401,10 @@ pub async fn play(
             button #play-pause type="button" disabled data-play=(lang.t(T::Play)) data-pause=(lang.t(T::Pause)) { (lang.t(T::Play)) }
             input #seek type="range" min="0" max="0" value="0" step="100" disabled aria-label=(lang.t(T::Seek));
             span #position { "0:00 / 0:00" }
+            select #speed aria-label=(lang.a(crate::i18n_access::A::Speed)) {
+                @for x in [1, 2, 4, 8, 16] { option value=(x) { (x) "×" } }
+            }
+            label.check { input #skip-idle type="checkbox"; (lang.a(crate::i18n_access::A::SkipIdle)) }
             span #player-state data-state="loading" { (lang.t(T::Loading)) }
             a href="/sessions" { (lang.t(T::Sessions)) }
         }
