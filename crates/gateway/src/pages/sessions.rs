@@ -399,7 +399,7 @@ pub async fn play(
         div #session-bar {
             strong { (stored.target) } " — " (stored.user_login) " — " (session_view(&state, &stored).started_at)
             button #play-pause type="button" disabled data-play=(lang.t(T::Play)) data-pause=(lang.t(T::Pause)) { (lang.t(T::Play)) }
-            input #seek type="range" min="0" max="0" value="0" step="100" disabled aria-label=(lang.t(T::Seek));
+            input #seek type="range" min="0" max="0" value="0" step="1" disabled aria-label=(lang.t(T::Seek));
             span #position { "0:00 / 0:00" }
             select #speed aria-label=(lang.a(crate::i18n_access::A::Speed)) {
                 @for x in [1, 2, 4, 8, 16] { option value=(x) { (x) "×" } }

@@ -105,7 +105,8 @@ pub fn stream(
             let (piece, reached) = match stream.next_chunk() {
                 Ok(Some(piece)) => (
                     Ok(Bytes::copy_from_slice(piece)),
-                    // Chunks end at instruction boundaries: cutting after one is safe.
+                    // A chunk may end mid-instruction: the player drops an unfinished last
+                    // instruction, and the next window starts at a keyframe anyway.
                     until.is_some_and(|u| last_sync_ms(piece).is_some_and(|ts| ts >= u)),
                 ),
                 Ok(None) => break,
