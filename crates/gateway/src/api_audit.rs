@@ -40,7 +40,8 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
-fn day_start_ms(text: &str, offset_hours: i8, field: &str) -> Result<Option<i64>, ApiError> {
+/// The first millisecond of day `text` (YYYY-MM-DD) in the organisation's time zone.
+pub fn day_start_ms(text: &str, offset_hours: i8, field: &str) -> Result<Option<i64>, ApiError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);

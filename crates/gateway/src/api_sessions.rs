@@ -160,9 +160,69 @@ pub async fn tunnel(
         }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     state: Option<String>,
+    #[serde(flatten)]
+    filter: SessionFilter,
+}
+
+/// The recordings list's filters (issue 7), from the page's form or the API's query string;
+/// empty fields match everything.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SessionFilter {
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub vendor: String,
+    #[serde(default)]
+    pub target: String,
+    /// First day (YYYY-MM-DD, organisation time zone).
+    #[serde(default)]
+    pub from: String,
+    /// Last day, inclusive.
+    #[serde(default)]
+    pub until: String,
+    /// Words in the outcome ("timeout", "emergency stop", "administrator" …).
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub protocol: String,
+}
+
+impl SessionFilter {
+    /// The first and the end (exclusive) millisecond of the date filters.
+    fn bounds(&self, offset_hours: i8) -> Result<(Option<i64>, Option<i64>), ApiError> {
+        let from = crate::api_audit::day_start_ms(&self.from, offset_hours, "from")?;
+        let until = crate::api_audit::day_start_ms(&self.until, offset_hours, "until")?
+            .map(|ms| ms + 86_400_000);
+        Ok((from, until))
+    }
+
+    /// Keeps the sessions that match every filter given.
+    pub fn apply(
+        &self,
+        sessions: Vec<hoshu_storage::RemoteSession>,
+        offset_hours: i8,
+    ) -> Result<Vec<hoshu_storage::RemoteSession>, ApiError> {
+        let (from, until) = self.bounds(offset_hours)?;
+        let contains = |field: &str, wanted: &str| {
+            let wanted = wanted.trim();
+            wanted.is_empty() || field.to_lowercase().contains(&wanted.to_lowercase())
+        };
+        Ok(sessions
+            .into_iter()
+            .filter(|s| {
+                contains(&s.user_login, &self.user)
+                    && contains(s.vendor.as_deref().unwrap_or(""), &self.vendor)
+                    && contains(&s.target, &self.target)
+                    && contains(s.outcome.as_deref().unwrap_or(""), &self.outcome)
+                    && (self.protocol.trim().is_empty() || s.protocol == self.protocol.trim())
+                    && from.is_none_or(|f| s.started_at_ms >= f)
+                    && until.is_none_or(|u| s.started_at_ms < u)
+            })
+            .collect())
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -240,7 +300,10 @@ pub async fn list(
             ));
         }
     };
-    let sessions = visible_sessions(&state, &viewer, live).await?;
+    let sessions = query.filter.apply(
+        visible_sessions(&state, &viewer, live).await?,
+        state.config.access.utc_offset_hours,
+    )?;
     let views: Vec<SessionView> = sessions.iter().map(|s| session_view(&state, s)).collect();
     Ok(Json(views).into_response())
 }

@@ -148,6 +148,37 @@ async fn keystrokes_search_and_who_sees_what() {
         vec![sb1.clone()]
     );
 
+    // The recordings list's filters (the auditor sees all three).
+    let filtered = |query: &'static str| {
+        let gateway = &gateway;
+        let auditor = &auditor;
+        async move {
+            let mut got = ids(get_json(
+                gateway,
+                auditor,
+                &format!("/api/v1/sessions?state=ended&{query}"),
+            )
+            .await
+            .as_array()
+            .expect("array")
+            .clone());
+            got.sort();
+            got
+        }
+    };
+    assert_eq!(
+        filtered("vendor=B%E4%BF%9D%E5%AE%88").await,
+        vec![sb1.clone()]
+    );
+    assert_eq!(filtered("user=a-eng").await, expected);
+    assert_eq!(filtered("protocol=ssh").await, Vec::<String>::new());
+    assert_eq!(filtered("from=2999-01-01").await, Vec::<String>::new());
+    assert_eq!(filtered("until=2000-01-01").await, Vec::<String>::new());
+    let all_three = filtered("target=demo&protocol=vnc").await;
+    assert_eq!(all_three.len(), 3, "{all_three:?}");
+    let (status, _) = get(&gateway, &auditor, "/api/v1/sessions?from=yesterday").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a bad date is refused");
+
     // Vendor A reaches nothing of vendor B's session, through any route.
     for path in [
         format!("/api/v1/sessions/{sb1}/recording"),

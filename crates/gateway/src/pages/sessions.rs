@@ -203,8 +203,12 @@ pub async fn list(
     lang: Lang,
     Extension(viewer): Extension<Viewer>,
     Extension(csrf): PageCsrf,
+    axum::extract::Query(filter): axum::extract::Query<crate::api_sessions::SessionFilter>,
 ) -> Result<Response, ApiError> {
-    let sessions = visible_sessions(&state, &viewer, None).await?;
+    let sessions = filter.apply(
+        visible_sessions(&state, &viewer, None).await?,
+        state.config.access.utc_offset_hours,
+    )?;
     let admin = viewer.user.role == hoshu_domain::Role::Admin;
     let may_watch = matches!(
         viewer.user.role,
@@ -222,6 +226,23 @@ pub async fn list(
     let body = html! {
         section.card.wide {
             h1 { (lang.t(T::Sessions)) }
+            form.filters #session-filters method="get" action="/sessions" {
+                label { (lang.t(T::User)) input type="text" name="user" value=(filter.user); }
+                label { (lang.t(T::Vendor)) input type="text" name="vendor" value=(filter.vendor); }
+                label { (lang.t(T::Target)) input type="text" name="target" value=(filter.target); }
+                label { (lang.t(T::Protocol))
+                    select name="protocol" {
+                        option value="" { "—" }
+                        @for p in ["vnc", "rdp", "ssh"] {
+                            option value=(p) selected[filter.protocol == p] { (p) }
+                        }
+                    }
+                }
+                label { (lang.a(crate::i18n_access::A::ValidFrom)) input type="date" name="from" value=(filter.from); }
+                label { (lang.a(crate::i18n_access::A::ValidUntil)) input type="date" name="until" value=(filter.until); }
+                label { (lang.t(T::Outcome)) input type="text" name="outcome" value=(filter.outcome); }
+                button type="submit" { (lang.a(crate::i18n_access::A::Filter)) }
+            }
             table #sessions {
                 thead { tr {
                     th { (lang.t(T::When)) } th { (lang.t(T::User)) } th { (lang.t(T::Target)) }
@@ -232,7 +253,7 @@ pub async fn list(
                         @let v = session_view(&state, s);
                         tr data-session=(v.id) class=(if v.ended_at.is_none() { "live" } else { "ended" }) {
                             td { (v.started_at) }
-                            td { (v.user) }
+                            td { (v.user) @if let Some(vendor) = &s.vendor { br; small { (vendor) } } }
                             td { (v.target) " (" (v.protocol) ")" }
                             td { (v.outcome.as_deref().unwrap_or(lang.t(T::Live))) }
                             td { (v.bytes_to_browser) }
