@@ -70,6 +70,7 @@ test('seeking shows the picture of that moment, forwards and backwards', async (
 
   await page.goto(`${gateway.url}sessions/${sessionId}/play`);
   await page.waitForSelector('#player-state[data-state="loaded"]', { state: 'attached' });
+  await page.waitForSelector('#thumbnails img');
   if ((await page.textContent('#play-pause')) === await page.getAttribute('#play-pause', 'data-pause')) {
     await page.click('#play-pause');
   }

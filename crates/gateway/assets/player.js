@@ -164,11 +164,30 @@ for (const item of document.querySelectorAll('#keystrokes li')) {
   item.addEventListener('click', () => seekTo(Number(item.dataset.offsetMs)));
 }
 
+/** The time line's pictures (taken at the recording's keyframes); a click seeks there. */
+async function showThumbnails() {
+  const strip = document.getElementById('thumbnails');
+  const response = await fetch(base.replace(/\/recording$/, '/thumbnails'));
+  if (!strip || !response.ok) return;
+  for (const thumb of await response.json()) {
+    const offset = Math.max(0, thumb.at_ms - index.start_ms);
+    const img = document.createElement('img');
+    img.src = thumb.url;
+    img.loading = 'lazy';
+    img.alt = clock(offset);
+    img.title = clock(offset);
+    img.dataset.offsetMs = String(offset);
+    img.addEventListener('click', () => seekTo(offset));
+    strip.appendChild(img);
+  }
+}
+
 async function start() {
   const response = await fetch(`${base}/index`);
   if (!response.ok) throw new Error((await response.json().catch(() => ({}))).error || `HTTP ${response.status}`);
   index = await response.json();
   seek.max = String(index.duration_ms);
+  showThumbnails().catch(() => {});
   // `?t=<ms>` opens the recording at that moment (a search hit, a keystroke line).
   const startAt = Number(new URLSearchParams(window.location.search).get('t')) || 0;
   await seekTo(startAt);

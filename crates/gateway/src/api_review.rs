@@ -18,6 +18,67 @@ use crate::session;
 use crate::state::AppState;
 use crate::web::{ApiError, percent_encode};
 
+#[derive(Debug, Serialize)]
+struct ThumbnailView {
+    at_ms: i64,
+    url: String,
+}
+
+/// The session the caller may see, or 404.
+async fn readable(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<hoshu_storage::RemoteSession, ApiError> {
+    session::stored(state, id)
+        .await?
+        .filter(|s| session::may_see(&viewer.user, s))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such session"))
+}
+
+/// The thumbnails of a graphical session's time line (their times, on the recording's clock).
+pub async fn thumbnails(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let stored = readable(&state, &viewer, &id).await?;
+    let list: Vec<ThumbnailView> = state
+        .store
+        .thumbnail_times(&stored.id)
+        .await?
+        .into_iter()
+        .map(|at_ms| ThumbnailView {
+            at_ms,
+            url: format!("/api/v1/sessions/{}/thumbnails/{at_ms}", stored.id),
+        })
+        .collect();
+    Ok(Json(list).into_response())
+}
+
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((id, at_ms)): Path<(String, i64)>,
+) -> Result<Response, ApiError> {
+    let stored = readable(&state, &viewer, &id).await?;
+    let (mimetype, image) = state
+        .store
+        .thumbnail(&stored.id, at_ms)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such thumbnail"))?;
+    let mut response = image.into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&mimetype) {
+        headers.insert(axum::http::header::CONTENT_TYPE, value);
+    }
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, max-age=86400"),
+    );
+    Ok(response)
+}
+
 /// Whether a recording file is the one sealed in the audit chain when its session closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Integrity {
@@ -94,10 +155,7 @@ pub async fn keystrokes(
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let stored = session::stored(&state, &id)
-        .await?
-        .filter(|s| session::may_see(&viewer.user, s))
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such session"))?;
+    let stored = readable(&state, &viewer, &id).await?;
     let lines: Vec<KeyView> = state
         .store
         .keystrokes(&stored.id)

@@ -275,6 +275,18 @@ pub fn routes() -> Vec<Route> {
             Authenticated,
             api_review::keystrokes,
         ),
+        route(
+            M::GET,
+            "/api/v1/sessions/{id}/thumbnails",
+            Authenticated,
+            api_review::thumbnails,
+        ),
+        route(
+            M::GET,
+            "/api/v1/sessions/{id}/thumbnails/{at}",
+            Authenticated,
+            api_review::thumbnail,
+        ),
         // The audit log (DESIGN §7)
         route(M::GET, "/audit", OVERSIGHT, pages::audit_page),
         route(M::GET, "/api/v1/audit", OVERSIGHT, api_audit::search),

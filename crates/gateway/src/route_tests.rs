@@ -62,6 +62,7 @@ fn concrete(path: &str) -> String {
     path.replace("{code}", "en")
         .replace("{file}", "style.css")
         .replace("{id}", "00000000-0000-4000-8000-000000000000")
+        .replace("{at}", "0")
 }
 
 #[tokio::test]

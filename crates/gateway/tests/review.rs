@@ -290,6 +290,30 @@ async fn a_tampered_recording_is_flagged_not_played() {
         &from[..from.len().min(200)]
     );
 
+    // The time line's first picture, taken when the screen was first complete.
+    let thumbs = get_json(
+        &gateway,
+        &admin,
+        &format!("/api/v1/sessions/{id}/thumbnails"),
+    )
+    .await;
+    let url = thumbs[0]["url"].as_str().expect("a thumbnail");
+    let response = admin
+        .client
+        .get(gateway.url(url))
+        .send()
+        .await
+        .expect("thumbnail");
+    assert_eq!(response.status(), StatusCode::OK);
+    let kind = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(kind == "image/png" || kind == "image/jpeg", "{kind}");
+    assert!(response.bytes().await.expect("bytes").len() > 100);
+
     // One byte changed in the middle of the file.
     let path = gateway
         .data()

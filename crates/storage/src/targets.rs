@@ -476,6 +476,50 @@ impl Store {
             .collect()
     }
 
+    /// Keeps a thumbnail of a graphical session at `at_ms` (a recording keyframe).
+    pub async fn add_thumbnail(
+        &self,
+        session: &str,
+        at_ms: i64,
+        mimetype: &str,
+        image: &[u8],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT OR REPLACE INTO recording_thumbnails (session_id, at_ms, mimetype, image) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(session)
+        .bind(at_ms)
+        .bind(mimetype)
+        .bind(image)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The times of a session's thumbnails, oldest first.
+    pub async fn thumbnail_times(&self, session: &str) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT at_ms FROM recording_thumbnails WHERE session_id = ? ORDER BY at_ms",
+        )
+        .bind(session)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// One thumbnail: (mimetype, image).
+    pub async fn thumbnail(&self, session: &str, at_ms: i64) -> Result<Option<(String, Vec<u8>)>> {
+        let row = sqlx::query(
+            "SELECT mimetype, image FROM recording_thumbnails WHERE session_id = ? AND at_ms = ?",
+        )
+        .bind(session)
+        .bind(at_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((row.try_get("mimetype")?, row.try_get("image")?)))
+            .transpose()
+    }
+
     /// The recording SHA-256 sealed in the audit chain when the session closed (the chain is
     /// the authority: the session row could be edited along with the file).
     pub async fn sealed_recording_sha256(&self, session: &str) -> Result<Option<String>> {

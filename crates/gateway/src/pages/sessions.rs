@@ -429,6 +429,7 @@ pub async fn play(
             span #player-state data-state="loading" { (lang.t(T::Loading)) }
             a href="/sessions" { (lang.t(T::Sessions)) }
         }
+        div #thumbnails {}
         div #review-layout {
             div #display data-recording={ "/api/v1/sessions/" (id) "/recording" } {}
             section #keystrokes {

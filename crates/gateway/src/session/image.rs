@@ -141,6 +141,42 @@ fn encode_png_indexed(rgba: &[u8], width: u32, height: u32) -> Result<Option<Vec
     Ok(Some(bytes))
 }
 
+/// A picture of the whole screen at most `max_width` wide (box-averaged), for the player's
+/// time line.
+pub fn thumbnail(screen: &dyn super::display::Screen, max_width: u32) -> Result<Encoded, String> {
+    let (width, height) = (screen.width(), screen.height());
+    if width == 0 || height == 0 {
+        return Err("empty screen".to_owned());
+    }
+    let scale = width.div_ceil(max_width.max(1)).max(1);
+    let (tw, th) = (width.div_ceil(scale), height.div_ceil(scale));
+    let full = screen.region_rgba(super::region::Rect::new(0, 0, width, height));
+    let mut out = vec![0u8; (tw * th * 4) as usize];
+    for ty in 0..th {
+        for tx in 0..tw {
+            let mut sum = [0u32; 3];
+            let mut n = 0;
+            for y in ty * scale..((ty + 1) * scale).min(height) {
+                for x in tx * scale..((tx + 1) * scale).min(width) {
+                    let i = ((y * width + x) * 4) as usize;
+                    if let Some(px) = full.get(i..i + 3) {
+                        for c in 0..3 {
+                            sum[c] += u32::from(px[c]);
+                        }
+                        n += 1;
+                    }
+                }
+            }
+            let o = ((ty * tw + tx) * 4) as usize;
+            for c in 0..3 {
+                out[o + c] = u8::try_from(sum[c] / n.max(1)).unwrap_or(u8::MAX);
+            }
+            out[o + 3] = 0xff;
+        }
+    }
+    encode(&out, tw, th)
+}
+
 /// PNG with alpha, for cursor shapes.
 pub fn encode_png_rgba(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();

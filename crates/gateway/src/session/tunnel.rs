@@ -49,6 +49,41 @@ pub struct SessionContext {
     pub store: hoshu_storage::Store,
 }
 
+/// Pictures of the screen at the recording's keyframes, for the player's time line; encoded
+/// here (small), stored beside the session's task.
+struct Thumbnails {
+    store: hoshu_storage::Store,
+    session: String,
+    any: bool,
+}
+
+impl Thumbnails {
+    /// Width of a thumbnail at most, in pixels.
+    const WIDTH: u32 = 192;
+
+    fn take(&mut self, screen: &dyn Screen, at_ms: u64) {
+        self.any = true;
+        let encoded = match super::image::thumbnail(screen, Self::WIDTH) {
+            Ok(encoded) => encoded,
+            Err(e) => {
+                tracing::warn!(session = %self.session, error = %e, "No thumbnail");
+                return;
+            }
+        };
+        let store = self.store.clone();
+        let session = self.session.clone();
+        let at_ms = i64::try_from(at_ms).unwrap_or(i64::MAX);
+        tokio::spawn(async move {
+            if let Err(e) = store
+                .add_thumbnail(&session, at_ms, encoded.mimetype, &encoded.bytes)
+                .await
+            {
+                tracing::error!(session = %session, error = %e, "Cannot store a thumbnail");
+            }
+        });
+    }
+}
+
 /// The session's keystroke log (DESIGN §7): lines go to the store as they finish, written
 /// beside the session's task so a slow disk never holds up typing.
 struct KeyLogger {
@@ -222,6 +257,11 @@ async fn drive(
     // is only the black it was created with.
     let mut painted = false;
     let mut keyframes = KeyframeSchedule::new(unix_ms(), 0);
+    let mut thumbnails = Thumbnails {
+        store: keys.store.clone(),
+        session: id.to_owned(),
+        any: false,
+    };
     let mut limits = TimeLimits::of(target);
     let mut last_browser = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -407,7 +447,13 @@ async fn drive(
                     return Ending::error(Status::SERVER_ERROR, e);
                 }
                 keyframes.written(now_ms, out.recorder.stream_len());
+                thumbnails.take(fb as &dyn Screen, now_ms);
             }
+        }
+        // The first complete picture gets a thumbnail too (the session's first keyframe came
+        // before anything was drawn).
+        if let Some(fb) = rfb.framebuffer().filter(|_| painted && !thumbnails.any) {
+            thumbnails.take(fb as &dyn Screen, now_ms);
         }
         // Watchers that joined or fell behind start over from a full picture, taken after
         // everything before it went out (display::snapshot's invariant).
