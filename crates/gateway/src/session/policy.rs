@@ -89,17 +89,16 @@ pub fn listed(facts: &AccessFacts) -> bool {
     )
 }
 
-/// Re-checks every live session once; ends those no longer allowed, with the reason. Returns
-/// the earliest time (Unix seconds) at which a session still allowed stops being allowed by
-/// the clock alone (an approval window's end), so the next check can be then.
-pub async fn recheck_live(state: &AppState) -> Option<i64> {
-    let mut next_deadline: Option<i64> = None;
+/// Re-checks every live session once; ends those no longer allowed, with the reason. Lowers
+/// `access_deadline` to the earliest time at which a session still allowed stops being allowed
+/// by the clock alone (an approval window's end), so the next check can be then.
+pub async fn recheck_live(state: &AppState) {
     for (id, user, target) in state.sessions.live_pairs() {
         let verdict = match facts(state, user, target).await {
             Ok(facts) => match hoshu_domain::decide(&facts) {
                 Ok(()) => {
                     if let Some(until) = hoshu_domain::allowed_until(&facts) {
-                        next_deadline = Some(next_deadline.map_or(until, |d| d.min(until)));
+                        state.access_deadline.fetch_min(until, Ordering::Relaxed);
                     }
                     Ok(())
                 }
@@ -126,7 +125,6 @@ pub async fn recheck_live(state: &AppState) -> Option<i64> {
             }
         }
     }
-    next_deadline
 }
 
 /// The re-checking task; runs until the runtime stops. A session opened between two checks
@@ -148,8 +146,9 @@ pub fn spawn_rechecker(state: AppState) {
             if changed || due || last_full.elapsed() >= every {
                 last_generation = generation;
                 last_full = tokio::time::Instant::now();
-                let next = recheck_live(&state).await.unwrap_or(i64::MAX);
-                state.access_deadline.store(next, Ordering::Relaxed);
+                // Reset first: this round and any session opened meanwhile lower it again.
+                state.access_deadline.store(i64::MAX, Ordering::Relaxed);
+                recheck_live(&state).await;
             }
         }
     });
