@@ -137,6 +137,9 @@ pub async fn integrity(
     })
 }
 
+/// The message for a recording that fails its check, in Japanese (the page's default).
+pub const MISMATCH_JA: &str = "この録画は、セッション終了時に監査ログへ封印された SHA-256 と一致しません。変更または差し替えられています。監査担当者に連絡してください。";
+
 /// The message for a recording that fails its check.
 pub const MISMATCH: &str = "this recording does not match the SHA-256 sealed in the audit chain when its session closed: it was modified or replaced; tell the auditor";
 

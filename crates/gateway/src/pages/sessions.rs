@@ -370,7 +370,9 @@ pub async fn play(
         };
         let body = html! {
             section.card {
-                p.error #integrity data-state="mismatch" role="alert" { (crate::api_review::MISMATCH) }
+                p.error #integrity data-state="mismatch" role="alert" {
+                    (match lang { Lang::Ja => crate::api_review::MISMATCH_JA, Lang::En => crate::api_review::MISMATCH })
+                }
                 p { a href="/sessions" { (lang.t(T::Sessions)) } }
             }
         };
