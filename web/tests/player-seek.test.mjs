@@ -3,6 +3,8 @@
 // same pixels the live session showed then; a search hit opens the recording at its moment.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   startDemo, launchBrowser, logInAs, openTarget, waitForSessionState, waitUntil, remotePixels,
   screenPoint, differingShare, getJson, randomWord, DEMO_VENDOR, SESSION_VIEWPORT,
@@ -11,6 +13,9 @@ import {
 const CELL = { width: 12, height: 20 };
 /** The demo desktop's text area: its first line, 39 cells. */
 const FIRST_LINE = { x: 24, y: 164, width: 39 * CELL.width, height: CELL.height };
+
+const shots = join(import.meta.dirname, '..', 'test-results');
+mkdirSync(shots, { recursive: true });
 
 let gateway;
 let browser;
@@ -81,6 +86,8 @@ test('seeking shows the picture of that moment, forwards and backwards', async (
       return share < 0.01;
     }, { timeout: 10_000, interval: 1000 });
   }
+
+  await page.screenshot({ path: join(shots, 'player-seek.png') });
 
   // The keystroke log and the search know the second word; the hit opens the player there.
   const hits = await getJson(page, gateway.url, `api/v1/search?q=${second}`);
