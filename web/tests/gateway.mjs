@@ -46,6 +46,7 @@ export async function startDemo() {
   return {
     url,
     data,
+    pid: child.pid,
     admin(...args) {
       return execFileSync(bin, ['admin', '--data', data, ...args], { encoding: 'utf8' });
     },

@@ -15,7 +15,7 @@ const skipIdle = document.getElementById('skip-idle');
 const base = container.dataset.recording;
 
 /** Milliseconds of recording one fetch covers. */
-const WINDOW_MS = 5 * 60 * 1000;
+const WINDOW_MS = 60 * 1000;
 /** With "skip idle", a pause longer than this is cut to IDLE_KEEP_MS. */
 const IDLE_MS = 2000;
 const IDLE_KEEP_MS = 300;
@@ -52,17 +52,74 @@ function show() {
   seek.value = String(Math.round(pos));
 }
 
-function deliverUpTo(offset) {
-  while (frames.length && frames[0].at <= offset) {
-    for (const [opcode, args] of frames.shift().instructions) {
-      // One bad instruction must not stop playback of the rest.
-      try { client.feed(opcode, args); } catch (e) { console.warn(`recording: ${opcode}: ${e.message}`); }
-    }
+/** Width and height of a PNG from its first base64 bytes (the IHDR chunk), or null. */
+function pngSize(base64) {
+  try {
+    const head = atob(base64.slice(0, 32));
+    if (head.length < 24 || head.slice(12, 16) !== 'IHDR') return null;
+    const u32 = (at) => ((head.charCodeAt(at) << 24) | (head.charCodeAt(at + 1) << 16)
+      | (head.charCodeAt(at + 2) << 8) | head.charCodeAt(at + 3)) >>> 0;
+    return { w: u32(16), h: u32(20) };
+  } catch {
+    return null;
   }
 }
 
-/** Fetches the window holding `offset` and fast-forwards the picture to it. */
-async function load(offset) {
+/**
+ * Fast-forwarding draws only what shows at the end: an image on the screen layer that a later
+ * image (PNG, so its size is known) covers entirely, with no copy, transfer or resize between
+ * them that could read it, is left out with its data. Decoding those images is what a seek
+ * would otherwise spend its time on.
+ */
+function withoutCovered(batch) {
+  const images = [];
+  const open = new Map();
+  const barriers = new Set(['copy', 'transfer', 'size']);
+  batch.forEach(([opcode, args], i) => {
+    if (opcode === 'img') {
+      const image = { i, layer: args[2], x: Number(args[4]), y: Number(args[5]), png: args[3] === 'image/png', size: null, parts: [i] };
+      images.push(image);
+      open.set(args[0], image);
+    } else if (opcode === 'blob' || opcode === 'end') {
+      const image = open.get(args[0]);
+      if (!image) return;
+      image.parts.push(i);
+      if (opcode === 'blob' && image.png && image.size === null) image.size = pngSize(args[1]) || false;
+      if (opcode === 'end') open.delete(args[0]);
+    }
+  });
+  const byStart = new Map(images.map((image) => [image.i, image]));
+  const drop = new Set();
+  let later = [];
+  for (let i = batch.length - 1; i >= 0; i -= 1) {
+    if (barriers.has(batch[i][0])) later = [];
+    const image = byStart.get(i);
+    if (!image || image.layer !== '0' || !image.size) continue;
+    const { x, y } = image;
+    const { w, h } = image.size;
+    if (later.some((c) => c.x <= x && c.y <= y && c.x + c.w >= x + w && c.y + c.h >= y + h)) {
+      for (const part of image.parts) drop.add(part);
+    } else {
+      later.push({ x, y, w, h });
+    }
+  }
+  return drop.size ? batch.filter((_, i) => !drop.has(i)) : batch;
+}
+
+function deliverUpTo(offset) {
+  const batch = [];
+  while (frames.length && frames[0].at <= offset) batch.push(...frames.shift().instructions);
+  for (const [opcode, args] of withoutCovered(batch)) {
+    // One bad instruction must not stop playback of the rest.
+    try { client.feed(opcode, args); } catch (e) { console.warn(`recording: ${opcode}: ${e.message}`); }
+  }
+}
+
+/**
+ * Fetches the window holding `offset` and fast-forwards the picture to it. Resolves as soon as
+ * the moment is reached (the rest of the window keeps arriving behind it).
+ */
+function load(offset) {
   if (loading) loading.abort();
   const controller = new AbortController();
   loading = controller;
@@ -75,6 +132,8 @@ async function load(offset) {
   client = newClient();
   container.appendChild(client.getDisplay().getElement());
   windowEnd = offset + WINDOW_MS;
+  let reach;
+  const reached = new Promise((resolve) => { reach = resolve; });
   const parser = new Guacamole.Parser();
   let pending = [];
   parser.oninstruction = (opcode, args) => {
@@ -85,23 +144,29 @@ async function load(offset) {
       const at = Math.max(0, Number(args[0]) - index.start_ms);
       frames.push({ at, instructions: pending });
       pending = [];
-      if (at <= offset) deliverUpTo(offset);
+      // Frames up to the moment are drawn together once it is reached (withoutCovered).
+      if (at > offset) reach();
     }
   };
-  const response = await fetch(`${base}?from=${Math.floor(offset)}&until=${Math.floor(windowEnd)}`,
-    { signal: controller.signal });
-  if (!response.ok) throw new Error((await response.json().catch(() => ({}))).error || `HTTP ${response.status}`);
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+  const download = (async () => {
+    const response = await fetch(`${base}?from=${Math.floor(offset)}&until=${Math.floor(windowEnd)}`,
+      { signal: controller.signal });
+    if (!response.ok) throw new Error((await response.json().catch(() => ({}))).error || `HTTP ${response.status}`);
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (loading !== controller) return;
+      parser.receive(decoder.decode(value, { stream: true }));
+    }
     if (loading !== controller) return;
-    parser.receive(decoder.decode(value, { stream: true }));
-  }
-  if (loading !== controller) return;
-  loaded = true;
-  loading = null;
+    loaded = true;
+    loading = null;
+  })();
+  // Reached: a frame after the moment arrived, or the window ended (or failed: said here).
+  download.catch((e) => { if (e.name !== 'AbortError') fail(e.message); }).finally(reach);
+  return reached;
 }
 
 async function seekTo(offset) {
@@ -197,5 +262,11 @@ async function start() {
   playPause.disabled = false;
   setPlaying(true);
 }
+
+// For tests and benchmarks: seek and resolve once the picture of that moment is drawn.
+window.hoshuPlayer = {
+  seek: (ms) => seekTo(ms).then(() => new Promise((done) => client.getDisplay().flush(done))),
+  pause: () => setPlaying(false),
+};
 
 start().catch((e) => fail(e.message));

@@ -1,10 +1,12 @@
 //! Issue 7's recording benchmark, figures printed (never asserted): a synthetic one-hour
 //! graphical recording — idle stretches and bursts of terminal-like typing drawn as PNG tiles,
 //! full-screen changes now and then, keyframes on the gateway's schedule (a full picture after
-//! 30 s with ≥ 1 MiB of changes, or 5 min with any) — written with `RecordingWriter`, then:
+//! 5 s with ≥ 256 KiB of changes, or 5 min with any) — written with `RecordingWriter`, then:
 //! size raw versus zstd, time to the first frame from the start, time to seek to 10 random
 //! points (open, index, start at the keyframe before the point, read up to the point), and the
-//! process's peak memory. `cargo bench -p hoshu-guac --bench recording_seek`.
+//! process's peak memory. `cargo bench -p hoshu-guac --bench recording_seek`; with
+//! `-- --write FILE` it only writes the hour, for web/bench/seek-hour.mjs (the same in a browser,
+//! through the gateway).
 
 use std::io::{BufReader, Write};
 use std::time::{Duration, Instant};
@@ -138,7 +140,7 @@ fn write_hour() -> Written {
             writer.write(now, frame.as_bytes()).expect("write");
             let grown = writer.stream_len() - last_key_len;
             let elapsed = now - last_key_ms;
-            if (elapsed >= 30_000 && grown >= 1 << 20) || (elapsed >= 300_000 && grown > 0) {
+            if (elapsed >= 5_000 && grown >= 256 << 10) || (elapsed >= 300_000 && grown > 0) {
                 frame.clear();
                 full_picture(&mut rng, &mut frame, now);
                 writer.keyframe(now).expect("keyframe");
@@ -199,6 +201,14 @@ fn status_kib(field: &str) -> u64 {
 fn main() {
     let began = Instant::now();
     let written = write_hour();
+    // `-- --write FILE`: only write the hour (web/bench/seek-hour.mjs plays it in a browser).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--write") {
+        let path = args.get(i + 1).expect("--write FILE");
+        std::fs::write(path, &written.file).expect("write the recording");
+        println!("{} start_ms {}", path, written.start_ms);
+        return;
+    }
     let dir = std::env::temp_dir().join(format!("hoshu-seek-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("hour.guac.zst");

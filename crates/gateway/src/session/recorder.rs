@@ -121,9 +121,10 @@ pub struct KeyframeSchedule {
 }
 
 impl KeyframeSchedule {
-    /// After this much stream since the last keyframe, one is due once `BUSY_MS` passed.
-    const BUSY_BYTES: u64 = 1024 * 1024;
-    const BUSY_MS: u64 = 30_000;
+    /// After this much stream since the last keyframe, one is due once `BUSY_MS` passed
+    /// (bounds what a seek replays in the browser: web/bench/seek-hour.mjs).
+    const BUSY_BYTES: u64 = 256 * 1024;
+    const BUSY_MS: u64 = 5_000;
     /// Any change at all makes one due after this long.
     const QUIET_MS: u64 = 300_000;
 
@@ -154,8 +155,9 @@ mod tests {
     #[test]
     fn keyframes_follow_activity() {
         let mut schedule = KeyframeSchedule::new(0, 0);
-        assert!(!schedule.due(29_999, 5 << 20), "not before 30 s");
-        assert!(schedule.due(30_000, 1 << 20), "busy: 1 MiB in 30 s");
+        assert!(!schedule.due(4_999, 5 << 20), "not before 5 s");
+        assert!(!schedule.due(5_000, 255 << 10), "not for less than 256 KiB");
+        assert!(schedule.due(5_000, 256 << 10), "busy: 256 KiB in 5 s");
         assert!(!schedule.due(299_999, 1000), "quiet: little changed");
         assert!(
             schedule.due(300_000, 1),
