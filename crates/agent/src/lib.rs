@@ -105,13 +105,16 @@ pub(crate) fn report(
     Ok(report)
 }
 
-/// A sample output under `tests/data/<os>/`.
+/// A sample output under `tests/data/<os>/`. The package directory is read when the test runs
+/// (cargo sets it), not baked in when it is built: a target directory shared between clones
+/// may hold a test binary built from another clone's path.
 #[cfg(test)]
 pub(crate) fn sample(os: &str, name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(os)
-        .join(name);
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    );
+    let path = dir.join("tests/data").join(os).join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -67,7 +67,12 @@ fn stopping_clamav_makes_the_device_non_compliant() {
     }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let db = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/linux/daily-sigtool-1.4.6.cud");
+    // Read when the test runs: a shared target directory may hold a binary built elsewhere.
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    );
+    let db = dir.join("tests/data/linux/daily-sigtool-1.4.6.cud");
     fs::copy(&db, root.join("daily.cud")).unwrap();
     let built_at = parse_cvd_header(&fs::read(&db).unwrap()).unwrap().built_at;
     let watched = root.join("watched");
