@@ -61,6 +61,8 @@ pub enum AuditKind {
     DeviceEnrolRefused,
     /// A device was revoked (lost or returned); its certificate stops working at once.
     DeviceRevoked,
+    /// A device's posture turned compliant or non-compliant (not every report: only changes).
+    DevicePosture,
     WorkRequested,
     /// A work request was approved, rejected, revoked or withdrawn.
     WorkDecided,
@@ -106,6 +108,7 @@ impl AuditKind {
             AuditKind::DeviceEnrolled => "device.enrol",
             AuditKind::DeviceEnrolRefused => "device.enrol_refused",
             AuditKind::DeviceRevoked => "device.revoke",
+            AuditKind::DevicePosture => "device.posture",
             AuditKind::WorkRequested => "work.request",
             AuditKind::WorkDecided => "work.decide",
             AuditKind::EmergencyStop => "emergency.stop",

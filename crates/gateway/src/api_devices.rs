@@ -1,11 +1,15 @@
-//! Device API (DESIGN §6): enrolment with a one-time code. The device has no session; the code
-//! is its only credential, so the route is public and throttled like login.
+//! Device API (DESIGN §6): enrolment with a one-time code, and posture reports over mTLS.
+//! Neither has a browser session: the code, then the client certificate, is the device's
+//! credential, so both routes are public to the guard and authenticate here.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use hoshu_domain::{AuditEvent, AuditKind, posture::is_fingerprint};
+use hoshu_domain::{AuditEvent, AuditKind, PostureReport, evaluate, posture::is_fingerprint};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
@@ -14,6 +18,7 @@ use crate::api::throttle;
 use crate::device_ca::{self, DeviceCaError};
 use crate::login::registration_code_hash;
 use crate::state::{AppState, unix_now};
+use crate::tls::ClientCertificate;
 use crate::web::ApiError;
 
 #[derive(Debug, Deserialize)]
@@ -126,4 +131,88 @@ pub async fn enroll(
         })),
     )
         .into_response())
+}
+
+/// One answer for no certificate, an unknown one and a revoked one: the device learns only that
+/// it must enrol (again).
+const DEVICE_REFUSED: &str = "this request needs the client certificate of an enrolled, not revoked device; enrol it with `hoshu-agent enroll`";
+
+/// The enrolled device behind a connection's client certificate (verified against the device
+/// CA by the handshake), when it is known, not revoked and the certificate is the one on file.
+pub async fn device_of_certificate(
+    state: &AppState,
+    certificate: &ClientCertificate,
+) -> Result<Option<hoshu_storage::Device>, ApiError> {
+    let Some(der) = &certificate.0 else {
+        return Ok(None);
+    };
+    let Ok(params) = rcgen::CertificateParams::from_ca_cert_der(der) else {
+        return Ok(None);
+    };
+    let Some(serial) = params.serial_number else {
+        return Ok(None);
+    };
+    let device = state
+        .store
+        .device_by_serial(&hex::encode(serial.to_bytes()))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(device.filter(|device| {
+        // The serial is random, but a certificate is only accepted as the very one issued.
+        let on_file = device
+            .cert_pem
+            .as_deref()
+            .and_then(|pem| CertificateDer::from_pem_slice(pem.as_bytes()).ok());
+        device.revoked_at.is_none() && on_file.as_deref() == Some(der.as_ref().as_ref())
+    }))
+}
+
+/// `POST /api/v1/devices/report`: one posture report, evaluated against `[posture.policy]`,
+/// stored, and answered with the verdict and its reasons.
+pub async fn report(
+    State(state): State<AppState>,
+    certificate: Option<axum::Extension<ClientCertificate>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let certificate = certificate.map(|c| c.0).unwrap_or_default();
+    let Some(device) = device_of_certificate(&state, &certificate).await? else {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, DEVICE_REFUSED));
+    };
+    let report = PostureReport::from_json(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("posture report: {e}")))?;
+    let now = unix_now();
+    let compliance = evaluate(
+        &state.config.posture.policy,
+        &report,
+        device.fingerprint.as_deref().unwrap_or_default(),
+        now,
+    );
+    // INVARIANT: `from_json` accepted the body, so it is UTF-8 JSON.
+    let json = String::from_utf8_lossy(&body);
+    state
+        .store
+        .record_posture_report(device.id, &json, compliance.compliant, now)
+        .await
+        .map_err(ApiError::internal)?;
+    // Only changes go to the audit chain: a report a minute per device would drown it.
+    if device.compliant != Some(compliance.compliant) {
+        let reasons: Vec<&str> = compliance.reasons.iter().map(|r| r.code()).collect();
+        state
+            .audit(
+                AuditEvent::new(AuditKind::DevicePosture)
+                    .subject(device.asset_tag.as_str())
+                    .detail("user", device.user_login.as_str())
+                    .detail("compliant", compliance.compliant)
+                    .detail("reasons", reasons.join(",")),
+            )
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    tracing::debug!(
+        asset_tag = %device.asset_tag,
+        compliant = compliance.compliant,
+        reasons = compliance.reasons.len(),
+        "Posture report"
+    );
+    Ok(Json(compliance).into_response())
 }

@@ -92,6 +92,13 @@ pub fn routes() -> Vec<Route> {
             Public,
             api_devices::enroll,
         ),
+        // Authenticated by the device's client certificate (mTLS), checked by the handler.
+        route(
+            M::POST,
+            "/api/v1/devices/report",
+            Access::Device,
+            api_devices::report,
+        ),
         route(
             M::POST,
             "/api/v1/register/check",
