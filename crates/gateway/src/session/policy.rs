@@ -6,7 +6,10 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use hoshu_domain::{AccessFacts, AuditEvent, AuditKind, Denial, TargetId, UserId};
+use hoshu_domain::{
+    AccessFacts, AuditEvent, AuditKind, Denial, DeviceFacts, DeviceStanding, PostureProblem,
+    PostureReport, TargetId, UserId, evaluate,
+};
 use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::state::{AppState, unix_now};
@@ -50,18 +53,84 @@ pub async fn facts(
     user: UserId,
     target: TargetId,
 ) -> Result<AccessFacts, Verdict> {
-    match state
+    let now = unix_now();
+    let facts = state
         .store
-        .access_facts(user, target, unix_now(), today(state))
-        .await
-    {
-        Ok(Some(facts)) => Ok(facts),
-        Ok(None) => Err(Verdict::Gone),
+        .access_facts(user, target, now, today(state))
+        .await;
+    let mut facts = match facts {
+        Ok(Some(facts)) => facts,
+        Ok(None) => return Err(Verdict::Gone),
         Err(e) => {
             tracing::error!(error = %e, "Cannot read the access facts");
-            Err(Verdict::Failed)
+            return Err(Verdict::Failed);
         }
+    };
+    facts.device = device_facts(state, user, now).await.map_err(|e| {
+        tracing::error!(error = %e, "Cannot read the user's devices");
+        Verdict::Failed
+    })?;
+    Ok(facts)
+}
+
+/// The device rule's facts (DESIGN §6): the user's enrolled, unrevoked devices within their
+/// lending period, each with its last report evaluated against `[posture.policy]` now — so a
+/// device that stopped reporting turns stale by itself, without a new report.
+async fn device_facts(
+    state: &AppState,
+    user: UserId,
+    now: i64,
+) -> Result<DeviceFacts, hoshu_storage::StorageError> {
+    let settings = &state.config.posture;
+    if !settings.required {
+        return Ok(DeviceFacts::default());
     }
+    let limit_secs = settings.policy.max_report_age_secs;
+    let devices = state
+        .store
+        .devices_of_user(user)
+        .await?
+        .into_iter()
+        .filter(|d| {
+            d.revoked_at.is_none()
+                && d.cert_serial.is_some()
+                && d.lent_from <= now
+                && now <= d.lent_until
+        })
+        .map(|d| {
+            let posture = d
+                .last_report
+                .as_deref()
+                .and_then(|json| PostureReport::from_json(json.as_bytes()).ok())
+                .map(|report| {
+                    let fingerprint = d.fingerprint.as_deref().unwrap_or_default();
+                    let mut verdict = evaluate(&settings.policy, &report, fingerprint, now);
+                    // Freshness by the gateway's clock as well: a device whose clock runs
+                    // ahead must not stretch its last report's life.
+                    let age_secs = d.last_report_at.map_or(i64::MAX, |at| now - at);
+                    let stale_noted = verdict
+                        .reasons
+                        .iter()
+                        .any(|r| matches!(r, PostureProblem::ReportStale { .. }));
+                    if age_secs > i64::from(limit_secs) && !stale_noted {
+                        verdict.reasons.push(PostureProblem::ReportStale {
+                            age_secs,
+                            limit_secs,
+                        });
+                        verdict.compliant = false;
+                    }
+                    verdict
+                });
+            DeviceStanding {
+                asset_tag: d.asset_tag,
+                posture,
+            }
+        })
+        .collect();
+    Ok(DeviceFacts {
+        required: true,
+        devices,
+    })
 }
 
 /// Whether `user` may have a session on `target` now; when allowed, the re-checker is told
@@ -85,7 +154,13 @@ pub fn listed(facts: &AccessFacts) -> bool {
     };
     matches!(
         hoshu_domain::decide(&without_locks),
-        Ok(()) | Err(Denial::NoApproval | Denial::RoleMayNotOpen(_))
+        Ok(())
+            | Err(Denial::NoApproval
+                    | Denial::RoleMayNotOpen(_)
+                    // Listed: the target opens once the device is fixed.
+                    | Denial::NoDevice
+                    | Denial::DeviceNotReporting { .. }
+                    | Denial::DeviceNotCompliant { .. })
     )
 }
 
