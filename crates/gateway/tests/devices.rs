@@ -1,10 +1,14 @@
 //! Lent devices against the real `hoshu` binary (issue 6): enrolment with a one-time code (a
 //! second use refused), posture reports over real mTLS with the issued certificate (compliant
-//! and not), and a revoked device refused at once.
+//! and not), and a revoked device refused at once. With `[posture] required = true`: a vendor
+//! session refused without a compliant device and allowed with one, and ended when the device
+//! turns non-compliant or its report goes stale.
 
 mod common;
 
-use common::{Gateway, last_line};
+use common::rfb_server::{RfbServer, Security, serve_plain};
+use common::tunnel::{Tunnel, open_session};
+use common::{Credential, Gateway, Session, last_line};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -22,6 +26,10 @@ fn day(days: i64) -> String {
 const FINGERPRINT: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 fn report(real_time: bool, signature_age_days: i64) -> Value {
+    report_collected(real_time, signature_age_days, unix_now())
+}
+
+fn report_collected(real_time: bool, signature_age_days: i64, collected_at: i64) -> Value {
     let now = unix_now();
     json!({
         "fingerprint": FINGERPRINT,
@@ -31,13 +39,18 @@ fn report(real_time: bool, signature_age_days: i64) -> Value {
             "signatures_updated_at": now - signature_age_days * 86_400,
         }],
         "firewall": "on",
-        "collected_at": now,
+        "collected_at": collected_at,
     })
 }
 
 /// Registers PC-001 for a new vendor user; the enrolment code.
 fn register_device(gateway: &Gateway) -> String {
     gateway.add_user("v-dev", "Device Holder", "vendor", Some("ACME保守"));
+    add_device(gateway, "v-dev")
+}
+
+/// Registers PC-001 for `user`; the enrolment code.
+fn add_device(gateway: &Gateway, user: &str) -> String {
     let until = day(30);
     last_line(&gateway.admin_ok(&[
         "device",
@@ -45,7 +58,7 @@ fn register_device(gateway: &Gateway) -> String {
         "--asset-tag",
         "PC-001",
         "--user",
-        "v-dev",
+        user,
         "--until",
         &until,
     ]))
@@ -154,4 +167,148 @@ async fn a_device_enrols_once_reports_over_mtls_and_is_refused_once_revoked() {
 
     let audit = gateway.admin_ok(&["device", "list"]);
     assert!(audit.contains("revoked"), "{audit}");
+}
+
+const SYSTEM: &str = "住民記録システム";
+const VENDOR: &str = "ACME保守";
+const TARGET: &str = "juki-ap1";
+
+/// A vendor whose application is active, with a contract covering the target's system; the
+/// target (on a test RFB server) allows standing access, so no work request is needed.
+fn onboard(gateway: &Gateway, rfb_port: u16) {
+    let port = rfb_port.to_string();
+    gateway.admin_ok(&["system", "add", "--name", SYSTEM, "--description", "住基"]);
+    gateway.admin_ok(&[
+        "target",
+        "add",
+        "--name",
+        TARGET,
+        "--protocol",
+        "vnc",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--system",
+        SYSTEM,
+        "--standing-access",
+    ]);
+    gateway.admin_ok(&[
+        "vendor",
+        "add",
+        "--name",
+        VENDOR,
+        "--contacts",
+        "山田 03-1234-5678",
+        "--system",
+        SYSTEM,
+        "--protocol",
+        "vnc",
+    ]);
+    for state in ["briefing-held", "demo", "under-review", "approved"] {
+        gateway.admin_ok(&["vendor", "move", "--name", VENDOR, "--to", state]);
+    }
+    let doc = gateway.data().join("申請書.pdf");
+    std::fs::write(&doc, b"%PDF-1.7\n% formal application\n").expect("document written");
+    let doc = doc.to_str().expect("temporary paths are UTF-8");
+    gateway.admin_ok(&["vendor", "document", "--name", VENDOR, "--file", doc]);
+    gateway.admin_ok(&[
+        "vendor",
+        "move",
+        "--name",
+        VENDOR,
+        "--to",
+        "formal-application",
+    ]);
+    gateway.admin_ok(&["vendor", "lend", "--name", VENDOR, "--asset-tag", "PC-001"]);
+    gateway.admin_ok(&["vendor", "move", "--name", VENDOR, "--to", "devices-lent"]);
+    let (from, until) = (day(-1), day(365));
+    gateway.admin_ok(&[
+        "contract",
+        "add",
+        "--vendor",
+        VENDOR,
+        "--title",
+        "保守契約",
+        "--from",
+        &from,
+        "--until",
+        &until,
+        "--system",
+        SYSTEM,
+    ]);
+    gateway.admin_ok(&["vendor", "move", "--name", VENDOR, "--to", "active"]);
+}
+
+/// The code of a refused `POST /api/v1/sessions`, and its reason.
+async fn refusal(gateway: &Gateway, session: &Session) -> (String, String) {
+    let reply = open_session(gateway, session, TARGET).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    let body = reply.json();
+    (
+        body["code"].as_str().unwrap_or_default().to_owned(),
+        body["reason"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_required_device_admits_and_ends_vendor_sessions() {
+    let server = RfbServer::start(|s| serve_plain(s, Security::None, 320, 200)).await;
+    let gateway = Gateway::serve(
+        "[access]\nrecheck_secs = 1\n[posture]\nrequired = true\n[posture.policy]\nmax_report_age_secs = 60\n",
+    );
+    onboard(&gateway, server.port);
+    let engineer = Credential::new("acme-eng", &[2, 11, 20, 29, 38, 47, 56, 61], "acme", 2);
+    let code = gateway.add_user(&engineer.login, "技術 一郎", "vendor", Some(VENDOR));
+    gateway.register_ok(&code, &engineer).await;
+    let vendor = gateway.login_ok(&engineer).await;
+
+    assert_eq!(refusal(&gateway, &vendor).await.0, "no-device");
+
+    let code = add_device(&gateway, &engineer.login);
+    let key = rcgen::KeyPair::generate().expect("a key pair");
+    let csr = rcgen::CertificateParams::default()
+        .serialize_request(&key)
+        .and_then(|csr| csr.pem())
+        .expect("a CSR");
+    let (status, body) = enroll(&gateway, &code, &csr).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let device = device_client(
+        &gateway,
+        body["certificate_pem"].as_str().expect("a certificate"),
+        &key.serialize_pem(),
+    );
+    assert_eq!(refusal(&gateway, &vendor).await.0, "device-not-reporting");
+
+    send_report(&device, &gateway, &report(true, 9)).await;
+    let (code, reason) = refusal(&gateway, &vendor).await;
+    assert_eq!(code, "device-not-compliant");
+    assert!(
+        reason.contains("9 days old"),
+        "the vendor hears what to fix: {reason}"
+    );
+
+    // Compliant: the session opens; non-compliant again: it ends, with the reason.
+    let (_, verdict) = send_report(&device, &gateway, &report(true, 1)).await;
+    assert_eq!(verdict["compliant"], true, "{verdict}");
+    let mut tunnel = Tunnel::open(&gateway, &vendor, TARGET).await;
+    tunnel.first_frame().await;
+    send_report(&device, &gateway, &report(false, 1)).await;
+    let ending = tunnel.ending().await;
+    assert!(ending.message.contains("not compliant"), "{ending:?}");
+
+    // A report that goes stale (collected 55 s ago, 60 s allowed) ends the session by itself.
+    send_report(
+        &device,
+        &gateway,
+        &report_collected(true, 1, unix_now() - 55),
+    )
+    .await;
+    let mut tunnel = Tunnel::open(&gateway, &vendor, TARGET).await;
+    tunnel.first_frame().await;
+    let ending = tunnel.ending().await;
+    assert!(
+        ending.message.contains("not compliant") && ending.message.contains("old"),
+        "{ending:?}"
+    );
 }

@@ -285,15 +285,22 @@ impl Store {
         compliant: bool,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE devices SET last_report = ?, last_report_at = ?, compliant = ? WHERE id = ?",
-        )
-        .bind(report_json)
-        .bind(now)
-        .bind(compliant)
-        .bind(device.0)
-        .execute(&self.pool)
-        .await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("UPDATE devices SET last_report = ?, last_report_at = ? WHERE id = ?")
+            .bind(report_json)
+            .bind(now)
+            .bind(device.0)
+            .execute(&mut *tx)
+            .await?;
+        // Only a change of compliance touches the row's `compliant`: its trigger re-checks
+        // every live session, which a report a minute per device must not do.
+        sqlx::query("UPDATE devices SET compliant = ? WHERE id = ? AND compliant IS NOT ?")
+            .bind(compliant)
+            .bind(device.0)
+            .bind(compliant)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 }
