@@ -312,3 +312,49 @@ async fn a_required_device_admits_and_ends_vendor_sessions() {
         "{ending:?}"
     );
 }
+
+/// The agent's own enrolment and report code (the collector of this machine, its mTLS client)
+/// against the real gateway: what `hoshu-agent enroll` and `hoshu-agent report` run.
+#[tokio::test]
+async fn the_agent_enrols_and_reports_what_it_collects() {
+    use hoshu_agent::enrol::{self, DeviceFiles};
+
+    let gateway = Gateway::demo();
+    let code = register_device(&gateway);
+    let gateway_ca = std::fs::read(gateway.data().join("tls").join("cert.pem"))
+        .expect("the gateway's certificate");
+    let report = hoshu_agent::collect(unix_now()).expect("this machine's posture");
+    let client = enrol::client(Some(&gateway_ca), None).expect("a client");
+    let base = gateway.url("");
+    let enrolled = enrol::enroll(&client, &base, &code, &report.fingerprint)
+        .await
+        .expect("enrolled");
+    let again = enrol::enroll(&client, &base, &code, &report.fingerprint).await;
+    assert!(
+        matches!(again, Err(enrol::AgentError::Refused { status: 403, .. })),
+        "{again:?}"
+    );
+
+    let dir = tempfile::tempdir().expect("a directory");
+    let files = DeviceFiles::in_dir(dir.path());
+    files.store(&enrolled).expect("stored");
+    let identity = files.identity().expect("an identity");
+    let client = enrol::client(Some(&gateway_ca), Some(identity)).expect("an mTLS client");
+    let verdict = enrol::send_report(&client, &base, &report)
+        .await
+        .expect("the report is accepted");
+    // Whatever this machine's antivirus, the device is the one that enrolled.
+    let reasons = verdict["reasons"].as_array().expect("reasons");
+    assert!(
+        reasons.iter().all(|r| r["code"] != "fingerprint-mismatch"),
+        "{verdict}"
+    );
+    assert_eq!(verdict["compliant"], reasons.is_empty(), "{verdict}");
+
+    gateway.admin_ok(&["device", "revoke", "--asset-tag", "PC-001"]);
+    let refused = enrol::send_report(&client, &base, &report).await;
+    assert!(
+        matches!(refused, Err(enrol::AgentError::Refused { status: 403, .. })),
+        "{refused:?}"
+    );
+}
