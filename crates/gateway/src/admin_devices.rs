@@ -5,9 +5,9 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use hoshu_domain::{AuditEvent, AuditKind, Role};
 use hoshu_storage::{Device, NewDevice, Store};
-use time::macros::format_description;
 use time::{Date, OffsetDateTime, Time, UtcOffset};
 
+use crate::admin_vendors::parse_day;
 use crate::login::{new_registration_code, registration_code_hash};
 use crate::state::unix_now;
 
@@ -38,11 +38,6 @@ pub enum DeviceCommand {
         #[arg(long)]
         asset_tag: String,
     },
-}
-
-fn parse_day(s: &str) -> Result<Date, String> {
-    Date::parse(s, format_description!("[year]-[month]-[day]"))
-        .map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD"))
 }
 
 /// The last second of `day` in Japan (UTC+9), as Unix seconds: a lending period is agreed in
