@@ -32,6 +32,16 @@ enum Command {
         #[command(flatten)]
         place: Place,
     },
+    /// Send a posture report every 60 s (or --every) until stopped.
+    Run {
+        #[arg(long, value_name = "URL")]
+        gateway: String,
+        #[command(flatten)]
+        place: Place,
+        /// Seconds between reports
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..=3600))]
+        every: u64,
+    },
     /// Collect this device's posture report and send it (or print it with --dry-run).
     Report {
         /// Print the report instead of sending it.
@@ -51,6 +61,37 @@ enum Command {
         #[arg(long, value_name = "HEX", requires = "policy")]
         enrolled_fingerprint: Option<String>,
     },
+}
+
+/// Reports every `every` seconds until stopped; a failed report (gateway down, a refusal) is
+/// said on stderr and the next one tried, since the gateway decides what silence means.
+fn run_forever(gateway: &str, place: &Place, every: u64) -> anyhow::Result<ExitCode> {
+    let files = place.files()?;
+    let client = enrol::client(place.gateway_ca()?.as_deref(), Some(files.identity()?))?;
+    let runtime = runtime()?;
+    loop {
+        let sent = hoshu_agent::collect(unix_now()?)
+            .context("collecting the posture report")
+            .and_then(|report| {
+                runtime
+                    .block_on(enrol::send_report(&client, gateway, &report))
+                    .context("sending the posture report")
+            });
+        match sent {
+            Ok(verdict) if verdict["compliant"] == true => println!("compliant"),
+            Ok(verdict) => {
+                let reasons: Vec<&str> = verdict["reasons"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r["message"].as_str())
+                    .collect();
+                println!("not compliant: {}", reasons.join("; "));
+            }
+            Err(e) => eprintln!("error: {e:#}"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(every));
+    }
 }
 
 /// Where the agent keeps its files and whom it trusts.
@@ -147,6 +188,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run {
+            gateway,
+            place,
+            every,
+        } => run_forever(&gateway, &place, every),
         Command::Report {
             dry_run: false,
             gateway: Some(gateway),
