@@ -207,6 +207,22 @@ pub async fn send_report(
     response.json().await.map_err(|_| AgentError::BadAnswer)
 }
 
+/// What the gateway decides about this device now (mTLS): its lending, whether it admits its
+/// holder, and the verdict on its last report with the reasons.
+pub async fn status(
+    client: &reqwest::Client,
+    gateway: &str,
+) -> Result<serde_json::Value, AgentError> {
+    let response = client
+        .get(endpoint(gateway, "/api/v1/devices/status"))
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        return Err(refusal(response).await);
+    }
+    response.json().await.map_err(|_| AgentError::BadAnswer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,13 @@ enum Command {
         #[command(flatten)]
         place: Place,
     },
+    /// Show what the gateway last decided about this device, with the reasons.
+    Status {
+        #[arg(long, value_name = "URL")]
+        gateway: String,
+        #[command(flatten)]
+        place: Place,
+    },
     /// Send a posture report every 60 s (or --every) until stopped.
     Run {
         #[arg(long, value_name = "URL")]
@@ -193,6 +200,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             place,
             every,
         } => run_forever(&gateway, &place, every),
+        Command::Status { gateway, place } => {
+            let files = place.files()?;
+            let client = enrol::client(place.gateway_ca()?.as_deref(), Some(files.identity()?))?;
+            let status = runtime()?
+                .block_on(enrol::status(&client, &gateway))
+                .context("asking the gateway")?;
+            println!("{}", serde_json::to_string_pretty(&status)?);
+            Ok(if status["compliant"] == true {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Report {
             dry_run: false,
             gateway: Some(gateway),

@@ -216,3 +216,54 @@ pub async fn report(
     );
     Ok(Json(compliance).into_response())
 }
+
+/// A device as its holder and the administrators see it: the lending, and the verdict on its
+/// last report as of now.
+fn device_json(state: &AppState, device: &hoshu_storage::Device, now: i64) -> serde_json::Value {
+    let posture = crate::session::policy::posture_now(&state.config.posture.policy, device, now);
+    serde_json::json!({
+        "asset_tag": device.asset_tag,
+        "user": device.user_login,
+        "vendor": device.vendor,
+        "lent_from": device.lent_from,
+        "lent_until": device.lent_until,
+        "enrolled": device.cert_serial.is_some(),
+        "revoked": device.revoked_at.is_some(),
+        "admits": crate::session::policy::device_counts(device, now),
+        "last_report_at": device.last_report_at,
+        "compliant": posture.as_ref().map(|p| p.compliant),
+        "reasons": posture.map(|p| p.reasons).unwrap_or_default(),
+        "required": state.config.posture.required,
+    })
+}
+
+/// `GET /api/v1/devices/status` (mTLS): what the gateway decides about this device now, for
+/// `hoshu-agent status`.
+pub async fn status(
+    State(state): State<AppState>,
+    certificate: Option<axum::Extension<ClientCertificate>>,
+) -> Result<Response, ApiError> {
+    let certificate = certificate.map(|c| c.0).unwrap_or_default();
+    let Some(device) = device_of_certificate(&state, &certificate).await? else {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, DEVICE_REFUSED));
+    };
+    Ok(Json(device_json(&state, &device, unix_now())).into_response())
+}
+
+/// `GET /api/v1/devices`: a vendor user's own devices; administrators and auditors see all.
+pub async fn list(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<crate::access::Viewer>,
+) -> Result<Response, ApiError> {
+    let devices = match viewer.user.role {
+        hoshu_domain::Role::Admin | hoshu_domain::Role::Auditor => state.store.devices().await,
+        _ => state.store.devices_of_user(viewer.user.id).await,
+    }
+    .map_err(ApiError::internal)?;
+    let now = unix_now();
+    let rows: Vec<serde_json::Value> = devices
+        .iter()
+        .map(|d| device_json(&state, d, now))
+        .collect();
+    Ok(Json(rows).into_response())
+}

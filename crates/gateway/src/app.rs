@@ -100,6 +100,14 @@ pub fn routes() -> Vec<Route> {
             api_devices::report,
         ),
         route(
+            M::GET,
+            "/api/v1/devices/status",
+            Access::Device,
+            api_devices::status,
+        ),
+        // Each user sees their own lent devices; administrators and auditors all.
+        route(M::GET, "/api/v1/devices", Authenticated, api_devices::list),
+        route(
             M::POST,
             "/api/v1/register/check",
             Public,

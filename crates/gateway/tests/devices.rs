@@ -44,9 +44,15 @@ fn report_collected(real_time: bool, signature_age_days: i64, collected_at: i64)
 }
 
 /// Registers PC-001 for a new vendor user; the enrolment code.
-fn register_device(gateway: &Gateway) -> String {
-    gateway.add_user("v-dev", "Device Holder", "vendor", Some("ACME保守"));
-    add_device(gateway, "v-dev")
+async fn register_device(gateway: &Gateway) -> String {
+    let holder = engineer_credential();
+    let code = gateway.add_user(&holder.login, "Device Holder", "vendor", Some("ACME保守"));
+    gateway.register_ok(&code, &holder).await;
+    add_device(gateway, &holder.login)
+}
+
+fn engineer_credential() -> Credential {
+    Credential::new("acme-eng", &[2, 11, 20, 29, 38, 47, 56, 61], "acme", 2)
 }
 
 /// Registers PC-001 for `user`; the enrolment code.
@@ -105,7 +111,7 @@ async fn send_report(
 #[tokio::test]
 async fn a_device_enrols_once_reports_over_mtls_and_is_refused_once_revoked() {
     let gateway = Gateway::demo();
-    let code = register_device(&gateway);
+    let code = register_device(&gateway).await;
     let key = rcgen::KeyPair::generate().expect("a key pair");
     let csr = rcgen::CertificateParams::default()
         .serialize_request(&key)
@@ -155,7 +161,36 @@ async fn a_device_enrols_once_reports_over_mtls_and_is_refused_once_revoked() {
     let list: Value = serde_json::from_str(&gateway.admin_ok(&["device", "list", "--json"]))
         .expect("device list --json is JSON");
     assert_eq!(list[0]["state"], "not compliant", "{list}");
-    assert_eq!(list[0]["user"], "v-dev", "{list}");
+    assert_eq!(list[0]["user"], "acme-eng", "{list}");
+
+    // The holder sees the device and the reasons in the API.
+    let holder = gateway.login_ok(&engineer_credential()).await;
+    let mine: Value = holder
+        .client
+        .get(gateway.url("/api/v1/devices"))
+        .send()
+        .await
+        .expect("the device list")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(mine[0]["asset_tag"], "PC-001", "{mine}");
+    assert_eq!(mine[0]["compliant"], false, "{mine}");
+    assert!(
+        mine[0]["reasons"].as_array().is_some_and(|r| r.len() == 2),
+        "{mine}"
+    );
+    let demo_vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let theirs: Value = demo_vendor
+        .client
+        .get(gateway.url("/api/v1/devices"))
+        .send()
+        .await
+        .expect("the device list")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(theirs, json!([]), "another user's devices are not shown");
 
     gateway.admin_ok(&["device", "revoke", "--asset-tag", "PC-001"]);
     let (status, body) = send_report(&client, &gateway, &report(true, 1)).await;
@@ -258,7 +293,7 @@ async fn a_required_device_admits_and_ends_vendor_sessions() {
         "[access]\nrecheck_secs = 1\n[posture]\nrequired = true\n[posture.policy]\nmax_report_age_secs = 60\n",
     );
     onboard(&gateway, server.port);
-    let engineer = Credential::new("acme-eng", &[2, 11, 20, 29, 38, 47, 56, 61], "acme", 2);
+    let engineer = engineer_credential();
     let code = gateway.add_user(&engineer.login, "技術 一郎", "vendor", Some(VENDOR));
     gateway.register_ok(&code, &engineer).await;
     let vendor = gateway.login_ok(&engineer).await;
@@ -320,7 +355,7 @@ async fn the_agent_enrols_and_reports_what_it_collects() {
     use hoshu_agent::enrol::{self, DeviceFiles};
 
     let gateway = Gateway::demo();
-    let code = register_device(&gateway);
+    let code = register_device(&gateway).await;
     let gateway_ca = std::fs::read(gateway.data().join("tls").join("cert.pem"))
         .expect("the gateway's certificate");
     let report = hoshu_agent::collect(unix_now()).expect("this machine's posture");
@@ -350,6 +385,9 @@ async fn the_agent_enrols_and_reports_what_it_collects() {
         "{verdict}"
     );
     assert_eq!(verdict["compliant"], reasons.is_empty(), "{verdict}");
+    let status = enrol::status(&client, &base).await.expect("the status");
+    assert_eq!(status["asset_tag"], "PC-001", "{status}");
+    assert_eq!(status["compliant"], verdict["compliant"], "{status}");
 
     gateway.admin_ok(&["device", "revoke", "--asset-tag", "PC-001"]);
     let refused = enrol::send_report(&client, &base, &report).await;

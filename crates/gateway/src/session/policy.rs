@@ -7,9 +7,10 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hoshu_domain::{
-    AccessFacts, AuditEvent, AuditKind, Denial, DeviceFacts, DeviceStanding, PostureProblem,
-    PostureReport, TargetId, UserId, evaluate,
+    AccessFacts, AuditEvent, AuditKind, Compliance, Denial, DeviceFacts, DeviceStanding,
+    PosturePolicy, PostureProblem, PostureReport, TargetId, UserId, evaluate,
 };
+use hoshu_storage::Device;
 use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::state::{AppState, unix_now};
@@ -85,52 +86,53 @@ async fn device_facts(
     if !settings.required {
         return Ok(DeviceFacts::default());
     }
-    let limit_secs = settings.policy.max_report_age_secs;
     let devices = state
         .store
         .devices_of_user(user)
         .await?
         .into_iter()
-        .filter(|d| {
-            d.revoked_at.is_none()
-                && d.cert_serial.is_some()
-                && d.lent_from <= now
-                && now <= d.lent_until
-        })
-        .map(|d| {
-            let posture = d
-                .last_report
-                .as_deref()
-                .and_then(|json| PostureReport::from_json(json.as_bytes()).ok())
-                .map(|report| {
-                    let fingerprint = d.fingerprint.as_deref().unwrap_or_default();
-                    let mut verdict = evaluate(&settings.policy, &report, fingerprint, now);
-                    // Freshness by the gateway's clock as well: a device whose clock runs
-                    // ahead must not stretch its last report's life.
-                    let age_secs = d.last_report_at.map_or(i64::MAX, |at| now - at);
-                    let stale_noted = verdict
-                        .reasons
-                        .iter()
-                        .any(|r| matches!(r, PostureProblem::ReportStale { .. }));
-                    if age_secs > i64::from(limit_secs) && !stale_noted {
-                        verdict.reasons.push(PostureProblem::ReportStale {
-                            age_secs,
-                            limit_secs,
-                        });
-                        verdict.compliant = false;
-                    }
-                    verdict
-                });
-            DeviceStanding {
-                asset_tag: d.asset_tag,
-                posture,
-            }
+        .filter(|d| device_counts(d, now))
+        .map(|d| DeviceStanding {
+            posture: posture_now(&settings.policy, &d, now),
+            asset_tag: d.asset_tag,
         })
         .collect();
     Ok(DeviceFacts {
         required: true,
         devices,
     })
+}
+
+/// Whether a device can admit its holder: enrolled, not revoked, within its lending period.
+pub fn device_counts(device: &Device, now: i64) -> bool {
+    device.revoked_at.is_none()
+        && device.cert_serial.is_some()
+        && device.lent_from <= now
+        && now <= device.lent_until
+}
+
+/// The verdict on a device's last report as of `now` (`None` before its first report): what
+/// the decision uses, and what the device and its holder are shown.
+pub fn posture_now(policy: &PosturePolicy, device: &Device, now: i64) -> Option<Compliance> {
+    let report = PostureReport::from_json(device.last_report.as_deref()?.as_bytes()).ok()?;
+    let fingerprint = device.fingerprint.as_deref().unwrap_or_default();
+    let mut verdict = evaluate(policy, &report, fingerprint, now);
+    // Freshness by the gateway's clock as well: a device whose clock runs ahead must not
+    // stretch its last report's life.
+    let limit_secs = policy.max_report_age_secs;
+    let age_secs = device.last_report_at.map_or(i64::MAX, |at| now - at);
+    let stale_noted = verdict
+        .reasons
+        .iter()
+        .any(|r| matches!(r, PostureProblem::ReportStale { .. }));
+    if age_secs > i64::from(limit_secs) && !stale_noted {
+        verdict.reasons.push(PostureProblem::ReportStale {
+            age_secs,
+            limit_secs,
+        });
+        verdict.compliant = false;
+    }
+    Some(verdict)
 }
 
 /// Whether `user` may have a session on `target` now; when allowed, the re-checker is told
