@@ -95,6 +95,13 @@ pub struct DeviceFacts {
     pub required: bool,
     /// The user's lent devices that count: enrolled, not revoked, within the lending period.
     pub devices: Vec<DeviceStanding>,
+    /// Only the device whose client certificate came with the request counts (`[posture]
+    /// browser_certificate`): the vendor works from the lent device, not from a private PC
+    /// while the lent one reports.
+    pub presented_only: bool,
+    /// The asset tag of the user's device whose certificate the request (the session's open)
+    /// presented.
+    pub presented: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +131,8 @@ pub enum Denial {
     NoApproval,
     /// No enrolled lent device is assigned to the user.
     NoDevice,
+    /// The browser did not present the certificate of the user's lent device.
+    DeviceNotPresented,
     DeviceNotReporting {
         asset_tag: String,
     },
@@ -148,6 +157,7 @@ impl Denial {
             Denial::NoContract { .. } => "no-contract",
             Denial::NoApproval => "no-approval",
             Denial::NoDevice => "no-device",
+            Denial::DeviceNotPresented => "device-not-presented",
             Denial::DeviceNotReporting { .. } => "device-not-reporting",
             Denial::DeviceNotCompliant { .. } => "device-not-compliant",
         }
@@ -196,6 +206,9 @@ impl fmt::Display for Denial {
             ),
             Denial::NoDevice => f.write_str(
                 "no enrolled lent device is assigned to you; connect from the device the administrator lent you, enrolled with hoshu-agent",
+            ),
+            Denial::DeviceNotPresented => f.write_str(
+                "this browser did not present your lent device's certificate; connect from the lent device with its certificate installed",
             ),
             Denial::DeviceNotReporting { asset_tag } => write!(
                 f,
@@ -283,15 +296,29 @@ fn device_rule(device: &DeviceFacts) -> Result<(), Denial> {
     if !device.required {
         return Ok(());
     }
-    if device
-        .devices
+    let counted: Vec<&DeviceStanding> = if device.presented_only {
+        let Some(presented) = &device.presented else {
+            return Err(if device.devices.is_empty() {
+                Denial::NoDevice
+            } else {
+                Denial::DeviceNotPresented
+            });
+        };
+        device
+            .devices
+            .iter()
+            .filter(|d| &d.asset_tag == presented)
+            .collect()
+    } else {
+        device.devices.iter().collect()
+    };
+    if counted
         .iter()
         .any(|d| d.posture.as_ref().is_some_and(|p| p.compliant))
     {
         return Ok(());
     }
-    if let Some((asset_tag, posture)) = device
-        .devices
+    if let Some((asset_tag, posture)) = counted
         .iter()
         .find_map(|d| d.posture.as_ref().map(|p| (&d.asset_tag, p)))
     {
@@ -300,7 +327,7 @@ fn device_rule(device: &DeviceFacts) -> Result<(), Denial> {
             reasons: posture.reasons.clone(),
         });
     }
-    match device.devices.first() {
+    match counted.first() {
         Some(d) => Err(Denial::DeviceNotReporting {
             asset_tag: d.asset_tag.clone(),
         }),
@@ -418,7 +445,11 @@ mod tests {
     fn the_device_rule() {
         let with = |required: bool, devices: Vec<DeviceStanding>| {
             let mut facts = allowed();
-            facts.device = DeviceFacts { required, devices };
+            facts.device = DeviceFacts {
+                required,
+                devices,
+                ..DeviceFacts::default()
+            };
             decide(&facts).map_err(|d| d.code())
         };
         assert_eq!(with(false, vec![]), Ok(()));
@@ -454,11 +485,37 @@ mod tests {
     }
 
     #[test]
+    fn only_the_presented_device_counts_when_the_browser_must_present_one() {
+        let mut facts = allowed();
+        facts.device = DeviceFacts {
+            required: true,
+            devices: vec![
+                device("PC-1", Some(vec![])),
+                device("PC-2", Some(vec![old_signatures()])),
+            ],
+            presented_only: true,
+            presented: None,
+        };
+        assert_eq!(
+            decide(&facts).map_err(|d| d.code()),
+            Err("device-not-presented")
+        );
+        facts.device.presented = Some("PC-2".to_owned());
+        assert_eq!(
+            decide(&facts).map_err(|d| d.code()),
+            Err("device-not-compliant")
+        );
+        facts.device.presented = Some("PC-1".to_owned());
+        assert_eq!(decide(&facts), Ok(()));
+    }
+
+    #[test]
     fn a_device_denial_says_what_to_fix() {
         let mut facts = allowed();
         facts.device = DeviceFacts {
             required: true,
             devices: vec![device("PC-1", Some(vec![old_signatures()]))],
+            ..DeviceFacts::default()
         };
         let message = decide(&facts).unwrap_err().to_string();
         assert!(

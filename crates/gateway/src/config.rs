@@ -44,6 +44,9 @@ pub struct ConfigFile {
 #[serde(deny_unknown_fields, default)]
 pub struct PostureSettings {
     pub required: bool,
+    /// With `required`: only the device whose client certificate the browser presented when
+    /// the session opened counts (the certificate must be installed in the browser).
+    pub browser_certificate: bool,
     pub policy: hoshu_domain::PosturePolicy,
 }
 

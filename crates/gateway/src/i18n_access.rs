@@ -332,6 +332,9 @@ impl Lang {
             Denial::NoDevice => {
                 "登録済みの貸与端末が割り当てられていません。貸与された端末(hoshu-agent で登録済み)から接続してください。".to_owned()
             }
+            Denial::DeviceNotPresented => {
+                "このブラウザは貸与端末の証明書を提示していません。証明書を導入した貸与端末から接続してください。".to_owned()
+            }
             Denial::DeviceNotReporting { asset_tag } => format!(
                 "端末 {asset_tag} から状態報告が届いていません。端末で hoshu-agent を起動してください。"
             ),

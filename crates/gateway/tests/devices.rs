@@ -396,3 +396,55 @@ async fn the_agent_enrols_and_reports_what_it_collects() {
         "{refused:?}"
     );
 }
+
+/// With `browser_certificate = true` only the device whose certificate the browser presents
+/// counts: the same vendor, with a compliant device, is refused from a client without it.
+#[tokio::test]
+async fn the_session_must_come_with_the_device_certificate_when_so_configured() {
+    let server = RfbServer::start(|s| serve_plain(s, Security::None, 320, 200)).await;
+    let gateway = Gateway::serve("[posture]\nrequired = true\nbrowser_certificate = true\n");
+    onboard(&gateway, server.port);
+    let engineer = engineer_credential();
+    let code = gateway.add_user(&engineer.login, "技術 一郎", "vendor", Some(VENDOR));
+    gateway.register_ok(&code, &engineer).await;
+    let code = add_device(&gateway, &engineer.login);
+    let key = rcgen::KeyPair::generate().expect("a key pair");
+    let csr = rcgen::CertificateParams::default()
+        .serialize_request(&key)
+        .and_then(|csr| csr.pem())
+        .expect("a CSR");
+    let (status, body) = enroll(&gateway, &code, &csr).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let certificate = body["certificate_pem"].as_str().expect("a certificate");
+    let device = device_client(&gateway, certificate, &key.serialize_pem());
+    let (_, verdict) = send_report(&device, &gateway, &report(true, 1)).await;
+    assert_eq!(verdict["compliant"], true, "{verdict}");
+
+    let vendor = gateway.login_ok(&engineer).await;
+    let (code, reason) = refusal(&gateway, &vendor).await;
+    assert_eq!(code, "device-not-presented", "{reason}");
+
+    // The same login from a client that presents the device's certificate.
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {}", vendor.token)
+            .parse()
+            .expect("a header value"),
+    );
+    let identity =
+        reqwest::Identity::from_pem(format!("{certificate}\n{}", key.serialize_pem()).as_bytes())
+            .expect("an identity");
+    let with_device = Session {
+        client: gateway
+            .client_builder()
+            .identity(identity)
+            .default_headers(headers)
+            .build()
+            .expect("an mTLS client"),
+        token: vendor.token.clone(),
+        reply: vendor.reply.clone(),
+    };
+    let reply = open_session(&gateway, &with_device, TARGET).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+}

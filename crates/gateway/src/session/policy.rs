@@ -54,6 +54,17 @@ pub async fn facts(
     user: UserId,
     target: TargetId,
 ) -> Result<AccessFacts, Verdict> {
+    facts_presenting(state, user, target, None).await
+}
+
+/// The facts, for a request (or a session opened by one) that presented the certificate of the
+/// user's device `presented`.
+pub async fn facts_presenting(
+    state: &AppState,
+    user: UserId,
+    target: TargetId,
+    presented: Option<&str>,
+) -> Result<AccessFacts, Verdict> {
     let now = unix_now();
     let facts = state
         .store
@@ -71,6 +82,7 @@ pub async fn facts(
         tracing::error!(error = %e, "Cannot read the user's devices");
         Verdict::Failed
     })?;
+    facts.device.presented = presented.map(str::to_owned);
     Ok(facts)
 }
 
@@ -100,6 +112,8 @@ async fn device_facts(
     Ok(DeviceFacts {
         required: true,
         devices,
+        presented_only: settings.browser_certificate,
+        presented: None,
     })
 }
 
@@ -137,8 +151,13 @@ pub fn posture_now(policy: &PosturePolicy, device: &Device, now: i64) -> Option<
 
 /// Whether `user` may have a session on `target` now; when allowed, the re-checker is told
 /// when the clock alone ends the allowance (`allowed_until`).
-pub async fn check(state: &AppState, user: UserId, target: TargetId) -> Result<(), Verdict> {
-    let facts = facts(state, user, target).await?;
+pub async fn check(
+    state: &AppState,
+    user: UserId,
+    target: TargetId,
+    presented: Option<&str>,
+) -> Result<(), Verdict> {
+    let facts = facts_presenting(state, user, target, presented).await?;
     hoshu_domain::decide(&facts).map_err(Verdict::Denied)?;
     if let Some(until) = hoshu_domain::allowed_until(&facts) {
         state.access_deadline.fetch_min(until, Ordering::Relaxed);
@@ -161,6 +180,7 @@ pub fn listed(facts: &AccessFacts) -> bool {
                     | Denial::RoleMayNotOpen(_)
                     // Listed: the target opens once the device is fixed.
                     | Denial::NoDevice
+                    | Denial::DeviceNotPresented
                     | Denial::DeviceNotReporting { .. }
                     | Denial::DeviceNotCompliant { .. })
     )
@@ -171,8 +191,8 @@ pub fn listed(facts: &AccessFacts) -> bool {
 /// the clock alone (an approval window's end), so the next check can be then.
 pub async fn recheck_live(state: &AppState) -> Option<i64> {
     let mut next_deadline: Option<i64> = None;
-    for (id, user, target) in state.sessions.live_pairs() {
-        let verdict = match facts(state, user, target).await {
+    for (id, user, target, presented) in state.sessions.live_pairs() {
+        let verdict = match facts_presenting(state, user, target, presented.as_deref()).await {
             Ok(facts) => match hoshu_domain::decide(&facts) {
                 Ok(()) => {
                     if let Some(until) = hoshu_domain::allowed_until(&facts) {
