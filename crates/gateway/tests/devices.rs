@@ -82,6 +82,27 @@ async fn enroll(gateway: &Gateway, code: &str, csr_pem: &str) -> (StatusCode, Va
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// A device key pair and its CSR, as the agent makes them.
+fn key_and_csr() -> (rcgen::KeyPair, String) {
+    let key = rcgen::KeyPair::generate().expect("a key pair");
+    let csr = rcgen::CertificateParams::default()
+        .serialize_request(&key)
+        .and_then(|csr| csr.pem())
+        .expect("a CSR");
+    (key, csr)
+}
+
+/// Enrols a new key with `code`: a client presenting the issued certificate, and the
+/// certificate and key as one PEM.
+async fn enrolled(gateway: &Gateway, code: &str) -> (reqwest::Client, String) {
+    let (key, csr) = key_and_csr();
+    let (status, body) = enroll(gateway, code, &csr).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let certificate = body["certificate_pem"].as_str().expect("a certificate");
+    let client = device_client(gateway, certificate, &key.serialize_pem());
+    (client, format!("{certificate}\n{}", key.serialize_pem()))
+}
+
 /// A client presenting the device's certificate, trusting the gateway's.
 fn device_client(gateway: &Gateway, certificate_pem: &str, key_pem: &str) -> reqwest::Client {
     let identity = reqwest::Identity::from_pem(format!("{certificate_pem}\n{key_pem}").as_bytes())
@@ -112,11 +133,7 @@ async fn send_report(
 async fn a_device_enrols_once_reports_over_mtls_and_is_refused_once_revoked() {
     let gateway = Gateway::demo();
     let code = register_device(&gateway).await;
-    let key = rcgen::KeyPair::generate().expect("a key pair");
-    let csr = rcgen::CertificateParams::default()
-        .serialize_request(&key)
-        .and_then(|csr| csr.pem())
-        .expect("a CSR");
+    let (key, csr) = key_and_csr();
 
     let (status, body) = enroll(&gateway, &code, "not a CSR").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
@@ -301,18 +318,7 @@ async fn a_required_device_admits_and_ends_vendor_sessions() {
     assert_eq!(refusal(&gateway, &vendor).await.0, "no-device");
 
     let code = add_device(&gateway, &engineer.login);
-    let key = rcgen::KeyPair::generate().expect("a key pair");
-    let csr = rcgen::CertificateParams::default()
-        .serialize_request(&key)
-        .and_then(|csr| csr.pem())
-        .expect("a CSR");
-    let (status, body) = enroll(&gateway, &code, &csr).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let device = device_client(
-        &gateway,
-        body["certificate_pem"].as_str().expect("a certificate"),
-        &key.serialize_pem(),
-    );
+    let (device, _) = enrolled(&gateway, &code).await;
     assert_eq!(refusal(&gateway, &vendor).await.0, "device-not-reporting");
 
     send_report(&device, &gateway, &report(true, 9)).await;
@@ -408,15 +414,7 @@ async fn the_session_must_come_with_the_device_certificate_when_so_configured() 
     let code = gateway.add_user(&engineer.login, "技術 一郎", "vendor", Some(VENDOR));
     gateway.register_ok(&code, &engineer).await;
     let code = add_device(&gateway, &engineer.login);
-    let key = rcgen::KeyPair::generate().expect("a key pair");
-    let csr = rcgen::CertificateParams::default()
-        .serialize_request(&key)
-        .and_then(|csr| csr.pem())
-        .expect("a CSR");
-    let (status, body) = enroll(&gateway, &code, &csr).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let certificate = body["certificate_pem"].as_str().expect("a certificate");
-    let device = device_client(&gateway, certificate, &key.serialize_pem());
+    let (device, identity_pem) = enrolled(&gateway, &code).await;
     let (_, verdict) = send_report(&device, &gateway, &report(true, 1)).await;
     assert_eq!(verdict["compliant"], true, "{verdict}");
 
@@ -432,9 +430,7 @@ async fn the_session_must_come_with_the_device_certificate_when_so_configured() 
             .parse()
             .expect("a header value"),
     );
-    let identity =
-        reqwest::Identity::from_pem(format!("{certificate}\n{}", key.serialize_pem()).as_bytes())
-            .expect("an identity");
+    let identity = reqwest::Identity::from_pem(identity_pem.as_bytes()).expect("an identity");
     let with_device = Session {
         client: gateway
             .client_builder()
