@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod command;
+pub mod enrol;
 pub mod linux;
 pub mod macos;
 pub mod windows;

@@ -1,7 +1,7 @@
 //! `hoshu-agent`: the posture collector of a lent device (DESIGN §6).
 //!
-//! This build collects and prints; enrolment and sending reports over mTLS come with the
-//! gateway's device CA.
+//! `enroll` gets the device's client certificate from the gateway's device CA; `report` sends
+//! one posture report over mTLS with it (or prints it with `--dry-run`).
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use hoshu_agent::enrol::{self, DeviceFiles};
 use hoshu_domain::{PosturePolicy, evaluate, posture::is_fingerprint};
 
 #[derive(Debug, Parser)]
@@ -21,21 +22,134 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Collect this device's posture report and print it as JSON.
+    /// Enrol this device with the gateway using the one-time code the administrator gave.
+    Enroll {
+        /// The gateway's address, e.g. https://gateway.example:8443
+        #[arg(long, value_name = "URL")]
+        gateway: String,
+        #[arg(long, value_name = "CODE")]
+        code: String,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Show what the gateway last decided about this device, with the reasons.
+    Status {
+        #[arg(long, value_name = "URL")]
+        gateway: String,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Send a posture report every 60 s (or --every) until stopped.
+    Run {
+        #[arg(long, value_name = "URL")]
+        gateway: String,
+        #[command(flatten)]
+        place: Place,
+        /// Seconds between reports
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..=3600))]
+        every: u64,
+    },
+    /// Collect this device's posture report and send it (or print it with --dry-run).
     Report {
-        /// Print the report instead of sending it. Required: sending needs the gateway's
-        /// device enrolment, which this build does not have yet.
-        #[arg(long, required = true)]
+        /// Print the report instead of sending it.
+        #[arg(long, conflicts_with = "gateway")]
         dry_run: bool,
-        /// Also evaluate the report against this policy (TOML, or JSON if the name ends in
-        /// .json); the exit code is then 1 when the device is not compliant.
-        #[arg(long, value_name = "FILE")]
+        /// The gateway to send the report to (mTLS with the enrolled certificate).
+        #[arg(long, value_name = "URL", required_unless_present = "dry_run")]
+        gateway: Option<String>,
+        #[command(flatten)]
+        place: Place,
+        /// With --dry-run: also evaluate the report against this policy (TOML, or JSON if the
+        /// name ends in .json); the exit code is then 1 when the device is not compliant.
+        #[arg(long, value_name = "FILE", requires = "dry_run")]
         policy: Option<PathBuf>,
         /// The fingerprint recorded at enrolment, for the fingerprint rule; without it the
         /// device's own fingerprint is used, so that rule passes.
         #[arg(long, value_name = "HEX", requires = "policy")]
         enrolled_fingerprint: Option<String>,
     },
+}
+
+/// Reports every `every` seconds until stopped; a failed report (gateway down, a refusal) is
+/// said on stderr and the next one tried, since the gateway decides what silence means.
+fn run_forever(gateway: &str, place: &Place, every: u64) -> anyhow::Result<ExitCode> {
+    let files = place.files()?;
+    let client = enrol::client(place.gateway_ca()?.as_deref(), Some(files.identity()?))?;
+    let runtime = runtime()?;
+    loop {
+        let sent = hoshu_agent::collect(unix_now()?)
+            .context("collecting the posture report")
+            .and_then(|report| {
+                runtime
+                    .block_on(enrol::send_report(&client, gateway, &report))
+                    .context("sending the posture report")
+            });
+        match sent {
+            Ok(verdict) if verdict["compliant"] == true => println!("compliant"),
+            Ok(verdict) => {
+                let reasons: Vec<&str> = verdict["reasons"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r["message"].as_str())
+                    .collect();
+                println!("not compliant: {}", reasons.join("; "));
+            }
+            Err(e) => eprintln!("error: {e:#}"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(every));
+    }
+}
+
+/// Where the agent keeps its files and whom it trusts.
+#[derive(Debug, clap::Args)]
+struct Place {
+    /// The gateway's TLS certificate (PEM) to trust instead of the public roots, for a
+    /// gateway with a self-signed certificate.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// Directory of the device's key and certificates [default: ~/.config/hoshu-agent]
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+impl Place {
+    fn files(&self) -> anyhow::Result<DeviceFiles> {
+        let dir = match &self.dir {
+            Some(dir) => dir.clone(),
+            None => {
+                let home = std::env::var_os("HOME")
+                    .or_else(|| std::env::var_os("USERPROFILE"))
+                    .context("neither HOME nor USERPROFILE is set; give --dir")?;
+                PathBuf::from(home).join(".config").join("hoshu-agent")
+            }
+        };
+        Ok(DeviceFiles::in_dir(&dir))
+    }
+
+    fn gateway_ca(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        self.ca_file
+            .as_deref()
+            .map(|path| {
+                std::fs::read(path).with_context(|| format!("reading --ca-file {}", path.display()))
+            })
+            .transpose()
+    }
+}
+
+fn unix_now() -> anyhow::Result<i64> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .context("the system clock is before 1970")?
+        .as_secs();
+    i64::try_from(now).context("the system clock is out of range")
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the network runtime")
 }
 
 /// A policy file is small; a larger one is a mistake.
@@ -61,10 +175,68 @@ fn read_policy(path: &Path) -> anyhow::Result<PosturePolicy> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Enroll {
+            gateway,
+            code,
+            place,
+        } => {
+            let files = place.files()?;
+            let report =
+                hoshu_agent::collect(unix_now()?).context("collecting the hardware fingerprint")?;
+            let client = enrol::client(place.gateway_ca()?.as_deref(), None)?;
+            let enrolled = runtime()?
+                .block_on(enrol::enroll(&client, &gateway, &code, &report.fingerprint))
+                .context("enrolling")?;
+            files.store(&enrolled)?;
+            println!(
+                "enrolled; certificate in {}, key in {} (readable by you only)",
+                files.certificate.display(),
+                files.key.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run {
+            gateway,
+            place,
+            every,
+        } => run_forever(&gateway, &place, every),
+        Command::Status { gateway, place } => {
+            let files = place.files()?;
+            let client = enrol::client(place.gateway_ca()?.as_deref(), Some(files.identity()?))?;
+            let status = runtime()?
+                .block_on(enrol::status(&client, &gateway))
+                .context("asking the gateway")?;
+            println!("{}", serde_json::to_string_pretty(&status)?);
+            Ok(if status["compliant"] == true {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Report {
-            dry_run: _,
+            dry_run: false,
+            gateway: Some(gateway),
+            place,
+            ..
+        } => {
+            let files = place.files()?;
+            let client = enrol::client(place.gateway_ca()?.as_deref(), Some(files.identity()?))?;
+            let report =
+                hoshu_agent::collect(unix_now()?).context("collecting the posture report")?;
+            let verdict = runtime()?
+                .block_on(enrol::send_report(&client, &gateway, &report))
+                .context("sending the posture report")?;
+            println!("{}", serde_json::to_string_pretty(&verdict)?);
+            Ok(if verdict["compliant"] == true {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Report {
             policy,
             enrolled_fingerprint,
+            ..
         } => {
             let policy = policy.as_deref().map(read_policy).transpose()?;
             if let Some(fp) = &enrolled_fingerprint
@@ -72,11 +244,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             {
                 bail!("--enrolled-fingerprint must be 64 lowercase hex digits");
             }
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .context("the system clock is before 1970")?
-                .as_secs();
-            let now = i64::try_from(now).context("the system clock is out of range")?;
+            let now = unix_now()?;
             let report = hoshu_agent::collect(now).context("collecting the posture report")?;
 
             let Some(policy) = policy else {

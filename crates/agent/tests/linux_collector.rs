@@ -333,8 +333,8 @@ fn binary_prints_the_report_and_its_evaluation() {
         "{stderr}"
     );
 
-    // Sending is not in this build: --dry-run is required.
+    // Without --dry-run the report is sent, which needs the gateway.
     let out = Command::new(bin).args(["report"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--dry-run"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--gateway"));
 }

@@ -54,6 +54,15 @@ pub enum AuditKind {
     ContractRemoved,
     DocumentAdded,
     DeviceLent,
+    /// A device was registered for a user and given an enrolment code (DESIGN §6).
+    DeviceAdded,
+    /// A device enrolled: its client certificate was issued (or the enrolment was refused).
+    DeviceEnrolled,
+    DeviceEnrolRefused,
+    /// A device was revoked (lost or returned); its certificate stops working at once.
+    DeviceRevoked,
+    /// A device's posture turned compliant or non-compliant (not every report: only changes).
+    DevicePosture,
     WorkRequested,
     /// A work request was approved, rejected, revoked or withdrawn.
     WorkDecided,
@@ -95,6 +104,11 @@ impl AuditKind {
             AuditKind::ContractRemoved => "contract.remove",
             AuditKind::DocumentAdded => "document.add",
             AuditKind::DeviceLent => "device.lent",
+            AuditKind::DeviceAdded => "device.add",
+            AuditKind::DeviceEnrolled => "device.enrol",
+            AuditKind::DeviceEnrolRefused => "device.enrol_refused",
+            AuditKind::DeviceRevoked => "device.revoke",
+            AuditKind::DevicePosture => "device.posture",
             AuditKind::WorkRequested => "work.request",
             AuditKind::WorkDecided => "work.decide",
             AuditKind::EmergencyStop => "emergency.stop",

@@ -6,8 +6,8 @@
 //! is the reason, so the user always hears the most fundamental problem first (a lock before a
 //! missing approval).
 //!
-//! Not here yet: the device rule (enrolled lent device with a fresh, compliant posture report),
-//! which the devices issue adds as one more fact and one more rule.
+//! The device rule (DESIGN §6: an enrolled lent device with a fresh, compliant posture report)
+//! applies to vendor users who are not demo users when the gateway's `[posture] required` is on.
 
 use std::fmt;
 
@@ -16,6 +16,7 @@ use time::Date;
 
 use crate::application::ApplicationState;
 use crate::ids::{Role, TargetId, UserId, VendorId};
+use crate::posture::{Compliance, PostureProblem};
 
 /// What an emergency stop covers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -83,12 +84,40 @@ pub struct AccessFacts {
     pub contracts: Vec<ContractFacts>,
     pub approvals: Vec<ApprovalWindow>,
     pub locks: Vec<ActiveLock>,
+    pub device: DeviceFacts,
+}
+
+/// The device rule's facts. The store leaves them empty and not required; the gateway fills
+/// them in from its `[posture]` settings, evaluating each device's last report at `now` (so a
+/// report that went stale counts as not compliant).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceFacts {
+    pub required: bool,
+    /// The user's lent devices that count: enrolled, not revoked, within the lending period.
+    pub devices: Vec<DeviceStanding>,
+    /// Only the device whose client certificate came with the request counts (`[posture]
+    /// browser_certificate`): the vendor works from the lent device, not from a private PC
+    /// while the lent one reports.
+    pub presented_only: bool,
+    /// The asset tag of the user's device whose certificate the request (the session's open)
+    /// presented.
+    pub presented: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceStanding {
+    pub asset_tag: String,
+    /// The verdict on its last report now; `None` before the first report.
+    pub posture: Option<Compliance>,
 }
 
 /// Why a session may not be (or no longer be) open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Denial {
-    Locked { scope: LockScope, reason: String },
+    Locked {
+        scope: LockScope,
+        reason: String,
+    },
     UserInactive,
     RoleMayNotOpen(Role),
     NoVendor,
@@ -96,8 +125,21 @@ pub enum Denial {
     DemoTargetsOnly,
     ApplicationNotActive(ApplicationState),
     TargetWithoutSystem,
-    NoContract { system: String },
+    NoContract {
+        system: String,
+    },
     NoApproval,
+    /// No enrolled lent device is assigned to the user.
+    NoDevice,
+    /// The browser did not present the certificate of the user's lent device.
+    DeviceNotPresented,
+    DeviceNotReporting {
+        asset_tag: String,
+    },
+    DeviceNotCompliant {
+        asset_tag: String,
+        reasons: Vec<PostureProblem>,
+    },
 }
 
 impl Denial {
@@ -114,6 +156,10 @@ impl Denial {
             Denial::TargetWithoutSystem => "target-without-system",
             Denial::NoContract { .. } => "no-contract",
             Denial::NoApproval => "no-approval",
+            Denial::NoDevice => "no-device",
+            Denial::DeviceNotPresented => "device-not-presented",
+            Denial::DeviceNotReporting { .. } => "device-not-reporting",
+            Denial::DeviceNotCompliant { .. } => "device-not-compliant",
         }
     }
 }
@@ -158,6 +204,26 @@ impl fmt::Display for Denial {
             Denial::NoApproval => f.write_str(
                 "no approved work request covers this target now; request the work and wait for approval",
             ),
+            Denial::NoDevice => f.write_str(
+                "no enrolled lent device is assigned to you; connect from the device the administrator lent you, enrolled with hoshu-agent",
+            ),
+            Denial::DeviceNotPresented => f.write_str(
+                "this browser did not present your lent device's certificate; connect from the lent device with its certificate installed",
+            ),
+            Denial::DeviceNotReporting { asset_tag } => write!(
+                f,
+                "device {asset_tag} has sent no posture report; start hoshu-agent on it"
+            ),
+            Denial::DeviceNotCompliant { asset_tag, reasons } => {
+                write!(f, "device {asset_tag} is not compliant: ")?;
+                for (i, reason) in reasons.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{reason}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -221,7 +287,52 @@ pub fn decide(facts: &AccessFacts) -> Result<(), Denial> {
     if !target.standing_access && !approved {
         return Err(Denial::NoApproval);
     }
-    Ok(())
+    device_rule(&facts.device)
+}
+
+/// Some device of the user must be compliant now; otherwise the reasons of the one closest to
+/// it (one that reports, before one that does not), so the vendor knows what to fix.
+fn device_rule(device: &DeviceFacts) -> Result<(), Denial> {
+    if !device.required {
+        return Ok(());
+    }
+    let counted: Vec<&DeviceStanding> = if device.presented_only {
+        let Some(presented) = &device.presented else {
+            return Err(if device.devices.is_empty() {
+                Denial::NoDevice
+            } else {
+                Denial::DeviceNotPresented
+            });
+        };
+        device
+            .devices
+            .iter()
+            .filter(|d| &d.asset_tag == presented)
+            .collect()
+    } else {
+        device.devices.iter().collect()
+    };
+    if counted
+        .iter()
+        .any(|d| d.posture.as_ref().is_some_and(|p| p.compliant))
+    {
+        return Ok(());
+    }
+    if let Some((asset_tag, posture)) = counted
+        .iter()
+        .find_map(|d| d.posture.as_ref().map(|p| (&d.asset_tag, p)))
+    {
+        return Err(Denial::DeviceNotCompliant {
+            asset_tag: asset_tag.clone(),
+            reasons: posture.reasons.clone(),
+        });
+    }
+    match counted.first() {
+        Some(d) => Err(Denial::DeviceNotReporting {
+            asset_tag: d.asset_tag.clone(),
+        }),
+        None => Err(Denial::NoDevice),
+    }
 }
 
 /// When an allowed session stops being allowed by the clock alone: the end of the latest
@@ -308,7 +419,110 @@ mod tests {
                 end: NOW + 3600,
             }],
             locks: vec![],
+            device: DeviceFacts::default(),
         }
+    }
+
+    fn device(asset_tag: &str, reasons: Option<Vec<PostureProblem>>) -> DeviceStanding {
+        DeviceStanding {
+            asset_tag: asset_tag.to_owned(),
+            posture: reasons.map(|reasons| Compliance {
+                compliant: reasons.is_empty(),
+                reasons,
+            }),
+        }
+    }
+
+    fn old_signatures() -> PostureProblem {
+        PostureProblem::SignaturesOutdated {
+            product: "ClamAV".to_owned(),
+            age_secs: 9 * 86_400,
+            limit_days: 3,
+        }
+    }
+
+    #[test]
+    fn the_device_rule() {
+        let with = |required: bool, devices: Vec<DeviceStanding>| {
+            let mut facts = allowed();
+            facts.device = DeviceFacts {
+                required,
+                devices,
+                ..DeviceFacts::default()
+            };
+            decide(&facts).map_err(|d| d.code())
+        };
+        assert_eq!(with(false, vec![]), Ok(()));
+        assert_eq!(with(true, vec![]), Err("no-device"));
+        assert_eq!(
+            with(true, vec![device("PC-1", None)]),
+            Err("device-not-reporting")
+        );
+        assert_eq!(
+            with(true, vec![device("PC-1", Some(vec![old_signatures()]))]),
+            Err("device-not-compliant")
+        );
+        assert_eq!(
+            with(
+                true,
+                vec![
+                    device("PC-1", Some(vec![old_signatures()])),
+                    device("PC-2", Some(vec![]))
+                ]
+            ),
+            Ok(())
+        );
+        // Demo users and operators do not need a device.
+        let mut facts = allowed();
+        facts.device.required = true;
+        facts.user.demo_until = Some(NOW + 60);
+        facts.target.demo = true;
+        assert_eq!(decide(&facts), Ok(()));
+        let mut facts = allowed();
+        facts.device.required = true;
+        facts.user.role = Role::Admin;
+        assert_eq!(decide(&facts), Ok(()));
+    }
+
+    #[test]
+    fn only_the_presented_device_counts_when_the_browser_must_present_one() {
+        let mut facts = allowed();
+        facts.device = DeviceFacts {
+            required: true,
+            devices: vec![
+                device("PC-1", Some(vec![])),
+                device("PC-2", Some(vec![old_signatures()])),
+            ],
+            presented_only: true,
+            presented: None,
+        };
+        assert_eq!(
+            decide(&facts).map_err(|d| d.code()),
+            Err("device-not-presented")
+        );
+        facts.device.presented = Some("PC-2".to_owned());
+        assert_eq!(
+            decide(&facts).map_err(|d| d.code()),
+            Err("device-not-compliant")
+        );
+        facts.device.presented = Some("PC-1".to_owned());
+        assert_eq!(decide(&facts), Ok(()));
+    }
+
+    #[test]
+    fn a_device_denial_says_what_to_fix() {
+        let mut facts = allowed();
+        facts.device = DeviceFacts {
+            required: true,
+            devices: vec![device("PC-1", Some(vec![old_signatures()]))],
+            ..DeviceFacts::default()
+        };
+        let message = decide(&facts).unwrap_err().to_string();
+        assert!(
+            message.starts_with("device PC-1 is not compliant: "),
+            "{message}"
+        );
+        assert!(message.contains("9 days old"), "{message}");
     }
 
     fn lock(scope: LockScope) -> ActiveLock {

@@ -19,8 +19,8 @@ pub use audit::{
     AuditEvent, AuditKind, ChainBreak, ChainedEvent, GENESIS_HASH, chain_hash, verify_chain,
 };
 pub use decision::{
-    AccessFacts, ActiveLock, ApprovalWindow, ContractFacts, Denial, LockScope, Reader, TargetFacts,
-    UserFacts, allowed_until, decide, may_read_session,
+    AccessFacts, ActiveLock, ApprovalWindow, ContractFacts, Denial, DeviceFacts, DeviceStanding,
+    LockScope, Reader, TargetFacts, UserFacts, allowed_until, decide, may_read_session,
 };
 pub use ids::{Role, TargetId, UnknownRole, UserId, VendorId};
 pub use lockout::{LockoutPolicy, LoginState};

@@ -33,12 +33,15 @@ pub enum Access {
     Authenticated,
     /// A logged-in user with one of these roles.
     Roles(&'static [Role]),
+    /// No browser session: the handler requires the client certificate of an enrolled, not
+    /// revoked device (mTLS, DESIGN §6) and refuses with 403 without one.
+    Device,
 }
 
 impl Access {
     fn allows(self, viewer: Option<&Viewer>) -> Result<(), StatusCode> {
         match (self, viewer) {
-            (Access::Public, _) => Ok(()),
+            (Access::Public | Access::Device, _) => Ok(()),
             (_, None) => Err(StatusCode::UNAUTHORIZED),
             (Access::Authenticated, Some(_)) => Ok(()),
             (Access::Roles(roles), Some(v)) if roles.contains(&v.user.role) => Ok(()),

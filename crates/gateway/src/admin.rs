@@ -69,6 +69,9 @@ pub enum AdminCommand {
     /// Maintenance contracts: add, set, remove, list
     #[command(subcommand)]
     Contract(crate::admin_vendors::ContractCommand),
+    /// Lent devices: add (prints an enrolment code), list, revoke
+    #[command(subcommand)]
+    Device(crate::admin_devices::DeviceCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +160,7 @@ pub async fn run(place: Place, command: AdminCommand) -> anyhow::Result<ExitCode
                 AdminCommand::Contract(c) => {
                     crate::admin_vendors::contract(&store, c, &actor).await
                 }
+                AdminCommand::Device(c) => crate::admin_devices::run(&store, c, &actor).await,
                 AdminCommand::User(_) | AdminCommand::Target(_) => Ok(()),
             };
             store.close().await;

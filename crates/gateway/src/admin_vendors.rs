@@ -14,7 +14,7 @@ use time::macros::format_description;
 use crate::emergency::{self, Scope};
 use crate::onboarding::{self, HearingSheet};
 
-fn parse_day(s: &str) -> Result<Date, String> {
+pub(crate) fn parse_day(s: &str) -> Result<Date, String> {
     Date::parse(s, format_description!("[year]-[month]-[day]"))
         .map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD"))
 }

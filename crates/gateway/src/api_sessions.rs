@@ -71,7 +71,20 @@ pub async fn open_session(
     viewer: &Viewer,
     target: &str,
     source: Source,
+    certificate: &crate::tls::ClientCertificate,
 ) -> Result<(String, hoshu_domain::Protocol), (StatusCode, serde_json::Value)> {
+    // The user's own lent device, when the browser presented its certificate.
+    let presented = match crate::api_devices::device_of_certificate(state, certificate).await {
+        Ok(device) => device
+            .filter(|d| d.user == viewer.user.id)
+            .map(|d| d.asset_tag),
+        Err(e) => {
+            return Err((
+                e.status,
+                serde_json::json!({ "error": e.message, "reason": "internal error" }),
+            ));
+        }
+    };
     let target = match state.store.target_by_name(target).await {
         Ok(Some(target)) => target,
         Ok(None) => {
@@ -89,7 +102,7 @@ pub async fn open_session(
         }
     };
     let protocol = target.protocol;
-    session::open(state, &viewer.user, target, source.ip_string())
+    session::open(state, &viewer.user, target, source.ip_string(), presented)
         .await
         .map(|id| (id, protocol))
         .map_err(|refusal| {
@@ -109,9 +122,11 @@ pub async fn create(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     source: Source,
+    certificate: Option<Extension<crate::tls::ClientCertificate>>,
     Json(request): Json<OpenRequest>,
 ) -> Response {
-    match open_session(&state, &viewer, &request.target, source).await {
+    let certificate = certificate.map(|c| c.0).unwrap_or_default();
+    match open_session(&state, &viewer, &request.target, source, &certificate).await {
         Ok((id, protocol)) => {
             let body = serde_json::json!({
                 "id": id,

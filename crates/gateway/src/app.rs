@@ -12,7 +12,7 @@ use hoshu_domain::Role;
 
 use crate::access::{Access, guard};
 use crate::state::AppState;
-use crate::{api, api_access, api_audit, api_review, api_sessions, pages};
+use crate::{api, api_access, api_audit, api_devices, api_review, api_sessions, pages};
 
 /// One route: method, path, what the caller needs, and the handler.
 pub struct Route {
@@ -85,6 +85,28 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, "/api/v1/login/challenge", Public, api::challenge),
         route(M::POST, "/api/v1/login/answer", Public, api::answer),
         route(M::POST, "/api/v1/register", Public, api::register),
+        // A device enrolling has no session: its one-time code is the credential (throttled).
+        route(
+            M::POST,
+            "/api/v1/devices/enroll",
+            Public,
+            api_devices::enroll,
+        ),
+        // Authenticated by the device's client certificate (mTLS), checked by the handler.
+        route(
+            M::POST,
+            "/api/v1/devices/report",
+            Access::Device,
+            api_devices::report,
+        ),
+        route(
+            M::GET,
+            "/api/v1/devices/status",
+            Access::Device,
+            api_devices::status,
+        ),
+        // Each user sees their own lent devices; administrators and auditors all.
+        route(M::GET, "/api/v1/devices", Authenticated, api_devices::list),
         route(
             M::POST,
             "/api/v1/register/check",

@@ -32,6 +32,22 @@ pub struct ConfigFile {
     pub access: AccessSettings,
     #[serde(default)]
     pub audit: AuditSettings,
+    #[serde(default)]
+    pub posture: PostureSettings,
+}
+
+/// `[posture]` (DESIGN §6): the global policy lent devices' reports are held to
+/// (`[posture.policy]`, see `PosturePolicy`), and whether vendor sessions need a compliant
+/// device. `required` is off by default so a gateway without enrolled devices (the demo, the
+/// existing tests) keeps working; demo users never need one.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostureSettings {
+    pub required: bool,
+    /// With `required`: only the device whose client certificate the browser presented when
+    /// the session opened counts (the certificate must be installed in the browser).
+    pub browser_certificate: bool,
+    pub policy: hoshu_domain::PosturePolicy,
 }
 
 /// `[audit]`: where the audit chain is streamed besides the database.
@@ -137,6 +153,7 @@ pub struct Config {
     pub session: SessionSettings,
     pub access: AccessSettings,
     pub audit: AuditSettings,
+    pub posture: PostureSettings,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
@@ -155,6 +172,7 @@ impl Config {
             session: SessionSettings::default(),
             access: AccessSettings::default(),
             audit: AuditSettings::default(),
+            posture: PostureSettings::default(),
         }
     }
 
@@ -204,6 +222,11 @@ impl Config {
         if !(-12..=14).contains(&file.access.utc_offset_hours) || file.access.recheck_secs == 0 {
             bail!("[access] utc_offset_hours must be -12 to 14 and recheck_secs at least 1");
         }
+        if file.posture.policy.max_report_age_secs < 60 {
+            bail!(
+                "[posture.policy] max_report_age_secs must be at least 60 (agents report every 60 s)"
+            );
+        }
         if file.lockout.threshold == 0 {
             bail!("[lockout] threshold must be at least 1");
         }
@@ -225,6 +248,7 @@ impl Config {
                     syslog
                 }),
             },
+            posture: file.posture,
         })
     }
 }

@@ -329,6 +329,19 @@ impl Lang {
             Denial::NoApproval => {
                 "現在有効な承認済みの作業申請がありません。作業を申請し、承認を待ってください。".to_owned()
             }
+            Denial::NoDevice => {
+                "登録済みの貸与端末が割り当てられていません。貸与された端末(hoshu-agent で登録済み)から接続してください。".to_owned()
+            }
+            Denial::DeviceNotPresented => {
+                "このブラウザは貸与端末の証明書を提示していません。証明書を導入した貸与端末から接続してください。".to_owned()
+            }
+            Denial::DeviceNotReporting { asset_tag } => format!(
+                "端末 {asset_tag} から状態報告が届いていません。端末で hoshu-agent を起動してください。"
+            ),
+            Denial::DeviceNotCompliant { .. } => {
+                // The posture problems' advice (product names, commands) is in English only.
+                format!("端末がセキュリティ条件を満たしていません: {denial}")
+            }
         }
     }
 

@@ -3,11 +3,13 @@
 
 mod access;
 mod admin;
+mod admin_devices;
 mod admin_targets;
 mod admin_vendors;
 mod api;
 mod api_access;
 mod api_audit;
+mod api_devices;
 mod api_review;
 mod api_sessions;
 mod app;
@@ -15,6 +17,7 @@ mod audit_export;
 mod config;
 mod demo;
 mod demo_target;
+mod device_ca;
 mod emergency;
 mod i18n;
 mod i18n_access;

@@ -37,7 +37,12 @@ pub async fn serve(
     before_url: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<ExitCode> {
     let (cert, key) = crate::tls::certificate_paths(&config.tls, &config.data_dir)?;
-    let tls = crate::tls::server_config(&cert, &key)?;
+    // The device CA is made here on first start, so the TLS listener can request client
+    // certificates from it from the first connection on.
+    let device_ca = crate::device_ca::load_or_create(&store)
+        .await
+        .context("loading the device CA")?;
+    let tls = crate::tls::server_config(&cert, &key, &device_ca.certificate_pem)?;
     let listener = std::net::TcpListener::bind(config.listen).with_context(|| {
         format!(
             "listening on {}; is another program using it?",
@@ -91,8 +96,10 @@ pub async fn serve(
     println!("{}", url_for(addr));
     // TCP_NODELAY: session frames and the final error/close of a tunnel must not wait for
     // Nagle's algorithm.
-    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(RustlsConfig::from_config(tls))
-        .acceptor(axum_server::accept::NoDelayAcceptor::new());
+    let acceptor = crate::tls::ClientCertAcceptor::new(
+        axum_server::tls_rustls::RustlsAcceptor::new(RustlsConfig::from_config(tls))
+            .acceptor(axum_server::accept::NoDelayAcceptor::new()),
+    );
     axum_server::from_tcp(listener)
         .acceptor(acceptor)
         .handle(handle)

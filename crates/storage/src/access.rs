@@ -408,6 +408,8 @@ impl Store {
             contracts,
             approvals,
             locks,
+            // The gateway fills the device rule's facts in: it holds the posture policy.
+            device: hoshu_domain::DeviceFacts::default(),
         }))
     }
 

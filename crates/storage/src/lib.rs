@@ -7,6 +7,7 @@
 
 mod access;
 mod audit;
+mod devices;
 mod key;
 mod login;
 mod targets;
@@ -23,6 +24,7 @@ use sqlx::sqlite::{
 
 pub use access::{Lock, Notification, WorkRequest, WorkRequestState};
 pub use audit::{AuditFilter, AuditVerification};
+pub use devices::{Device, DeviceCa, DeviceId, NewDevice};
 pub use key::ServerKey;
 pub use login::{BrowserSession, Challenge, LoginRecord};
 pub use targets::{NewTarget, RemoteSession, SessionCommand, Target};
@@ -73,6 +75,12 @@ pub enum StorageError {
     NoSuchSystem(String),
     #[error("no user has login ID {0:?}; `hoshu admin user list` shows them")]
     NoSuchUser(String),
+    #[error("a device with asset tag {0:?} is already registered; revoke it or choose another tag")]
+    AssetTagTaken(String),
+    #[error(
+        "the device CA key cannot be decrypted with this server key; restore the key file (devices must enrol again otherwise)"
+    )]
+    DecryptDeviceCa,
     #[error("stored value is invalid: {0}")]
     Corrupt(String),
     #[error("cannot write the audit head file {path}: {source}")]

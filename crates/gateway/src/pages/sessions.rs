@@ -26,9 +26,11 @@ pub async fn open_target(
     lang: Lang,
     source: Source,
     Extension(viewer): Extension<Viewer>,
+    certificate: Option<Extension<crate::tls::ClientCertificate>>,
     CsrfForm(form): CsrfForm<OpenForm>,
 ) -> Response {
-    match open_session(&state, &viewer, &form.target, source).await {
+    let certificate = certificate.map(|c| c.0).unwrap_or_default();
+    match open_session(&state, &viewer, &form.target, source, &certificate).await {
         Ok((id, _)) => Redirect::to(&format!("/sessions/{id}/view")).into_response(),
         Err((status, body)) => {
             let localized = match lang {

@@ -47,6 +47,9 @@ const ATTACH_WITHIN: Duration = Duration::from_secs(60);
 struct Live {
     user: UserId,
     target: Target,
+    /// The asset tag of the user's device whose certificate the browser presented at open; the
+    /// re-check holds the session to that device.
+    presented: Option<String>,
     kill: watch::Sender<Option<String>>,
     bytes_to_browser: Arc<AtomicU64>,
     /// Until the tunnel attaches: the recorder it will write to.
@@ -139,11 +142,19 @@ impl Registry {
             .map(|l| l.bytes_to_browser.load(Ordering::Relaxed))
     }
 
-    /// Every live session: id, user and target, for re-checking the access decision.
-    pub fn live_pairs(&self) -> Vec<(String, UserId, hoshu_domain::TargetId)> {
+    /// Every live session: id, user, target and presented device, for re-checking the access
+    /// decision.
+    pub fn live_pairs(&self) -> Vec<(String, UserId, hoshu_domain::TargetId, Option<String>)> {
         self.lock()
             .iter()
-            .map(|(id, live)| (id.clone(), live.user, live.target.id))
+            .map(|(id, live)| {
+                (
+                    id.clone(),
+                    live.user,
+                    live.target.id,
+                    live.presented.clone(),
+                )
+            })
             .collect()
     }
 
@@ -182,7 +193,12 @@ impl Registry {
 
 /// Who may open which target: the gateway must speak the target's protocol, and the access
 /// decision of DESIGN §5 must allow it.
-async fn decide(state: &AppState, user: UserId, target: &Target) -> Result<(), Refusal> {
+async fn decide(
+    state: &AppState,
+    user: UserId,
+    target: &Target,
+    presented: Option<&str>,
+) -> Result<(), Refusal> {
     if !matches!(target.protocol, Protocol::Vnc | Protocol::Ssh) {
         return Err(Refusal {
             denial: None,
@@ -193,7 +209,7 @@ async fn decide(state: &AppState, user: UserId, target: &Target) -> Result<(), R
             ),
         });
     }
-    policy::check(state, user, target.id)
+    policy::check(state, user, target.id, presented)
         .await
         .map_err(|verdict| Refusal {
             code: match &verdict {
@@ -216,6 +232,7 @@ pub async fn open(
     user: &hoshu_storage::User,
     target: Target,
     source: Option<String>,
+    presented: Option<String>,
 ) -> Result<String, Refusal> {
     let audit_refusal = |code: &str, reason: &str| {
         let mut event = AuditEvent::new(AuditKind::SessionRefused)
@@ -228,7 +245,7 @@ pub async fn open(
         }
         event
     };
-    if let Err(refusal) = decide(state, user.id, &target).await {
+    if let Err(refusal) = decide(state, user.id, &target, presented.as_deref()).await {
         let _ = state
             .audit(audit_refusal(refusal.code, &refusal.reason))
             .await;
@@ -286,6 +303,7 @@ pub async fn open(
         Live {
             user: user.id,
             target,
+            presented,
             kill,
             bytes_to_browser: Arc::new(AtomicU64::new(0)),
             recorder: Some(recorder),

@@ -6,7 +6,11 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use hoshu_domain::{AccessFacts, AuditEvent, AuditKind, Denial, TargetId, UserId};
+use hoshu_domain::{
+    AccessFacts, AuditEvent, AuditKind, Compliance, Denial, DeviceFacts, DeviceStanding,
+    PosturePolicy, PostureProblem, PostureReport, TargetId, UserId, evaluate,
+};
+use hoshu_storage::Device;
 use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::state::{AppState, unix_now};
@@ -50,24 +54,110 @@ pub async fn facts(
     user: UserId,
     target: TargetId,
 ) -> Result<AccessFacts, Verdict> {
-    match state
+    facts_presenting(state, user, target, None).await
+}
+
+/// The facts, for a request (or a session opened by one) that presented the certificate of the
+/// user's device `presented`.
+pub async fn facts_presenting(
+    state: &AppState,
+    user: UserId,
+    target: TargetId,
+    presented: Option<&str>,
+) -> Result<AccessFacts, Verdict> {
+    let now = unix_now();
+    let facts = state
         .store
-        .access_facts(user, target, unix_now(), today(state))
-        .await
-    {
-        Ok(Some(facts)) => Ok(facts),
-        Ok(None) => Err(Verdict::Gone),
+        .access_facts(user, target, now, today(state))
+        .await;
+    let mut facts = match facts {
+        Ok(Some(facts)) => facts,
+        Ok(None) => return Err(Verdict::Gone),
         Err(e) => {
             tracing::error!(error = %e, "Cannot read the access facts");
-            Err(Verdict::Failed)
+            return Err(Verdict::Failed);
         }
+    };
+    facts.device = device_facts(state, user, now).await.map_err(|e| {
+        tracing::error!(error = %e, "Cannot read the user's devices");
+        Verdict::Failed
+    })?;
+    facts.device.presented = presented.map(str::to_owned);
+    Ok(facts)
+}
+
+/// The device rule's facts (DESIGN §6): the user's enrolled, unrevoked devices within their
+/// lending period, each with its last report evaluated against `[posture.policy]` now — so a
+/// device that stopped reporting turns stale by itself, without a new report.
+async fn device_facts(
+    state: &AppState,
+    user: UserId,
+    now: i64,
+) -> Result<DeviceFacts, hoshu_storage::StorageError> {
+    let settings = &state.config.posture;
+    if !settings.required {
+        return Ok(DeviceFacts::default());
     }
+    let devices = state
+        .store
+        .devices_of_user(user)
+        .await?
+        .into_iter()
+        .filter(|d| device_counts(d, now))
+        .map(|d| DeviceStanding {
+            posture: posture_now(&settings.policy, &d, now),
+            asset_tag: d.asset_tag,
+        })
+        .collect();
+    Ok(DeviceFacts {
+        required: true,
+        devices,
+        presented_only: settings.browser_certificate,
+        presented: None,
+    })
+}
+
+/// Whether a device can admit its holder: enrolled, not revoked, within its lending period.
+pub fn device_counts(device: &Device, now: i64) -> bool {
+    device.revoked_at.is_none()
+        && device.cert_serial.is_some()
+        && device.lent_from <= now
+        && now <= device.lent_until
+}
+
+/// The verdict on a device's last report as of `now` (`None` before its first report): what
+/// the decision uses, and what the device and its holder are shown.
+pub fn posture_now(policy: &PosturePolicy, device: &Device, now: i64) -> Option<Compliance> {
+    let report = PostureReport::from_json(device.last_report.as_deref()?.as_bytes()).ok()?;
+    let fingerprint = device.fingerprint.as_deref().unwrap_or_default();
+    let mut verdict = evaluate(policy, &report, fingerprint, now);
+    // Freshness by the gateway's clock as well: a device whose clock runs ahead must not
+    // stretch its last report's life.
+    let limit_secs = policy.max_report_age_secs;
+    let age_secs = device.last_report_at.map_or(i64::MAX, |at| now - at);
+    let stale_noted = verdict
+        .reasons
+        .iter()
+        .any(|r| matches!(r, PostureProblem::ReportStale { .. }));
+    if age_secs > i64::from(limit_secs) && !stale_noted {
+        verdict.reasons.push(PostureProblem::ReportStale {
+            age_secs,
+            limit_secs,
+        });
+        verdict.compliant = false;
+    }
+    Some(verdict)
 }
 
 /// Whether `user` may have a session on `target` now; when allowed, the re-checker is told
 /// when the clock alone ends the allowance (`allowed_until`).
-pub async fn check(state: &AppState, user: UserId, target: TargetId) -> Result<(), Verdict> {
-    let facts = facts(state, user, target).await?;
+pub async fn check(
+    state: &AppState,
+    user: UserId,
+    target: TargetId,
+    presented: Option<&str>,
+) -> Result<(), Verdict> {
+    let facts = facts_presenting(state, user, target, presented).await?;
     hoshu_domain::decide(&facts).map_err(Verdict::Denied)?;
     if let Some(until) = hoshu_domain::allowed_until(&facts) {
         state.access_deadline.fetch_min(until, Ordering::Relaxed);
@@ -85,7 +175,14 @@ pub fn listed(facts: &AccessFacts) -> bool {
     };
     matches!(
         hoshu_domain::decide(&without_locks),
-        Ok(()) | Err(Denial::NoApproval | Denial::RoleMayNotOpen(_))
+        Ok(())
+            | Err(Denial::NoApproval
+                    | Denial::RoleMayNotOpen(_)
+                    // Listed: the target opens once the device is fixed.
+                    | Denial::NoDevice
+                    | Denial::DeviceNotPresented
+                    | Denial::DeviceNotReporting { .. }
+                    | Denial::DeviceNotCompliant { .. })
     )
 }
 
@@ -93,8 +190,8 @@ pub fn listed(facts: &AccessFacts) -> bool {
 /// `access_deadline` to the earliest time at which a session still allowed stops being allowed
 /// by the clock alone (an approval window's end), so the next check can be then.
 pub async fn recheck_live(state: &AppState) {
-    for (id, user, target) in state.sessions.live_pairs() {
-        let verdict = match facts(state, user, target).await {
+    for (id, user, target, presented) in state.sessions.live_pairs() {
+        let verdict = match facts_presenting(state, user, target, presented.as_deref()).await {
             Ok(facts) => match hoshu_domain::decide(&facts) {
                 Ok(()) => {
                     if let Some(until) = hoshu_domain::allowed_until(&facts) {

@@ -1,0 +1,446 @@
+//! Lent devices against the real `hoshu` binary (issue 6): enrolment with a one-time code (a
+//! second use refused), posture reports over real mTLS with the issued certificate (compliant
+//! and not), and a revoked device refused at once. With `[posture] required = true`: a vendor
+//! session refused without a compliant device and allowed with one, and ended when the device
+//! turns non-compliant or its report goes stale.
+
+mod common;
+
+use common::rfb_server::{RfbServer, Security, serve_plain};
+use common::tunnel::{Tunnel, open_session};
+use common::{Credential, Gateway, Session, last_line};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn day(days: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
+}
+
+const FINGERPRINT: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn report(real_time: bool, signature_age_days: i64) -> Value {
+    report_collected(real_time, signature_age_days, unix_now())
+}
+
+fn report_collected(real_time: bool, signature_age_days: i64, collected_at: i64) -> Value {
+    let now = unix_now();
+    json!({
+        "fingerprint": FINGERPRINT,
+        "os": {"name": "Debian GNU/Linux", "version": "12"},
+        "antivirus": [{
+            "name": "ClamAV", "running": true, "real_time_protection": real_time,
+            "signatures_updated_at": now - signature_age_days * 86_400,
+        }],
+        "firewall": "on",
+        "collected_at": collected_at,
+    })
+}
+
+/// Registers PC-001 for a new vendor user; the enrolment code.
+async fn register_device(gateway: &Gateway) -> String {
+    let holder = engineer_credential();
+    let code = gateway.add_user(&holder.login, "Device Holder", "vendor", Some("ACME保守"));
+    gateway.register_ok(&code, &holder).await;
+    add_device(gateway, &holder.login)
+}
+
+fn engineer_credential() -> Credential {
+    Credential::new("acme-eng", &[2, 11, 20, 29, 38, 47, 56, 61], "acme", 2)
+}
+
+/// Registers PC-001 for `user`; the enrolment code.
+fn add_device(gateway: &Gateway, user: &str) -> String {
+    let until = day(30);
+    last_line(&gateway.admin_ok(&[
+        "device",
+        "add",
+        "--asset-tag",
+        "PC-001",
+        "--user",
+        user,
+        "--until",
+        &until,
+    ]))
+}
+
+async fn enroll(gateway: &Gateway, code: &str, csr_pem: &str) -> (StatusCode, Value) {
+    let response = gateway
+        .bare_client()
+        .post(gateway.url("/api/v1/devices/enroll"))
+        .json(&json!({"code": code, "csr_pem": csr_pem, "fingerprint": FINGERPRINT}))
+        .send()
+        .await
+        .expect("the enrolment request is answered");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A device key pair and its CSR, as the agent makes them.
+fn key_and_csr() -> (rcgen::KeyPair, String) {
+    let key = rcgen::KeyPair::generate().expect("a key pair");
+    let csr = rcgen::CertificateParams::default()
+        .serialize_request(&key)
+        .and_then(|csr| csr.pem())
+        .expect("a CSR");
+    (key, csr)
+}
+
+/// Enrols a new key with `code`: a client presenting the issued certificate, and the
+/// certificate and key as one PEM.
+async fn enrolled(gateway: &Gateway, code: &str) -> (reqwest::Client, String) {
+    let (key, csr) = key_and_csr();
+    let (status, body) = enroll(gateway, code, &csr).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let certificate = body["certificate_pem"].as_str().expect("a certificate");
+    let client = device_client(gateway, certificate, &key.serialize_pem());
+    (client, format!("{certificate}\n{}", key.serialize_pem()))
+}
+
+/// A client presenting the device's certificate, trusting the gateway's.
+fn device_client(gateway: &Gateway, certificate_pem: &str, key_pem: &str) -> reqwest::Client {
+    let identity = reqwest::Identity::from_pem(format!("{certificate_pem}\n{key_pem}").as_bytes())
+        .expect("the issued certificate and the key make an identity");
+    gateway
+        .client_builder()
+        .identity(identity)
+        .build()
+        .expect("an mTLS client")
+}
+
+async fn send_report(
+    client: &reqwest::Client,
+    gateway: &Gateway,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let response = client
+        .post(gateway.url("/api/v1/devices/report"))
+        .json(body)
+        .send()
+        .await
+        .expect("the report is answered");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_device_enrols_once_reports_over_mtls_and_is_refused_once_revoked() {
+    let gateway = Gateway::demo();
+    let code = register_device(&gateway).await;
+    let (key, csr) = key_and_csr();
+
+    let (status, body) = enroll(&gateway, &code, "not a CSR").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // A broken CSR did not use the code up.
+    let (status, body) = enroll(&gateway, &code, &csr).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let certificate = body["certificate_pem"].as_str().expect("a certificate");
+    assert!(
+        body["ca_pem"]
+            .as_str()
+            .is_some_and(|ca| ca.contains("BEGIN CERTIFICATE"))
+    );
+    let (status, body) = enroll(&gateway, &code, &csr).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a code works once: {body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("enrolment code"))
+    );
+
+    // Without a client certificate: refused.
+    let (status, _) = send_report(&gateway.bare_client(), &gateway, &report(true, 1)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let client = device_client(&gateway, certificate, &key.serialize_pem());
+    let (status, verdict) = send_report(&client, &gateway, &report(true, 1)).await;
+    assert_eq!(status, StatusCode::OK, "{verdict}");
+    assert_eq!(verdict["compliant"], true, "{verdict}");
+
+    let (status, verdict) = send_report(&client, &gateway, &report(false, 9)).await;
+    assert_eq!(status, StatusCode::OK, "{verdict}");
+    assert_eq!(verdict["compliant"], false, "{verdict}");
+    let codes: Vec<&str> = verdict["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"real-time-off"), "{verdict}");
+    assert!(codes.contains(&"signatures-outdated"), "{verdict}");
+
+    let list: Value = serde_json::from_str(&gateway.admin_ok(&["device", "list", "--json"]))
+        .expect("device list --json is JSON");
+    assert_eq!(list[0]["state"], "not compliant", "{list}");
+    assert_eq!(list[0]["user"], "acme-eng", "{list}");
+
+    // The holder sees the device and the reasons in the API.
+    let holder = gateway.login_ok(&engineer_credential()).await;
+    let mine: Value = holder
+        .client
+        .get(gateway.url("/api/v1/devices"))
+        .send()
+        .await
+        .expect("the device list")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(mine[0]["asset_tag"], "PC-001", "{mine}");
+    assert_eq!(mine[0]["compliant"], false, "{mine}");
+    assert!(
+        mine[0]["reasons"].as_array().is_some_and(|r| r.len() == 2),
+        "{mine}"
+    );
+    let demo_vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let theirs: Value = demo_vendor
+        .client
+        .get(gateway.url("/api/v1/devices"))
+        .send()
+        .await
+        .expect("the device list")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(theirs, json!([]), "another user's devices are not shown");
+
+    gateway.admin_ok(&["device", "revoke", "--asset-tag", "PC-001"]);
+    let (status, body) = send_report(&client, &gateway, &report(true, 1)).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a revoked device is refused: {body}"
+    );
+
+    let audit = gateway.admin_ok(&["device", "list"]);
+    assert!(audit.contains("revoked"), "{audit}");
+}
+
+const SYSTEM: &str = "住民記録システム";
+const VENDOR: &str = "ACME保守";
+const TARGET: &str = "juki-ap1";
+
+/// A vendor whose application is active, with a contract covering the target's system; the
+/// target (on a test RFB server) allows standing access, so no work request is needed.
+fn onboard(gateway: &Gateway, rfb_port: u16) {
+    let port = rfb_port.to_string();
+    gateway.admin_ok(&["system", "add", "--name", SYSTEM, "--description", "住基"]);
+    gateway.admin_ok(&[
+        "target",
+        "add",
+        "--name",
+        TARGET,
+        "--protocol",
+        "vnc",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--system",
+        SYSTEM,
+        "--standing-access",
+    ]);
+    gateway.admin_ok(&[
+        "vendor",
+        "add",
+        "--name",
+        VENDOR,
+        "--contacts",
+        "山田 03-1234-5678",
+        "--system",
+        SYSTEM,
+        "--protocol",
+        "vnc",
+    ]);
+    for state in ["briefing-held", "demo", "under-review", "approved"] {
+        gateway.admin_ok(&["vendor", "move", "--name", VENDOR, "--to", state]);
+    }
+    let doc = gateway.data().join("申請書.pdf");
+    std::fs::write(&doc, b"%PDF-1.7\n% formal application\n").expect("document written");
+    let doc = doc.to_str().expect("temporary paths are UTF-8");
+    gateway.admin_ok(&["vendor", "document", "--name", VENDOR, "--file", doc]);
+    gateway.admin_ok(&[
+        "vendor",
+        "move",
+        "--name",
+        VENDOR,
+        "--to",
+        "formal-application",
+    ]);
+    gateway.admin_ok(&["vendor", "lend", "--name", VENDOR, "--asset-tag", "PC-001"]);
+    gateway.admin_ok(&["vendor", "move", "--name", VENDOR, "--to", "devices-lent"]);
+    let (from, until) = (day(-1), day(365));
+    gateway.admin_ok(&[
+        "contract",
+        "add",
+        "--vendor",
+        VENDOR,
+        "--title",
+        "保守契約",
+        "--from",
+        &from,
+        "--until",
+        &until,
+        "--system",
+        SYSTEM,
+    ]);
+    gateway.admin_ok(&["vendor", "move", "--name", VENDOR, "--to", "active"]);
+}
+
+/// The code of a refused `POST /api/v1/sessions`, and its reason.
+async fn refusal(gateway: &Gateway, session: &Session) -> (String, String) {
+    let reply = open_session(gateway, session, TARGET).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    let body = reply.json();
+    (
+        body["code"].as_str().unwrap_or_default().to_owned(),
+        body["reason"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_required_device_admits_and_ends_vendor_sessions() {
+    let server = RfbServer::start(|s| serve_plain(s, Security::None, 320, 200)).await;
+    let gateway = Gateway::serve(
+        "[access]\nrecheck_secs = 1\n[posture]\nrequired = true\n[posture.policy]\nmax_report_age_secs = 60\n",
+    );
+    onboard(&gateway, server.port);
+    let engineer = engineer_credential();
+    let code = gateway.add_user(&engineer.login, "技術 一郎", "vendor", Some(VENDOR));
+    gateway.register_ok(&code, &engineer).await;
+    let vendor = gateway.login_ok(&engineer).await;
+
+    assert_eq!(refusal(&gateway, &vendor).await.0, "no-device");
+
+    let code = add_device(&gateway, &engineer.login);
+    let (device, _) = enrolled(&gateway, &code).await;
+    assert_eq!(refusal(&gateway, &vendor).await.0, "device-not-reporting");
+
+    send_report(&device, &gateway, &report(true, 9)).await;
+    let (code, reason) = refusal(&gateway, &vendor).await;
+    assert_eq!(code, "device-not-compliant");
+    assert!(
+        reason.contains("9 days old"),
+        "the vendor hears what to fix: {reason}"
+    );
+
+    // Compliant: the session opens; non-compliant again: it ends, with the reason.
+    let (_, verdict) = send_report(&device, &gateway, &report(true, 1)).await;
+    assert_eq!(verdict["compliant"], true, "{verdict}");
+    let mut tunnel = Tunnel::open(&gateway, &vendor, TARGET).await;
+    tunnel.first_frame().await;
+    send_report(&device, &gateway, &report(false, 1)).await;
+    let ending = tunnel.ending().await;
+    assert!(ending.message.contains("not compliant"), "{ending:?}");
+
+    // A report that goes stale (collected 55 s ago, 60 s allowed) ends the session by itself.
+    send_report(
+        &device,
+        &gateway,
+        &report_collected(true, 1, unix_now() - 55),
+    )
+    .await;
+    let mut tunnel = Tunnel::open(&gateway, &vendor, TARGET).await;
+    tunnel.first_frame().await;
+    let ending = tunnel.ending().await;
+    assert!(
+        ending.message.contains("not compliant") && ending.message.contains("old"),
+        "{ending:?}"
+    );
+}
+
+/// The agent's own enrolment and report code (the collector of this machine, its mTLS client)
+/// against the real gateway: what `hoshu-agent enroll` and `hoshu-agent report` run.
+#[tokio::test]
+async fn the_agent_enrols_and_reports_what_it_collects() {
+    use hoshu_agent::enrol::{self, DeviceFiles};
+
+    let gateway = Gateway::demo();
+    let code = register_device(&gateway).await;
+    let gateway_ca = std::fs::read(gateway.data().join("tls").join("cert.pem"))
+        .expect("the gateway's certificate");
+    let report = hoshu_agent::collect(unix_now()).expect("this machine's posture");
+    let client = enrol::client(Some(&gateway_ca), None).expect("a client");
+    let base = gateway.url("");
+    let enrolled = enrol::enroll(&client, &base, &code, &report.fingerprint)
+        .await
+        .expect("enrolled");
+    let again = enrol::enroll(&client, &base, &code, &report.fingerprint).await;
+    assert!(
+        matches!(again, Err(enrol::AgentError::Refused { status: 403, .. })),
+        "{again:?}"
+    );
+
+    let dir = tempfile::tempdir().expect("a directory");
+    let files = DeviceFiles::in_dir(dir.path());
+    files.store(&enrolled).expect("stored");
+    let identity = files.identity().expect("an identity");
+    let client = enrol::client(Some(&gateway_ca), Some(identity)).expect("an mTLS client");
+    let verdict = enrol::send_report(&client, &base, &report)
+        .await
+        .expect("the report is accepted");
+    // Whatever this machine's antivirus, the device is the one that enrolled.
+    let reasons = verdict["reasons"].as_array().expect("reasons");
+    assert!(
+        reasons.iter().all(|r| r["code"] != "fingerprint-mismatch"),
+        "{verdict}"
+    );
+    assert_eq!(verdict["compliant"], reasons.is_empty(), "{verdict}");
+    let status = enrol::status(&client, &base).await.expect("the status");
+    assert_eq!(status["asset_tag"], "PC-001", "{status}");
+    assert_eq!(status["compliant"], verdict["compliant"], "{status}");
+
+    gateway.admin_ok(&["device", "revoke", "--asset-tag", "PC-001"]);
+    let refused = enrol::send_report(&client, &base, &report).await;
+    assert!(
+        matches!(refused, Err(enrol::AgentError::Refused { status: 403, .. })),
+        "{refused:?}"
+    );
+}
+
+/// With `browser_certificate = true` only the device whose certificate the browser presents
+/// counts: the same vendor, with a compliant device, is refused from a client without it.
+#[tokio::test]
+async fn the_session_must_come_with_the_device_certificate_when_so_configured() {
+    let server = RfbServer::start(|s| serve_plain(s, Security::None, 320, 200)).await;
+    let gateway = Gateway::serve("[posture]\nrequired = true\nbrowser_certificate = true\n");
+    onboard(&gateway, server.port);
+    let engineer = engineer_credential();
+    let code = gateway.add_user(&engineer.login, "技術 一郎", "vendor", Some(VENDOR));
+    gateway.register_ok(&code, &engineer).await;
+    let code = add_device(&gateway, &engineer.login);
+    let (device, identity_pem) = enrolled(&gateway, &code).await;
+    let (_, verdict) = send_report(&device, &gateway, &report(true, 1)).await;
+    assert_eq!(verdict["compliant"], true, "{verdict}");
+
+    let vendor = gateway.login_ok(&engineer).await;
+    let (code, reason) = refusal(&gateway, &vendor).await;
+    assert_eq!(code, "device-not-presented", "{reason}");
+
+    // The same login from a client that presents the device's certificate.
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {}", vendor.token)
+            .parse()
+            .expect("a header value"),
+    );
+    let identity = reqwest::Identity::from_pem(identity_pem.as_bytes()).expect("an identity");
+    let with_device = Session {
+        client: gateway
+            .client_builder()
+            .identity(identity)
+            .default_headers(headers)
+            .build()
+            .expect("an mTLS client"),
+        token: vendor.token.clone(),
+        reply: vendor.reply.clone(),
+    };
+    let reply = open_session(&gateway, &with_device, TARGET).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+}
