@@ -24,25 +24,13 @@ struct ThumbnailView {
     url: String,
 }
 
-/// The session the caller may see, or 404.
-async fn readable(
-    state: &AppState,
-    viewer: &Viewer,
-    id: &str,
-) -> Result<hoshu_storage::RemoteSession, ApiError> {
-    session::stored(state, id)
-        .await?
-        .filter(|s| session::may_see(&viewer.user, s))
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such session"))
-}
-
 /// The thumbnails of a graphical session's time line (their times, on the recording's clock).
 pub async fn thumbnails(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let stored = readable(&state, &viewer, &id).await?;
+    let stored = crate::api_sessions::visible_session(&state, &viewer, &id).await?;
     let list: Vec<ThumbnailView> = state
         .store
         .thumbnail_times(&stored.id)
@@ -61,7 +49,7 @@ pub async fn thumbnail(
     Extension(viewer): Extension<Viewer>,
     Path((id, at_ms)): Path<(String, i64)>,
 ) -> Result<Response, ApiError> {
-    let stored = readable(&state, &viewer, &id).await?;
+    let stored = crate::api_sessions::visible_session(&state, &viewer, &id).await?;
     let (mimetype, image) = state
         .store
         .thumbnail(&stored.id, at_ms)
@@ -158,7 +146,7 @@ pub async fn keystrokes(
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let stored = readable(&state, &viewer, &id).await?;
+    let stored = crate::api_sessions::visible_session(&state, &viewer, &id).await?;
     let lines: Vec<KeyView> = state
         .store
         .keystrokes(&stored.id)

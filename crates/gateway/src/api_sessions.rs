@@ -325,7 +325,7 @@ pub async fn list(
 
 /// Session `id` if the caller may see it (its recording, its command log); 404 otherwise, so
 /// others' session ids are not confirmed.
-async fn visible_session(
+pub async fn visible_session(
     state: &AppState,
     viewer: &Viewer,
     id: &str,
