@@ -9,6 +9,7 @@ mod common;
 
 use std::time::Instant;
 
+use common::access::{activate, day, unix_now};
 use common::tunnel::{Tunnel, open_session};
 use common::{Credential, Gateway, Session, said};
 use reqwest::StatusCode;
@@ -19,19 +20,6 @@ const VENDOR: &str = "ACME保守";
 const TARGET: &str = "juki-ap1";
 const DEMO: &str = "demo-desktop";
 const DEMO_VENDOR: &str = "デモ保守株式会社 Demo Maintenance Co.";
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// A date `days` from today (UTC; the tests stay a day away from any edge).
-fn day(days: i64) -> String {
-    let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(days);
-    date.to_string()
-}
 
 /// `hoshu admin …` that must fail; its stderr.
 fn admin_fails(gateway: &Gateway, args: &[&str]) -> String {
@@ -458,21 +446,7 @@ fn gateway_args(gateway: &Gateway, command: &str, args: &[&str]) -> Vec<String> 
 async fn revoking_an_approval_ends_the_live_session_with_the_reason() {
     let gateway = Gateway::demo();
     onboard(&gateway);
-    gateway.admin_ok(&[
-        "contract",
-        "add",
-        "--vendor",
-        VENDOR,
-        "--title",
-        "保守契約",
-        "--from",
-        &day(-1),
-        "--until",
-        &day(30),
-        "--system",
-        SYSTEM,
-    ]);
-    gateway.admin_ok(&["vendor", "move", "--name", VENDOR, "--to", "active"]);
+    activate(&gateway, VENDOR, SYSTEM);
     let engineer = Credential::new("acme-eng", &[2, 11, 20, 29, 38, 47, 56, 61], "acme", 2);
     let code = gateway.add_user(&engineer.login, "技術 一郎", "vendor", Some(VENDOR));
     gateway.register_ok(&code, &engineer).await;

@@ -6,22 +6,12 @@
 
 mod common;
 
+use common::access::{activate, day, to_devices_lent, unix_now};
 use common::rfb_server::{RfbServer, Security, serve_plain};
 use common::tunnel::{Tunnel, open_session};
 use common::{Credential, Gateway, Session, last_line};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-fn day(days: i64) -> String {
-    (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
-}
 
 const FINGERPRINT: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -257,39 +247,8 @@ fn onboard(gateway: &Gateway, rfb_port: u16) {
         "--protocol",
         "vnc",
     ]);
-    for state in ["briefing-held", "demo", "under-review", "approved"] {
-        gateway.admin_ok(&["vendor", "move", "--name", VENDOR, "--to", state]);
-    }
-    let doc = gateway.data().join("申請書.pdf");
-    std::fs::write(&doc, b"%PDF-1.7\n% formal application\n").expect("document written");
-    let doc = doc.to_str().expect("temporary paths are UTF-8");
-    gateway.admin_ok(&["vendor", "document", "--name", VENDOR, "--file", doc]);
-    gateway.admin_ok(&[
-        "vendor",
-        "move",
-        "--name",
-        VENDOR,
-        "--to",
-        "formal-application",
-    ]);
-    gateway.admin_ok(&["vendor", "lend", "--name", VENDOR, "--asset-tag", "PC-001"]);
-    gateway.admin_ok(&["vendor", "move", "--name", VENDOR, "--to", "devices-lent"]);
-    let (from, until) = (day(-1), day(365));
-    gateway.admin_ok(&[
-        "contract",
-        "add",
-        "--vendor",
-        VENDOR,
-        "--title",
-        "保守契約",
-        "--from",
-        &from,
-        "--until",
-        &until,
-        "--system",
-        SYSTEM,
-    ]);
-    gateway.admin_ok(&["vendor", "move", "--name", VENDOR, "--to", "active"]);
+    to_devices_lent(gateway, VENDOR, "PC-001");
+    activate(gateway, VENDOR, SYSTEM);
 }
 
 /// The code of a refused `POST /api/v1/sessions`, and its reason.

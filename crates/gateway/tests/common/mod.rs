@@ -4,6 +4,7 @@
 // Each test file uses a different part of these helpers.
 #![allow(dead_code)]
 
+pub mod access;
 pub mod rfb_server;
 pub mod sshd;
 pub mod terminal;
