@@ -56,6 +56,32 @@ onWatchers(client, (logins) => {
   watched.hidden = logins.length === 0;
 });
 
+// Credentials the target has not stored (RDP): the gateway asks with `required`; the answers
+// go back as `argv` streams, to the target only (never recorded, never kept in the page).
+const credentials = document.getElementById('credentials');
+let required = [];
+const credentialField = (name) =>
+  document.getElementById(name === 'username' ? 'target-username' : 'target-password');
+client.onrequired = (parameters) => {
+  required = parameters.filter((name) => name === 'username' || name === 'password');
+  document.getElementById('username-field').hidden = !required.includes('username');
+  credentials.hidden = false;
+  credentialField(required[0] || 'password').focus();
+};
+document.getElementById('credentials-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  for (const name of required) {
+    const field = credentialField(name);
+    const writer = new Guacamole.StringWriter(client.createArgumentValueStream('text/plain', name));
+    writer.sendText(field.value);
+    writer.sendEnd();
+    field.value = '';
+  }
+  required = [];
+  credentials.hidden = true;
+  container.focus({ preventScroll: true });
+});
+
 document.getElementById('disconnect').addEventListener('click', () => client.disconnect());
 window.addEventListener('beforeunload', () => client.disconnect());
 

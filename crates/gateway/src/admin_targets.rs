@@ -15,8 +15,9 @@ use crate::state::unix_now;
 #[derive(Debug, Subcommand)]
 pub enum TargetCommand {
     /// Add a target; a password or key is read from a file and stored encrypted. For SSH, the
-    /// server's host key is fetched and pinned (with neither --password-file nor --key-file,
-    /// users are asked for the password when they open the target)
+    /// server's host key is fetched and pinned, for RDP its TLS certificate (with neither
+    /// --password-file nor --key-file, users are asked for the password when they open the
+    /// target)
     Add {
         #[arg(long)]
         name: String,
@@ -35,9 +36,17 @@ pub enum TargetCommand {
         #[arg(long, conflicts_with = "password_file")]
         key_file: Option<PathBuf>,
         /// SSH: pin the server's host key if its fingerprint is this (`SHA256:…`, as
-        /// `ssh-keygen -lf` prints it); without it, the fingerprint is shown and asked about
-        #[arg(long, value_name = "FINGERPRINT")]
+        /// `ssh-keygen -lf` prints it); RDP (as --accept-certificate): pin the server's
+        /// certificate if its SHA-256 is this. Without it, the fingerprint is shown and asked
+        /// about
+        #[arg(long, value_name = "FINGERPRINT", alias = "accept-certificate")]
         accept_host_key: Option<String>,
+        /// RDP: the keyboard layout the server is told: us or jis (Japanese 106/109 keys)
+        #[arg(long, default_value = "us", value_parser = |s: &str| s.parse::<hoshu_rdp::keymap::Layout>().map_err(|e| e.to_string()))]
+        keyboard: hoshu_rdp::keymap::Layout,
+        /// RDP: the security accepted from the server: any (TLS or NLA), tls or nla
+        #[arg(long, default_value = "any", value_parser = |s: &str| s.parse::<hoshu_rdp::settings::Security>().map_err(|e| e.to_string()))]
+        security: hoshu_rdp::settings::Security,
         /// Business system the target belongs to
         #[arg(long)]
         system: Option<String>,
@@ -67,7 +76,9 @@ pub enum TargetCommand {
         #[arg(long)]
         name: String,
     },
-    /// SSH: pin the host key the server presents now (after its key was changed on purpose)
+    /// Pin the identity the server presents now, after it was changed on purpose: an SSH
+    /// server's host key, an RDP server's certificate (also `accept-certificate`)
+    #[command(alias = "accept-certificate")]
     AcceptHostKey {
         #[arg(long)]
         name: String,
@@ -78,43 +89,90 @@ pub enum TargetCommand {
     },
 }
 
-/// The key `host:port` presents, pinned only when the administrator confirmed its fingerprint:
-/// by `expected`, or by answering yes on a terminal.
-async fn confirmed_host_key(
+/// The identity `host:port` presents (an SSH host key, an RDP server certificate), pinned only
+/// when the administrator confirmed its fingerprint: by `expected`, or by answering yes on a
+/// terminal. Returns what is stored and the fingerprint shown.
+async fn confirmed_identity(
+    protocol: Protocol,
     host: &str,
     port: u16,
     expected: Option<&str>,
 ) -> anyhow::Result<(String, String)> {
-    let key = ssh_target::fetch_host_key(host, port)
-        .await
-        .with_context(|| format!("fetching the host key of {host}:{port}"))?;
-    let print = ssh_target::fingerprint(&key);
-    println!(
-        "host key of {host}:{port}: {} {print}",
-        key.algorithm().as_str()
-    );
-    match expected {
-        Some(expected) if expected.trim() == print => {}
-        Some(expected) => bail!(
-            "the server presents {print}, not {}; check the key on the server \
-             (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`) before pinning it",
-            expected.trim()
-        ),
-        None if std::io::stdin().is_terminal() => {
-            print!("pin this key? compare it with the server's `ssh-keygen -lf` output [y/N] ");
+    let (stored, print, how_to_check) = if protocol == Protocol::Rdp {
+        let pin = crate::session::rdp::fetch_certificate(host, port)
+            .await
+            .with_context(|| format!("fetching the TLS certificate of {host}:{port}"))?;
+        println!("certificate of {host}:{port}: {pin}");
+        let matches = |text: &str| {
+            text.parse::<hoshu_rdp::pin::CertificatePin>()
+                .is_ok_and(|given| given == pin)
+        };
+        if let Some(expected) = expected.filter(|e| !matches(e)) {
+            bail!(
+                "the server presents {pin}, not {}; check the certificate on the server                  (`openssl x509 -in CERT -outform der | sha256sum`) before pinning it",
+                expected.trim()
+            );
+        }
+        (
+            pin.to_string(),
+            pin.to_string(),
+            "the SHA-256 of the server's certificate",
+        )
+    } else {
+        let key = ssh_target::fetch_host_key(host, port)
+            .await
+            .with_context(|| format!("fetching the host key of {host}:{port}"))?;
+        let print = ssh_target::fingerprint(&key);
+        println!(
+            "host key of {host}:{port}: {} {print}",
+            key.algorithm().as_str()
+        );
+        if let Some(expected) = expected.filter(|e| e.trim() != print) {
+            bail!(
+                "the server presents {print}, not {}; check the key on the server \
+                 (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`) before pinning it",
+                expected.trim()
+            );
+        }
+        (
+            ssh_target::openssh_line(&key),
+            print,
+            "the server's `ssh-keygen -lf` output",
+        )
+    };
+    if expected.is_none() {
+        if std::io::stdin().is_terminal() {
+            print!("pin it? compare it with {how_to_check} [y/N] ");
             std::io::stdout().flush()?;
             let mut answer = String::new();
             std::io::stdin().lock().read_line(&mut answer)?;
             if !matches!(answer.trim(), "y" | "Y" | "yes") {
-                bail!("host key not pinned; nothing was changed");
+                bail!("nothing was pinned and nothing was changed");
             }
+        } else {
+            let flag = if protocol == Protocol::Rdp {
+                "--accept-certificate"
+            } else {
+                "--accept-host-key"
+            };
+            bail!(
+                "confirm the server's identity: compare {print} with {how_to_check}, then run \
+                 again with {flag} {print}"
+            );
         }
-        None => bail!(
-            "confirm the host key: compare {print} with the server's `ssh-keygen -lf` output, \
-             then run again with --accept-host-key {print}"
-        ),
     }
-    Ok((ssh_target::openssh_line(&key), print))
+    Ok((stored, print))
+}
+
+/// The fingerprint of a target's pinned identity, as `add` printed it.
+fn identity_print(target: &hoshu_storage::Target) -> Option<String> {
+    let stored = target.host_key.as_deref()?;
+    match target.protocol {
+        Protocol::Ssh => ssh_target::parse_host_key(stored)
+            .ok()
+            .map(|key| ssh_target::fingerprint(&key)),
+        _ => Some(stored.to_owned()),
+    }
 }
 
 /// The whole private-key file, checked to be usable.
@@ -155,6 +213,8 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
             password_file,
             key_file,
             accept_host_key,
+            keyboard,
+            security,
             system,
             clipboard,
             standing_access,
@@ -173,8 +233,19 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                 bail!("--idle-timeout must be at least 10 s and --max-duration at least 60 s");
             }
             let password = password_file.as_ref().map(read_password).transpose()?;
-            if protocol != Protocol::Ssh && (key_file.is_some() || accept_host_key.is_some()) {
-                bail!("--key-file and --accept-host-key are for --protocol ssh only");
+            if protocol != Protocol::Ssh && key_file.is_some() {
+                bail!("--key-file is for --protocol ssh only");
+            }
+            if protocol == Protocol::Vnc && accept_host_key.is_some() {
+                bail!("--accept-host-key is for --protocol ssh and --accept-certificate for rdp");
+            }
+            // DESIGN §5: an RDP session offers no clipboard channel (cliprdr is not built yet),
+            // so a policy that allows copying would promise what the gateway does not do.
+            if protocol == Protocol::Rdp && clipboard != ClipboardPolicy::Off {
+                bail!(
+                    "the clipboard is not available for RDP targets in this version; use \
+                     --clipboard off"
+                );
             }
             if protocol == Protocol::Ssh
                 && username.is_none()
@@ -186,11 +257,15 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                 );
             }
             let private_key = key_file.as_ref().map(read_private_key).transpose()?;
-            // SSH: the host key is pinned now, so the first session already checks it.
-            let host_key = if protocol == Protocol::Ssh {
-                Some(confirmed_host_key(host.trim(), port, accept_host_key.as_deref()).await?)
-            } else {
+            // SSH and RDP: the server's identity is pinned now, so the first session already
+            // checks it.
+            let host_key = if protocol == Protocol::Vnc {
                 None
+            } else {
+                Some(
+                    confirmed_identity(protocol, host.trim(), port, accept_host_key.as_deref())
+                        .await?,
+                )
             };
             let system = system.as_deref().map(str::trim).filter(|s| !s.is_empty());
             if let Some(system) = system {
@@ -212,6 +287,8 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                 demo,
                 idle_timeout_secs: idle_timeout,
                 max_duration_secs: max_duration,
+                keyboard: &keyboard.to_string(),
+                rdp_security: security.as_str(),
             };
             store.add_target(&new, unix_now()).await?;
             let event = AuditEvent::new(AuditKind::TargetAdded)
@@ -248,9 +325,8 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                             "name": t.name, "protocol": t.protocol, "host": t.host, "port": t.port,
                             "system": t.system, "clipboard": t.clipboard, "password": t.has_password,
                             "standing_access": t.standing_access, "private_key": t.has_private_key,
-                            "host_key": t.host_key.as_deref()
-                                .and_then(|line| ssh_target::parse_host_key(line).ok())
-                                .map(|key| ssh_target::fingerprint(&key)),
+                            "host_key": identity_print(t),
+                            "keyboard": t.keyboard, "security": t.rdp_security,
                         })
                     })
                     .collect();
@@ -289,16 +365,17 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
             let Some(target) = store.target_by_name(&name).await? else {
                 bail!("no target named {name:?}; `hoshu admin target list` shows them");
             };
-            if target.protocol != Protocol::Ssh {
-                bail!("target {name} is not an SSH target; only SSH targets have host keys");
+            if target.protocol == Protocol::Vnc {
+                bail!("target {name} is a VNC target; only SSH and RDP targets have a pinned identity");
             }
-            let previous = target
-                .host_key
-                .as_deref()
-                .and_then(|line| ssh_target::parse_host_key(line).ok())
-                .map(|key| ssh_target::fingerprint(&key));
-            let (line, print) =
-                confirmed_host_key(&target.host, target.port, fingerprint.as_deref()).await?;
+            let previous = identity_print(&target);
+            let (line, print) = confirmed_identity(
+                target.protocol,
+                &target.host,
+                target.port,
+                fingerprint.as_deref(),
+            )
+            .await?;
             store.set_target_host_key(&name, &line).await?;
             let event = AuditEvent::new(AuditKind::TargetHostKeyAccepted)
                 .actor(actor)
@@ -309,7 +386,7 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                     previous.map_or(serde_json::Value::Null, Into::into),
                 );
             store.append_audit(&event).await?;
-            println!("target {name}: host key {print} pinned");
+            println!("target {name}: {print} pinned");
         }
     }
     Ok(ExitCode::SUCCESS)

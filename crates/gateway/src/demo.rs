@@ -125,6 +125,8 @@ async fn ensure_demo_target(store: &Store, addr: SocketAddr) -> anyhow::Result<(
         demo: true,
         idle_timeout_secs: 900,
         max_duration_secs: 8 * 3600,
+        keyboard: "us",
+        rdp_security: "any",
     };
     store.ensure_system("デモ Demo", "", unix_now()).await?;
     store.add_target(&new, unix_now()).await?;

@@ -205,6 +205,9 @@ pub enum ServerInstruction<'a> {
         mimetype: &'a str,
         name: &'a str,
     },
+    /// `required,name…`: the connection needs these parameters (`username`, `password`) from
+    /// the user (`Guacamole.Client.onrequired`); the browser answers with `argv` streams.
+    Required { parameters: &'a [&'a str] },
 }
 
 impl ServerInstruction<'_> {
@@ -334,6 +337,10 @@ impl ServerInstruction<'_> {
                 write_instruction(out, "ready", &[Arg::Str(connection_id)]);
             }
             ServerInstruction::Name { name } => write_instruction(out, "name", &[Arg::Str(name)]),
+            ServerInstruction::Required { parameters } => {
+                let args: Vec<Arg<'_>> = parameters.iter().map(|p| Arg::Str(p)).collect();
+                write_instruction(out, "required", &args);
+            }
             ServerInstruction::Ack {
                 stream: s,
                 message,
@@ -435,6 +442,12 @@ mod tests {
                     height: 480,
                 },
                 "4.size,1.0,3.640,3.480;",
+            ),
+            (
+                ServerInstruction::Required {
+                    parameters: &["username", "password"],
+                },
+                "8.required,8.username,8.password;",
             ),
             (
                 ServerInstruction::Rect {

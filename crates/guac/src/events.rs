@@ -56,6 +56,13 @@ pub enum ClientEvent {
         stream: StreamIndex,
         mimetype: String,
     },
+    /// The browser opens a stream with the value of connection parameter `name` (its answer
+    /// to `required`); the value follows in `Blob`s until `End`.
+    Argv {
+        stream: StreamIndex,
+        mimetype: String,
+        name: String,
+    },
     /// A piece of a browser stream's data, base64-decoded.
     Blob { stream: StreamIndex, data: Vec<u8> },
     /// A browser stream ends.
@@ -75,7 +82,7 @@ pub enum ClientEvent {
     /// [`ServerInstruction::TunnelPing`](crate::ServerInstruction::TunnelPing)
     /// or the browser declares the tunnel unstable after 1.5 s.
     Ping { timestamp: String },
-    /// Any other instruction (file, pipe, argv, put, get, other internal
+    /// Any other instruction (file, pipe, put, get, other internal
     /// ops). The gateway forwards none of them (DESIGN §5: no file
     /// transfer); it may refuse streams with an `ack` error.
     Unsupported { opcode: String },
@@ -138,6 +145,14 @@ impl ClientEvent {
                 ClientEvent::Clipboard {
                     stream: StreamIndex(args.number(0, "stream")?),
                     mimetype: args.get(1, "mimetype")?.to_owned(),
+                }
+            }
+            "argv" => {
+                let args = args.named("argv");
+                ClientEvent::Argv {
+                    stream: StreamIndex(args.number(0, "stream")?),
+                    mimetype: args.get(1, "mimetype")?.to_owned(),
+                    name: args.get(2, "name")?.to_owned(),
                 }
             }
             "blob" => {
@@ -274,6 +289,14 @@ mod tests {
             parse("sync", &["1795654056793"]),
             Ok(ClientEvent::Sync {
                 timestamp_ms: 1_795_654_056_793,
+            })
+        );
+        assert_eq!(
+            parse("argv", &["3", "text/plain", "password"]),
+            Ok(ClientEvent::Argv {
+                stream: StreamIndex(3),
+                mimetype: "text/plain".into(),
+                name: "password".into(),
             })
         );
         assert_eq!(

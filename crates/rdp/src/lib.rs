@@ -3,3 +3,7 @@
 //! reads and writes sockets is `hoshu-gateway`'s `session::rdp`.
 
 #![forbid(unsafe_code)]
+
+pub mod failure;
+pub mod pin;
+pub mod settings;

@@ -18,7 +18,8 @@ pub struct Target {
     pub has_password: bool,
     /// SSH: a private key is stored for the target.
     pub has_private_key: bool,
-    /// SSH: the pinned host key, an OpenSSH public-key line.
+    /// The pinned server identity: SSH, the host key as an OpenSSH public-key line; RDP, the
+    /// server certificate's `SHA256:` fingerprint.
     pub host_key: Option<String>,
     pub system: Option<String>,
     pub clipboard: ClipboardPolicy,
@@ -27,6 +28,10 @@ pub struct Target {
     pub demo: bool,
     pub idle_timeout_secs: i64,
     pub max_duration_secs: i64,
+    /// RDP: the keyboard layout the server is told (`us`, `jis`).
+    pub keyboard: String,
+    /// RDP: the security the gateway accepts (`any`, `tls`, `nla`).
+    pub rdp_security: String,
 }
 
 #[derive(Clone)]
@@ -39,7 +44,7 @@ pub struct NewTarget<'a> {
     pub password: Option<&'a str>,
     /// SSH: a private key (OpenSSH or PEM text), sealed like the password.
     pub private_key: Option<&'a str>,
-    /// SSH: the host key to pin, an OpenSSH public-key line.
+    /// The server identity to pin (see [`Target::host_key`]).
     pub host_key: Option<&'a str>,
     pub system: Option<&'a str>,
     pub clipboard: ClipboardPolicy,
@@ -47,6 +52,10 @@ pub struct NewTarget<'a> {
     pub demo: bool,
     pub idle_timeout_secs: i64,
     pub max_duration_secs: i64,
+    /// RDP: `us` or `jis`.
+    pub keyboard: &'a str,
+    /// RDP: `any`, `tls` or `nla`.
+    pub rdp_security: &'a str,
 }
 
 impl std::fmt::Debug for NewTarget<'_> {
@@ -99,7 +108,7 @@ pub struct SessionCommand {
 
 const TARGET_COLUMNS: &str = "id, name, protocol, host, port, username, sealed_password IS NOT NULL AS has_password, \
      sealed_private_key IS NOT NULL AS has_private_key, host_key, system, clipboard, standing_access, demo, \
-     idle_timeout_secs, max_duration_secs FROM targets";
+     idle_timeout_secs, max_duration_secs, keyboard, rdp_security FROM targets";
 
 fn target_from_row(row: &SqliteRow) -> Result<Target> {
     let protocol: String = row.try_get("protocol")?;
@@ -126,6 +135,8 @@ fn target_from_row(row: &SqliteRow) -> Result<Target> {
         demo: row.try_get("demo")?,
         idle_timeout_secs: row.try_get("idle_timeout_secs")?,
         max_duration_secs: row.try_get("max_duration_secs")?,
+        keyboard: row.try_get("keyboard")?,
+        rdp_security: row.try_get("rdp_security")?,
     })
 }
 
@@ -157,8 +168,9 @@ impl Store {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(
             "INSERT INTO targets (name, protocol, host, port, username, system, clipboard, \
-             standing_access, demo, idle_timeout_secs, max_duration_secs, created_at, host_key) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING RETURNING id",
+             standing_access, demo, idle_timeout_secs, max_duration_secs, created_at, host_key, \
+             keyboard, rdp_security) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING RETURNING id",
         )
         .bind(new.name)
         .bind(new.protocol.as_str())
@@ -173,6 +185,8 @@ impl Store {
         .bind(new.max_duration_secs)
         .bind(now)
         .bind(new.host_key)
+        .bind(new.keyboard)
+        .bind(new.rdp_security)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
@@ -571,6 +585,8 @@ mod tests {
             demo: false,
             idle_timeout_secs: 900,
             max_duration_secs: 3600,
+            keyboard: "us",
+            rdp_security: "any",
         }
     }
 

@@ -96,6 +96,26 @@ fn full_window(lang: Lang, title: &str, body: Markup, script: &str, extras: Extr
     response
 }
 
+/// The form the session's script shows when the target's credentials are not stored (SSH, RDP):
+/// what the user types goes to the target through the tunnel, never into the page's URL or the
+/// recording.
+fn credentials_form(lang: Lang) -> maud::Markup {
+    html! {
+        div #credentials hidden {
+            form.card #credentials-form {
+                p.hint { (lang.t(T::CredentialsHint)) }
+                div #username-field hidden {
+                    label for="target-username" { (lang.t(T::TargetUsername)) }
+                    input #target-username type="text" autocomplete="off";
+                }
+                label for="target-password" { (lang.t(T::TargetPassword)) }
+                input #target-password type="password" autocomplete="off";
+                button type="submit" { (lang.t(T::Open)) }
+            }
+        }
+    }
+}
+
 /// The terminal of an SSH session: xterm.js over the tunnel (assets/terminal.js).
 fn terminal_view(lang: Lang, viewer: &Viewer, id: &str, target: &str, clipboard: &str) -> Response {
     let body = html! {
@@ -110,18 +130,7 @@ fn terminal_view(lang: Lang, viewer: &Viewer, id: &str, target: &str, clipboard:
             data-ended=(lang.t(T::SessionEnded)) data-copy-disabled=(lang.t(T::CopyDisabled))
             data-paste-disabled=(lang.t(T::PasteDisabled)) {}
         div #watermark aria-hidden="true" {}
-        div #credentials hidden {
-            form.card #credentials-form {
-                p.hint { (lang.t(T::CredentialsHint)) }
-                div #username-field hidden {
-                    label for="target-username" { (lang.t(T::TargetUsername)) }
-                    input #target-username type="text" autocomplete="off";
-                }
-                label for="target-password" { (lang.t(T::TargetPassword)) }
-                input #target-password type="password" autocomplete="off";
-                button type="submit" { (lang.t(T::Open)) }
-            }
-        }
+        (credentials_form(lang))
         div #ended hidden {
             section.card {
                 h1 { (lang.t(T::SessionEnded)) }
@@ -183,6 +192,7 @@ pub async fn view(
             data-login=(viewer.user.login) data-connected=(lang.t(T::Connected))
             data-ended=(lang.t(T::SessionEnded)) tabindex="0" {}
         div #watermark aria-hidden="true" {}
+        (credentials_form(lang))
         div #ended hidden {
             section.card {
                 h1 { (lang.t(T::SessionEnded)) }

@@ -3,11 +3,13 @@
 
 mod cast;
 mod commands;
+mod desktop;
 mod display;
 mod image;
 mod lifetime;
 pub mod playback;
 pub mod policy;
+pub mod rdp;
 mod recorder;
 mod region;
 mod terminal;
@@ -199,7 +201,7 @@ async fn decide(
     target: &Target,
     presented: Option<&str>,
 ) -> Result<(), Refusal> {
-    if !matches!(target.protocol, Protocol::Vnc | Protocol::Ssh) {
+    if !matches!(target.protocol, Protocol::Vnc | Protocol::Ssh | Protocol::Rdp) {
         return Err(Refusal {
             denial: None,
             code: "unsupported",

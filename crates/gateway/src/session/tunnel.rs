@@ -10,17 +10,16 @@ use axum::extract::ws::{Message, WebSocket};
 use hoshu_guac::{
     ClientEvent, Decoder, Limits, ServerInstruction, Status, StreamIndex, write_stream_data,
 };
+use hoshu_domain::Protocol;
 use hoshu_storage::Target;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use super::desktop::{Desktop, Follow};
 use super::display::{Display, Screen};
-use super::lifetime::{
-    CONNECT_TIMEOUT, Ending, TimeLimits, close_lingering, killed, send_bounded, unix_ms,
-};
+use super::lifetime::{Ending, TimeLimits, close_lingering, killed, send_bounded, unix_ms};
+use super::rdp;
 use super::recorder::{KeyframeSchedule, Recorder};
-use super::vnc::{self, Follow};
+use super::vnc::VncDesktop;
 use super::watchers::{Watchers, write_list_pipe};
 use hoshu_guac::{KeyLine, KeystrokeLog};
 
@@ -123,11 +122,11 @@ impl KeyLogger {
 
 /// Sends instructions to the browser and (unless tunnel-internal) records them and passes
 /// them to the watchers.
-struct Outbox<'a> {
-    socket: &'a mut WebSocket,
+pub(super) struct Outbox<'a> {
+    pub(super) socket: &'a mut WebSocket,
     recorder: &'a mut Recorder,
     bytes: &'a AtomicU64,
-    kill: &'a mut watch::Receiver<Option<String>>,
+    pub(super) kill: &'a mut watch::Receiver<Option<String>>,
     watchers: &'a Watchers,
 }
 
@@ -158,7 +157,7 @@ impl Outbox<'_> {
     }
 
     /// Sends to the browser only: tunnel-internal instructions, or a batch already recorded.
-    async fn send(&mut self, instructions: String) -> Result<(), Ending> {
+    pub(super) async fn send(&mut self, instructions: String) -> Result<(), Ending> {
         if instructions.is_empty() {
             return Ok(());
         }
@@ -213,6 +212,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
     (ending, recorder)
 }
 
+/// Opens the target's desktop (the browser meanwhile holds the tunnel's id) and runs it.
 async fn drive(
     out: &mut Outbox<'_>,
     id: &str,
@@ -225,37 +225,45 @@ async fn drive(
     if let Err(ending) = out.send(uuid).await {
         return ending;
     }
-    let address = format!("{}:{}", target.host, target.port);
-    let mut tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&address)).await {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => {
-            return Ending::error(
-                Status::UPSTREAM_NOT_FOUND,
-                format!(
-                    "cannot reach {} ({address}): {e}; ask the administrator whether it is running",
-                    target.name
-                ),
-            );
-        }
-        Err(_) => {
-            return Ending::error(
-                Status::UPSTREAM_TIMEOUT,
-                format!(
-                    "{} ({address}) did not answer within 10 s; try again later",
-                    target.name
-                ),
-            );
-        }
-    };
-    let _ = tcp.set_nodelay(true);
-    let mut rfb = vnc::client(password);
+    match target.protocol {
+        // The RDP log-on honours the kill switch itself (it may wait for the user's
+        // credentials).
+        Protocol::Rdp => match rdp::RdpDesktop::connect(target, password, out).await {
+            Ok(desktop) => run_desktop(out, id, target, desktop, keys).await,
+            Err(ending) => ending,
+        },
+        _ => match VncDesktop::connect(target, password).await {
+            Ok(desktop) => run_desktop(out, id, target, desktop, keys).await,
+            Err(ending) => ending,
+        },
+    }
+}
+
+/// The session's loop, whatever the protocol: the target's changes to the browser (recorded,
+/// shown to watchers), the browser's input to the target, the limits and the kill switch.
+async fn run_desktop<D: Desktop>(
+    out: &mut Outbox<'_>,
+    id: &str,
+    target: &Target,
+    mut desktop: D,
+    keys: &mut KeyLogger,
+) -> Ending {
+    let ending = desktop_loop(out, id, target, &mut desktop, keys).await;
+    desktop.shutdown().await;
+    ending
+}
+
+async fn desktop_loop<D: Desktop>(
+    out: &mut Outbox<'_>,
+    id: &str,
+    target: &Target,
+    desktop: &mut D,
+    keys: &mut KeyLogger,
+) -> Ending {
     let mut display = Display::new();
     let mut decoder = Decoder::new(Limits::default());
     let mut paste: Option<(StreamIndex, Vec<u8>)> = None;
     let mut next_clipboard_stream = 0u32;
-    // Nothing is drawn before the target's first complete update: until then the framebuffer
-    // is only the black it was created with.
-    let mut painted = false;
     let mut keyframes = KeyframeSchedule::new(unix_ms(), 0);
     let mut thumbnails = Thumbnails {
         store: keys.store.clone(),
@@ -270,25 +278,17 @@ async fn drive(
     let mut pointer: Option<(i32, i32, u8)> = None;
     let mut pointer_news = false;
     let mut pointer_shown = Instant::now();
-    let mut buf = vec![0u8; 64 * 1024];
 
     loop {
         let mut reply = String::new();
         tokio::select! {
-            read = tcp.read(&mut buf) => {
-                let n = match read {
-                    Ok(0) => return Ending::error(Status::UPSTREAM_ERROR, format!("{} closed the connection", target.name)),
-                    Ok(n) => n,
-                    Err(e) => return Ending::error(Status::UPSTREAM_ERROR, format!("connection to {} failed: {e}", target.name)),
+            follows = desktop.receive(&mut display) => {
+                let follows = match follows {
+                    Ok(follows) => follows,
+                    Err(ending) => return ending,
                 };
-                if let Err(e) = rfb.receive(&buf[..n]) {
-                    tracing::info!(session = %id, target = %target.name, error = %e, "Target ended the session");
-                    return Ending::error(Status::UPSTREAM_ERROR, format!("{}: {e}", target.name));
-                }
-                while let Some(event) = rfb.next_event() {
-                    match vnc::apply(event, &mut rfb, &mut display) {
-                        Follow::Nothing => {}
-                        Follow::UpdateEnd => painted = true,
+                for follow in follows {
+                    match follow {
                         Follow::Connected => {
                             ServerInstruction::Name { name: &target.name }.encode_into(&mut reply);
                             if let Err(e) = out.recorder.keyframe(unix_ms()) {
@@ -332,16 +332,14 @@ async fn drive(
                         ClientEvent::Sync { timestamp_ms } => display.acknowledge(timestamp_ms),
                         ClientEvent::Mouse { x, y, buttons } => {
                             limits.input();
-                            let clamp = |v: i32| u16::try_from(v.max(0)).unwrap_or(u16::MAX);
-                            rfb.pointer_event(clamp(x), clamp(y), buttons.0);
+                            desktop.pointer(x, y, buttons.0);
                             pointer = Some((x, y, buttons.0));
                             pointer_news = true;
                         }
                         ClientEvent::Key { keysym, pressed } => {
                             limits.input();
                             keys.key(keysym, pressed);
-                            // Guacamole keysyms are X11 keysyms, as RFB's are (RFC 6143 §7.5.4).
-                            rfb.key_event(keysym, pressed);
+                            desktop.key(keysym, pressed);
                         }
                         ClientEvent::Clipboard { stream, mimetype } => {
                             if target.clipboard.allows_paste_in() && mimetype.starts_with("text/") {
@@ -364,7 +362,7 @@ async fn drive(
                         ClientEvent::End { stream } => {
                             if let Some((_, text)) = paste.take_if(|(s, _)| *s == stream) {
                                 limits.input();
-                                rfb.client_cut_text(&String::from_utf8_lossy(&text));
+                                desktop.paste(&String::from_utf8_lossy(&text));
                             }
                         }
                         ClientEvent::Disconnect => return Ending::normal("disconnected by the user"),
@@ -378,8 +376,8 @@ async fn drive(
             // gives a new watcher its first picture.
             () = out.watchers.changed() => {}
             _ = tick.tick() => {
-                if !rfb.is_connected() && limits.elapsed() >= HANDSHAKE_TIMEOUT {
-                    return Ending::error(Status::UPSTREAM_TIMEOUT, format!("{} did not complete the VNC handshake within {} s", target.name, HANDSHAKE_TIMEOUT.as_secs()));
+                if !desktop.is_connected() && limits.elapsed() >= HANDSHAKE_TIMEOUT {
+                    return Ending::error(Status::UPSTREAM_TIMEOUT, format!("{} did not complete the {} handshake within {} s", target.name, target.protocol.as_str().to_uppercase(), HANDSHAKE_TIMEOUT.as_secs()));
                 }
                 if let Some(ending) = limits.reached() {
                     return ending;
@@ -392,18 +390,12 @@ async fn drive(
                 }
             }
         }
-        let to_target = rfb.take_output();
-        if !to_target.is_empty()
-            && let Err(e) = tcp.write_all(&to_target).await
-        {
-            return Ending::error(
-                Status::UPSTREAM_ERROR,
-                format!("connection to {} failed: {e}", target.name),
-            );
+        if let Err(ending) = desktop.flush().await {
+            return ending;
         }
         let mut sync_ms = None;
-        if let Some(fb) = rfb.framebuffer().filter(|_| painted)
-            && display.render(fb as &dyn Screen, unix_ms(), &mut reply)
+        if let Some(screen) = desktop.screen()
+            && display.render(screen, unix_ms(), &mut reply)
         {
             sync_ms = display.last_frame_sync();
         }
@@ -434,11 +426,11 @@ async fn drive(
         // everything before it (display::snapshot's invariant), so a player seeks by starting
         // here instead of replaying from the beginning.
         let now_ms = unix_ms();
-        if let Some(fb) = rfb.framebuffer().filter(|_| painted)
+        if let Some(screen) = desktop.screen()
             && keyframes.due(now_ms, out.recorder.stream_len())
         {
             let mut picture = String::new();
-            if display.snapshot(fb as &dyn Screen, now_ms, &mut picture) {
+            if display.snapshot(screen, now_ms, &mut picture) {
                 if let Err(e) = out
                     .recorder
                     .keyframe(now_ms)
@@ -447,22 +439,22 @@ async fn drive(
                     return Ending::error(Status::SERVER_ERROR, e);
                 }
                 keyframes.written(now_ms, out.recorder.stream_len());
-                thumbnails.take(fb as &dyn Screen, now_ms);
+                thumbnails.take(screen, now_ms);
             }
         }
         // The first complete picture gets a thumbnail too (the session's first keyframe came
         // before anything was drawn).
-        if let Some(fb) = rfb.framebuffer().filter(|_| painted && !thumbnails.any) {
-            thumbnails.take(fb as &dyn Screen, now_ms);
+        if let Some(screen) = desktop.screen().filter(|_| !thumbnails.any) {
+            thumbnails.take(screen, now_ms);
         }
         // Watchers that joined or fell behind start over from a full picture, taken after
         // everything before it went out (display::snapshot's invariant).
-        if let Some(fb) = rfb.framebuffer().filter(|_| painted)
+        if let Some(screen) = desktop.screen()
             && out.watchers.wants_picture()
         {
             let mut picture = String::new();
             let timestamp_ms = unix_ms();
-            if display.snapshot(fb as &dyn Screen, timestamp_ms, &mut picture) {
+            if display.snapshot(screen, timestamp_ms, &mut picture) {
                 write_list_pipe(&out.watchers.list(), &mut picture);
                 if let Some((x, y, buttons)) = pointer {
                     ServerInstruction::Mouse {

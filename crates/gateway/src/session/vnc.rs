@@ -1,9 +1,15 @@
-//! VNC targets: the sans-IO RFB client (crates/rfb) behind a TCP connection, its events turned
-//! into display changes.
+//! VNC targets: the sans-IO RFB client (crates/rdp's sibling crates/rfb) behind a TCP
+//! connection, its events turned into display changes.
 
+use hoshu_guac::Status;
 use hoshu_rfb::{Client, ClientConfig, Event, Framebuffer};
+use hoshu_storage::Target;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
+use super::desktop::{Desktop, Follow, connect_tcp};
 use super::display::{Display, Screen};
+use super::lifetime::Ending;
 use super::region::Rect;
 
 impl Screen for Framebuffer {
@@ -26,23 +32,31 @@ impl Screen for Framebuffer {
     }
 }
 
-pub fn client(password: Option<String>) -> Client {
-    Client::new(ClientConfig {
-        password,
-        ..ClientConfig::default()
-    })
+/// A VNC session's target side.
+pub struct VncDesktop {
+    tcp: TcpStream,
+    rfb: Client,
+    name: String,
+    /// Nothing is drawn before the target's first complete update: until then the framebuffer
+    /// is only the black it was created with.
+    painted: bool,
+    buf: Vec<u8>,
 }
 
-/// What the tunnel must do beyond drawing, after an RFB event.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Follow {
-    Nothing,
-    /// The handshake finished: the first full picture follows (a recording keyframe).
-    Connected,
-    /// The target put text on its clipboard.
-    CutText(String),
-    /// A framebuffer update is complete: the picture is consistent and worth sending.
-    UpdateEnd,
+impl VncDesktop {
+    pub async fn connect(target: &Target, password: Option<String>) -> Result<Self, Ending> {
+        let tcp = connect_tcp(target).await?;
+        Ok(VncDesktop {
+            tcp,
+            rfb: Client::new(ClientConfig {
+                password,
+                ..ClientConfig::default()
+            }),
+            name: target.name.clone(),
+            painted: false,
+            buf: vec![0u8; 64 * 1024],
+        })
+    }
 }
 
 fn rect(r: hoshu_rfb::Rect) -> Rect {
@@ -54,38 +68,107 @@ fn rect(r: hoshu_rfb::Rect) -> Rect {
     )
 }
 
-/// Applies one RFB event to the display; asks the client for the next update when one ends.
-pub fn apply(event: Event, client: &mut Client, display: &mut Display) -> Follow {
-    match event {
-        Event::Connected { width, height, .. } => {
-            display.resize(u32::from(width), u32::from(height));
-            return Follow::Connected;
+impl Desktop for VncDesktop {
+    async fn receive(&mut self, display: &mut Display) -> Result<Vec<Follow>, Ending> {
+        let n = match self.tcp.read(&mut self.buf).await {
+            Ok(0) => {
+                return Err(Ending::error(
+                    Status::UPSTREAM_ERROR,
+                    format!("{} closed the connection", self.name),
+                ));
+            }
+            Ok(n) => n,
+            Err(e) => {
+                return Err(Ending::error(
+                    Status::UPSTREAM_ERROR,
+                    format!("connection to {} failed: {e}", self.name),
+                ));
+            }
+        };
+        if let Err(e) = self.rfb.receive(&self.buf[..n]) {
+            tracing::info!(target = %self.name, error = %e, "Target ended the session");
+            return Err(Ending::error(
+                Status::UPSTREAM_ERROR,
+                format!("{}: {e}", self.name),
+            ));
         }
-        Event::Resized { width, height } => display.resize(u32::from(width), u32::from(height)),
-        Event::Damage(r) => display.damage(rect(r)),
-        Event::Copy { src_x, src_y, dst } => {
-            display.copy(u32::from(src_x), u32::from(src_y), rect(dst))
+        let mut follows = Vec::new();
+        while let Some(event) = self.rfb.next_event() {
+            match event {
+                Event::Connected { width, height, .. } => {
+                    display.resize(u32::from(width), u32::from(height));
+                    follows.push(Follow::Connected);
+                }
+                Event::Resized { width, height } => {
+                    display.resize(u32::from(width), u32::from(height))
+                }
+                Event::Damage(r) => display.damage(rect(r)),
+                Event::Copy { src_x, src_y, dst } => {
+                    display.copy(u32::from(src_x), u32::from(src_y), rect(dst))
+                }
+                // Keep the framebuffer current whatever the browser's pace: the display
+                // coalesces.
+                Event::UpdateEnd => {
+                    self.rfb.request_update(true);
+                    self.painted = true;
+                }
+                Event::Cursor {
+                    hotspot_x,
+                    hotspot_y,
+                    width,
+                    height,
+                    rgba,
+                } => display.cursor(
+                    u32::from(hotspot_x),
+                    u32::from(hotspot_y),
+                    u32::from(width),
+                    u32::from(height),
+                    &rgba,
+                ),
+                Event::CutText(text) => follows.push(Follow::CutText(text)),
+                Event::Bell => {}
+            }
         }
-        // Keep the framebuffer current whatever the browser's pace: the display coalesces.
-        Event::UpdateEnd => {
-            client.request_update(true);
-            return Follow::UpdateEnd;
-        }
-        Event::Cursor {
-            hotspot_x,
-            hotspot_y,
-            width,
-            height,
-            rgba,
-        } => display.cursor(
-            u32::from(hotspot_x),
-            u32::from(hotspot_y),
-            u32::from(width),
-            u32::from(height),
-            &rgba,
-        ),
-        Event::CutText(text) => return Follow::CutText(text),
-        Event::Bell => {}
+        Ok(follows)
     }
-    Follow::Nothing
+
+    fn key(&mut self, keysym: u32, pressed: bool) {
+        // Guacamole keysyms are X11 keysyms, as RFB's are (RFC 6143 §7.5.4).
+        self.rfb.key_event(keysym, pressed);
+    }
+
+    fn pointer(&mut self, x: i32, y: i32, buttons: u8) {
+        let clamp = |v: i32| u16::try_from(v.max(0)).unwrap_or(u16::MAX);
+        self.rfb.pointer_event(clamp(x), clamp(y), buttons);
+    }
+
+    fn paste(&mut self, text: &str) {
+        self.rfb.client_cut_text(text);
+    }
+
+    async fn flush(&mut self) -> Result<(), Ending> {
+        let out = self.rfb.take_output();
+        if out.is_empty() {
+            return Ok(());
+        }
+        self.tcp.write_all(&out).await.map_err(|e| {
+            Ending::error(
+                Status::UPSTREAM_ERROR,
+                format!("connection to {} failed: {e}", self.name),
+            )
+        })
+    }
+
+    fn screen(&self) -> Option<&dyn Screen> {
+        self.rfb
+            .framebuffer()
+            .filter(|_| self.painted)
+            .map(|fb| fb as &dyn Screen)
+    }
+
+    fn is_connected(&self) -> bool {
+        self.rfb.is_connected()
+    }
+
+    async fn shutdown(&mut self) {}
 }
