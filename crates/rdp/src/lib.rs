@@ -3,3 +3,6 @@
 //! reads and writes sockets is `hoshu-gateway`'s `session::rdp`.
 
 #![forbid(unsafe_code)]
+
+pub mod keymap;
+pub mod pointer;
