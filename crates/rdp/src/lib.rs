@@ -5,5 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod failure;
+pub mod keymap;
 pub mod pin;
+pub mod pointer;
 pub mod settings;
