@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod access;
+pub mod rdp_server;
 pub mod rfb_server;
 pub mod sshd;
 pub mod terminal;
