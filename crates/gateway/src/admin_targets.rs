@@ -366,7 +366,9 @@ pub async fn run(store: &Store, command: TargetCommand, actor: &str) -> anyhow::
                 bail!("no target named {name:?}; `hoshu admin target list` shows them");
             };
             if target.protocol == Protocol::Vnc {
-                bail!("target {name} is a VNC target; only SSH and RDP targets have a pinned identity");
+                bail!(
+                    "target {name} is a VNC target; only SSH and RDP targets have a pinned identity"
+                );
             }
             let previous = identity_print(&target);
             let (line, print) = confirmed_identity(

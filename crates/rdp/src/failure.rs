@@ -79,7 +79,10 @@ mod tests {
     use ironrdp_connector::NegotiationFailure;
 
     fn negotiation(code: FailureCode) -> ConnectorError {
-        ConnectorError::new("negotiation", ConnectorErrorKind::Negotiation(NegotiationFailure::from(code)))
+        ConnectorError::new(
+            "negotiation",
+            ConnectorErrorKind::Negotiation(NegotiationFailure::from(code)),
+        )
     }
 
     #[test]
@@ -106,6 +109,10 @@ mod tests {
         let read = ConnectorError::new("read frame by hint", ConnectorErrorKind::Custom);
         assert_eq!(Failure::of(&read, true), Failure::Credentials);
         assert!(matches!(Failure::of(&read, false), Failure::Protocol(_)));
-        assert!(Failure::Credentials.message("srv").contains("user name or password"));
+        assert!(
+            Failure::Credentials
+                .message("srv")
+                .contains("user name or password")
+        );
     }
 }

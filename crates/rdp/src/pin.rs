@@ -65,7 +65,10 @@ mod tests {
     fn round_trips_and_accepts_the_usual_spellings() {
         let pin = CertificatePin::of_der(b"certificate");
         let text = pin.to_string();
-        assert!(text.starts_with("SHA256:") && text.len() == 7 + 64, "{text}");
+        assert!(
+            text.starts_with("SHA256:") && text.len() == 7 + 64,
+            "{text}"
+        );
         assert_eq!(text.parse(), Ok(pin));
         let bare = &text[7..];
         assert_eq!(bare.parse(), Ok(pin));

@@ -201,7 +201,10 @@ async fn decide(
     target: &Target,
     presented: Option<&str>,
 ) -> Result<(), Refusal> {
-    if !matches!(target.protocol, Protocol::Vnc | Protocol::Ssh | Protocol::Rdp) {
+    if !matches!(
+        target.protocol,
+        Protocol::Vnc | Protocol::Ssh | Protocol::Rdp
+    ) {
         return Err(Refusal {
             denial: None,
             code: "unsupported",

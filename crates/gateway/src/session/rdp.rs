@@ -254,9 +254,10 @@ impl RdpDesktop {
             return Ok(());
         };
         let mut buf = ironrdp_core::WriteBuf::new();
-        let written = ironrdp_tokio::single_sequence_step_read(&mut self.framed, sequence, &mut buf)
-            .await
-            .map_err(|e| upstream(&self.name, e.report()))?;
+        let written =
+            ironrdp_tokio::single_sequence_step_read(&mut self.framed, sequence, &mut buf)
+                .await
+                .map_err(|e| upstream(&self.name, e.report()))?;
         if let Some(n) = written.size() {
             self.pending.extend_from_slice(&buf.filled()[..n]);
         }
@@ -276,11 +277,17 @@ impl RdpDesktop {
                 static_channel_chunk_size,
             );
             if !reactivated {
-                return Err(upstream(&self.name, "the server's reactivation was invalid"));
+                return Err(upstream(
+                    &self.name,
+                    "the server's reactivation was invalid",
+                ));
             }
             self.image =
                 DecodedImage::new(PixelFormat::RgbA32, desktop_size.width, desktop_size.height);
-            display.resize(u32::from(desktop_size.width), u32::from(desktop_size.height));
+            display.resize(
+                u32::from(desktop_size.width),
+                u32::from(desktop_size.height),
+            );
             self.reactivation = None;
             tracing::debug!(target = %self.name, width = desktop_size.width, height = desktop_size.height, "RDP reactivated");
         }
@@ -331,12 +338,17 @@ impl Desktop for RdpDesktop {
                     &pointer.bitmap_data,
                 ),
                 ActiveStageOutput::Terminate(reason) => {
-                    return Err(Ending::normal(&format!("{} ended the session: {reason}", self.name)));
+                    return Err(Ending::normal(&format!(
+                        "{} ended the session: {reason}",
+                        self.name
+                    )));
                 }
                 ActiveStageOutput::DeactivateAll => {
                     self.reactivation = Some(self.activation.create());
                 }
-                other => tracing::trace!(target = %self.name, output = ?std::mem::discriminant(&other), "RDP output not used"),
+                other => {
+                    tracing::trace!(target = %self.name, output = ?std::mem::discriminant(&other), "RDP output not used")
+                }
             }
         }
         Ok(follows)
@@ -349,13 +361,9 @@ impl Desktop for RdpDesktop {
     }
 
     fn pointer(&mut self, x: i32, y: i32, buttons: u8) {
-        let operations = self.pointer.event(
-            x,
-            y,
-            buttons,
-            self.image.width(),
-            self.image.height(),
-        );
+        let operations = self
+            .pointer
+            .event(x, y, buttons, self.image.width(), self.image.height());
         self.send_input(operations);
     }
 
@@ -390,7 +398,9 @@ impl Desktop for RdpDesktop {
         self.send_input(release);
         let released = self.input.release_all();
         if !released.is_empty()
-            && let Ok(outputs) = self.stage.process_fastpath_input(&mut self.image, &released)
+            && let Ok(outputs) = self
+                .stage
+                .process_fastpath_input(&mut self.image, &released)
         {
             self.queue(outputs);
         }

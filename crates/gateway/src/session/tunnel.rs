@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket};
+use hoshu_domain::Protocol;
 use hoshu_guac::{
     ClientEvent, Decoder, Limits, ServerInstruction, Status, StreamIndex, write_stream_data,
 };
-use hoshu_domain::Protocol;
 use hoshu_storage::Target;
 use tokio::sync::watch;
 
