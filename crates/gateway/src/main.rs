@@ -99,7 +99,13 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new(if quiet { "warn" } else { "info" })
+                // IronRDP narrates every connection at info and warns about servers' harmless
+                // quirks (xrdp's control PDU ids, fast-path codes it does not use): keep those
+                // out of the gateway's log unless RUST_LOG asks.
+                let base = if quiet { "warn" } else { "info" };
+                tracing_subscriber::EnvFilter::new(format!(
+                    "{base},ironrdp_async=warn,ironrdp_connector=error,ironrdp_session=error"
+                ))
             }),
         )
         .init();

@@ -309,3 +309,4 @@ async fn the_clipboard_is_not_offered_for_rdp_targets() {
     assert_eq!(ack.args[2], "771", "CLIENT_FORBIDDEN: {ack:?}");
     tunnel.disconnect();
 }
+
