@@ -310,3 +310,38 @@ async fn the_clipboard_is_not_offered_for_rdp_targets() {
     tunnel.disconnect();
 }
 
+
+/// With `--keyboard jis` the server is told it has a Japanese 106/109-key keyboard, and keys
+/// that sit elsewhere on it than on a US keyboard type what their JIS legends say: `@` (the key
+/// right of P, which types `[` on a US keyboard) and `:` (right of ;, `'` on US), unshifted, as
+/// a browser on a JIS keyboard sends them.
+#[tokio::test]
+async fn a_jis_keyboard_types_its_own_legends() {
+    let server = RdpServer::xrdp();
+    let gateway = Gateway::demo();
+    let file = gateway.data().join("p");
+    std::fs::write(&file, &server.password).expect("password file");
+    add_rdp_target(
+        &gateway,
+        &server,
+        "jis",
+        &[
+            "--username",
+            &server.user,
+            "--password-file",
+            file.to_str().expect("UTF-8"),
+            "--keyboard",
+            "jis",
+        ],
+    );
+    let vendor = demo_vendor(&gateway).await;
+    let mut tunnel = Tunnel::open(&gateway, &vendor, "jis").await;
+    tunnel.first_frame().await;
+    tunnel.send("5.mouse,2.40,2.40,1.1;5.mouse,2.40,2.40,1.0;");
+    for b in "echo jis@key:ok".bytes() {
+        tunnel.key(u32::from(b));
+    }
+    tunnel.key(0xff0d);
+    xterm_shows(&mut tunnel, &server, "jis@key:ok").await;
+    tunnel.disconnect();
+}
