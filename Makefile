@@ -9,9 +9,11 @@ HOSHU_BIN := $(CARGO_TARGET_DIR)/debug/hoshu
 # the audit-tampering tests edit the database with, a real VNC server with X clients to draw
 # on it, a real SSH server (its sshd is started by the tests on a loopback port), and rsyslog
 # (with its TLS driver) as the audit chain's syslog collector; ClamAV and nftables for the
-# agent's collectors against a real clamd and clamonacc.
+# agent's collectors against a real clamd and clamonacc; NSS's tools (pk12util, certutil) import
+# the agent's PKCS#12 into a browser certificate database.
 TEST_DEBS := chromium fonts-noto-cjk sqlite3 tigervnc-standalone-server tigervnc-tools x11-xserver-utils \
-	x11-utils xfonts-base xterm twm xclip openssh-server rsyslog rsyslog-gnutls clamav clamav-daemon nftables
+	x11-utils xfonts-base xterm twm xclip openssh-server rsyslog rsyslog-gnutls clamav clamav-daemon nftables \
+	libnss3-tools
 
 .PHONY: demo test deps web-deps check-cargo
 
