@@ -9,14 +9,15 @@ HOSHU_BIN := $(CARGO_TARGET_DIR)/debug/hoshu
 # the audit-tampering tests edit the database with, a real VNC server with X clients to draw
 # on it, a real SSH server (its sshd is started by the tests on a loopback port), and rsyslog
 # (with its TLS driver) as the audit chain's syslog collector; ClamAV and nftables for the
-# agent's collectors against a real clamd and clamonacc. Real RDP servers for the RDP tests
+# agent's collectors against a real clamd and clamonacc; NSS's tools (pk12util, certutil) import
+# the agent's PKCS#12 into a browser certificate database. Real RDP servers for the RDP tests
 # (crates/gateway/tests/fixtures/rdp-server.sh): xrdp with xorgxrdp (TLS), and FreeRDP's shadow
 # server on an Xvfb (NLA, its SAM file made by winpr-hash), certificates made by openssl;
 # FreeRDP's xfreerdp checks those fixtures (rdp_fixtures tests), and xwd (x11-apps) shows a
 # server's screen when one is looked at by hand.
 TEST_DEBS := chromium fonts-noto-cjk sqlite3 tigervnc-standalone-server tigervnc-tools x11-xserver-utils \
 	x11-utils xfonts-base xterm twm xclip openssh-server rsyslog rsyslog-gnutls clamav clamav-daemon nftables \
-	xrdp xorgxrdp xvfb x11-apps openssl freerdp2-shadow-x11 winpr-utils freerdp2-x11
+	libnss3-tools xrdp xorgxrdp xvfb x11-apps openssl freerdp2-shadow-x11 winpr-utils freerdp2-x11
 
 .PHONY: demo test deps web-deps check-cargo
 

@@ -88,8 +88,20 @@ test('an administrator onboards a vendor; its engineer requests work, works, and
   await Promise.all([admin.waitForURL(vendorPage), admin.click('#attach-document button[type=submit]')]);
   assert.match(await admin.textContent('#documents'), /本申請書\.pdf/);
   await move(admin, 'formal-application');
+  // The engineer: added on the vendor page (the registration code is shown once); the device
+  // is lent to them, which is the "devices lent" step.
+  await admin.fill('#add-user input[name=login]', ENGINEER.login);
+  await admin.fill('#add-user input[name=name]', '保守 次郎');
+  await admin.click('#add-user button[type=submit]');
+  const code = (await admin.textContent('#registration-code')).trim();
+  await admin.goto(vendorPage);
   await admin.fill('#lend-device input[name=asset_tag]', 'PC-2026-001');
-  await Promise.all([admin.waitForURL(vendorPage), admin.click('#lend-device button[type=submit]')]);
+  await admin.selectOption('#lend-device select[name=user]', ENGINEER.login);
+  await admin.fill('#lend-device input[name=until]', japanDay(180));
+  await admin.click('#lend-device button[type=submit]');
+  assert.match(await admin.textContent('#enrol-command'), /hoshu-agent enroll --gateway https:\/\/.+ --code \S+/);
+  await admin.goto(vendorPage);
+  assert.equal(await admin.getAttribute('#devices tr[data-asset-tag="PC-2026-001"]', 'data-state'), 'awaiting-enrolment');
   await move(admin, 'devices-lent');
   await admin.fill('#add-contract input[name=title]', '住民記録システム保守契約');
   await admin.fill('#add-contract input[name=valid_from]', japanDay(-1));
@@ -103,11 +115,7 @@ test('an administrator onboards a vendor; its engineer requests work, works, and
     'formal-application', 'devices-lent', 'active']);
   await admin.screenshot({ path: join(shots, 'vendor-active-ja.png'), fullPage: true });
 
-  // The engineer: added on the vendor page, registers with the code shown.
-  await admin.fill('#add-user input[name=login]', ENGINEER.login);
-  await admin.fill('#add-user input[name=name]', '保守 次郎');
-  await admin.click('#add-user button[type=submit]');
-  const code = (await admin.textContent('#registration-code')).trim();
+  // The engineer registers with the code shown earlier.
   const vendor = await vendorBrowser.context.newPage();
   await vendor.goto(`${gateway.url}register`);
   await vendor.fill('#code', code);

@@ -3,7 +3,8 @@
 //! The key pair is made here and never leaves the device: the gateway gets a CSR (whose
 //! signature proves the device holds the key) and the one-time code, and answers with the
 //! client certificate. The files live in one directory: `device.key` (0600), `device.crt`
-//! and `device-ca.crt`.
+//! and `device-ca.crt`, and `device.p12` (0600): the same certificate and key with the CA in
+//! the chain, password-protected, for importing into the browser, which presents it (mTLS).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use hoshu_domain::PostureReport;
 use serde::Deserialize;
+use sha2::Digest;
 
 /// Longer than any answer of a healthy gateway; a report is small.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -36,6 +38,10 @@ pub enum AgentError {
     },
     #[error("this device is not enrolled ({path} is missing); run `hoshu-agent enroll` first")]
     NotEnrolled { path: PathBuf },
+    #[error("the stored device certificate or key cannot be read: {0}")]
+    BadPem(String),
+    #[error("cannot write the PKCS#12 file: {0}")]
+    Pkcs12(String),
 }
 
 /// What enrolment gives the device.
@@ -125,6 +131,8 @@ pub struct DeviceFiles {
     pub key: PathBuf,
     pub certificate: PathBuf,
     pub ca: PathBuf,
+    /// The certificate, key and CA as one PKCS#12, for the browser.
+    pub pkcs12: PathBuf,
 }
 
 impl DeviceFiles {
@@ -133,6 +141,7 @@ impl DeviceFiles {
             key: dir.join("device.key"),
             certificate: dir.join("device.crt"),
             ca: dir.join("device-ca.crt"),
+            pkcs12: dir.join("device.p12"),
         }
     }
 
@@ -171,6 +180,99 @@ impl DeviceFiles {
         pem.extend_from_slice(&read(&self.key)?);
         reqwest::Identity::from_pem(&pem).map_err(AgentError::Identity)
     }
+}
+
+/// PBKDF2 iterations of the PKCS#12's encryption and MAC: a password from a file may be weak,
+/// and importing happens once, so make guessing it from a copied file slow.
+const PKCS12_ITERATIONS: u32 = 100_000;
+
+/// The name the browser shows for the certificate.
+const PKCS12_NAME: &str = "Hoshu lent device";
+
+impl DeviceFiles {
+    /// Writes `device.p12` (0600) from the stored certificate, key and CA, protected by
+    /// `password`.
+    pub fn write_pkcs12(&self, password: &str) -> Result<(), AgentError> {
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|source| match source.kind() {
+                std::io::ErrorKind::NotFound => AgentError::NotEnrolled {
+                    path: path.to_owned(),
+                },
+                _ => AgentError::File {
+                    path: path.to_owned(),
+                    source,
+                },
+            })
+        };
+        let der = pkcs12(
+            &read(&self.certificate)?,
+            &read(&self.key)?,
+            &read(&self.ca)?,
+            password,
+        )?;
+        write_file(&self.pkcs12, &der, true)
+    }
+}
+
+/// A PKCS#12 of the device certificate and its key (PEM), the CA certificate (PEM) completing
+/// the chain: PBES2 with PBKDF2-HMAC-SHA-256 and AES-256-CBC, MAC HMAC-SHA-256 (RFC 9579's
+/// profile, what OpenSSL 3 writes by default).
+pub fn pkcs12(
+    certificate_pem: &[u8],
+    key_pem: &[u8],
+    ca_pem: &[u8],
+    password: &str,
+) -> Result<Vec<u8>, AgentError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+
+    let certificate = |pem: &[u8], what: &str| {
+        CertificateDer::from_pem_slice(pem)
+            .map_err(|e| AgentError::BadPem(format!("{what}: {e}")))
+            .and_then(|der| {
+                p12_keystore::Certificate::from_der(&der)
+                    .map_err(|e| AgentError::BadPem(format!("{what}: {e}")))
+            })
+    };
+    let device = certificate(certificate_pem, "device certificate")?;
+    let ca = certificate(ca_pem, "CA certificate")?;
+    let key = PrivatePkcs8KeyDer::from_pem_slice(key_pem)
+        .map_err(|e| AgentError::BadPem(format!("device key: {e}")))?;
+    let key = p12_keystore::PrivateKey::from_der(key.secret_pkcs8_der())
+        .map_err(|e| AgentError::BadPem(format!("device key: {e}")))?;
+    // The local key id ties the key to its certificate (RFC 7292 §4.2): the certificate's
+    // SHA-256, as unique as the certificate.
+    let key_id = sha2::Sha256::digest(device.as_der()).to_vec();
+    let chain = p12_keystore::PrivateKeyChain::new(key_id, key, [device, ca]);
+    let mut store = p12_keystore::KeyStore::new();
+    store.add_entry(
+        PKCS12_NAME,
+        p12_keystore::KeyStoreEntry::PrivateKeyChain(chain),
+    );
+    store
+        .writer(password)
+        .encryption_algorithm(p12_keystore::EncryptionAlgorithm::PbeWithHmacSha256AndAes256)
+        .encryption_iterations(PKCS12_ITERATIONS)
+        .mac_algorithm(p12_keystore::MacAlgorithm::HmacSha256)
+        .mac_iterations(PKCS12_ITERATIONS)
+        .write()
+        .map_err(|e| AgentError::Pkcs12(e.to_string()))
+}
+
+/// A password for the PKCS#12 to type once into an import dialog: 5 groups of 4 characters
+/// from 32 that are hard to mistake for one another (100 bits).
+pub fn new_pkcs12_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..5)
+        .map(|_| {
+            (0..4)
+                .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<(), AgentError> {
@@ -252,5 +354,56 @@ mod tests {
         let mode = std::fs::metadata(&files.key).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         files.identity().unwrap();
+    }
+
+    #[test]
+    fn the_pkcs12_holds_the_key_with_its_chain_and_only_its_owner_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["PC-001".to_owned()])
+            .unwrap()
+            .signed_by(&key, &ca, &ca_key)
+            .unwrap();
+        let files = DeviceFiles::in_dir(dir.path());
+        files
+            .store(&Enrolled {
+                certificate_pem: cert.pem(),
+                ca_pem: ca.pem(),
+                key_pem: key.serialize_pem(),
+            })
+            .unwrap();
+        let password = new_pkcs12_password();
+        assert_eq!(password.len(), 24);
+        files.write_pkcs12(&password).unwrap();
+
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&files.pkcs12)
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let der = std::fs::read(&files.pkcs12).unwrap();
+        assert!(
+            p12_keystore::KeyStore::from_pkcs12(&der, "wrong", Default::default()).is_err(),
+            "the MAC refuses a wrong password"
+        );
+        let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&der, &password).unwrap();
+        assert_eq!(archive.keys.len(), 1);
+        assert_eq!(archive.keys[0].key.as_der(), key.serialize_der());
+        let certs: Vec<&[u8]> = archive.certs.iter().map(|b| b.cert.as_der()).collect();
+        assert_eq!(certs, [cert.der().as_ref(), ca.der().as_ref()]);
+        // The key and the device certificate are tied by one local key id.
+        assert_eq!(
+            archive.certs[0].local_key_id,
+            archive.keys[0].local_key_id.as_ref().map(|id| id.0.clone()),
+            "the key's certificate is marked"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! `hoshu-agent`: the posture collector of a lent device (DESIGN §6).
 //!
-//! `enroll` gets the device's client certificate from the gateway's device CA; `report` sends
-//! one posture report over mTLS with it (or prints it with `--dry-run`).
+//! `enroll` gets the device's client certificate from the gateway's device CA and writes a
+//! PKCS#12 of it for the browser; `pkcs12` writes that file again; `report` sends one posture
+//! report over mTLS with it (or prints it with `--dry-run`).
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,16 @@ enum Command {
         code: String,
         #[command(flatten)]
         place: Place,
+        #[command(flatten)]
+        pkcs12: Pkcs12Password,
+    },
+    /// Write the PKCS#12 for the browser (device.p12) again from the enrolled files, with a new
+    /// password (printed once) or the one in --p12-password-file.
+    Pkcs12 {
+        #[command(flatten)]
+        place: Place,
+        #[command(flatten)]
+        pkcs12: Pkcs12Password,
     },
     /// Show what the gateway last decided about this device, with the reasons.
     Status {
@@ -99,6 +110,72 @@ fn run_forever(gateway: &str, place: &Place, every: u64) -> anyhow::Result<ExitC
         }
         std::thread::sleep(std::time::Duration::from_secs(every));
     }
+}
+
+#[derive(Debug, clap::Args)]
+struct Pkcs12Password {
+    /// Protect device.p12 with the password on this file's first line instead of a new one
+    #[arg(long, value_name = "FILE")]
+    p12_password_file: Option<PathBuf>,
+}
+
+impl Pkcs12Password {
+    /// The password, and whether it is new (then it is printed, once).
+    fn password(&self) -> anyhow::Result<(String, bool)> {
+        let Some(path) = &self.p12_password_file else {
+            return Ok((enrol::new_pkcs12_password(), true));
+        };
+        let shown = path.display();
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading --p12-password-file {shown}"))?;
+        let password = text.lines().next().unwrap_or("").trim_end_matches('\r');
+        if password.is_empty() {
+            bail!("--p12-password-file {shown}: the first line is empty; write the password there");
+        }
+        Ok((password.to_owned(), false))
+    }
+}
+
+/// Writes device.p12 and says, once, its password and how to import it into the browser.
+fn write_pkcs12(files: &DeviceFiles, password: &str, new: bool) -> anyhow::Result<()> {
+    files.write_pkcs12(password)?;
+    // The whole path: the import steps are followed in other programs and directories.
+    let absolute = std::path::absolute(&files.pkcs12).unwrap_or_else(|_| files.pkcs12.clone());
+    let path = absolute.display();
+    println!();
+    println!("ブラウザ用の証明書ファイル (PKCS#12) / certificate file for the browser: {path}");
+    if new {
+        println!("パスワード / password (この表示限り / shown only now): {password}");
+    } else {
+        println!(
+            "パスワード / password: --p12-password-file のもの / the one in --p12-password-file"
+        );
+    }
+    println!(
+        "
+ブラウザへの取り込み方(取り込み後、ブラウザを再起動してください):
+  Windows: {path} をダブルクリック →「証明書のインポート ウィザード」で「現在のユーザー」を選び、
+           上のパスワードを入力、証明書ストアは「個人」を選びます。
+           コマンドでは: certutil -user -importPFX \"{path}\"
+  macOS:   キーチェーンアクセスの「ファイル」→「読み込む」で {path} を「ログイン」キーチェーンに、
+           またはターミナルで: security import \"{path}\" -k ~/Library/Keychains/login.keychain-db
+  Linux:   Chromium / Chrome: pk12util -i \"{path}\" -d sql:$HOME/.pki/nssdb
+           (pk12util は libnss3-tools パッケージ。データベースが無いときは先に
+            mkdir -p ~/.pki/nssdb && certutil -d sql:$HOME/.pki/nssdb -N --empty-password)
+           Firefox: 設定 → プライバシーとセキュリティ → 証明書を表示 →「あなたの証明書」→ 読み込む
+
+How to import it into the browser (restart the browser afterwards):
+  Windows: double-click {path} → Certificate Import Wizard: choose Current User, enter the
+           password above, and place it in the Personal store.
+           Or: certutil -user -importPFX \"{path}\"
+  macOS:   Keychain Access → File → Import Items… into the login keychain, or in Terminal:
+           security import \"{path}\" -k ~/Library/Keychains/login.keychain-db
+  Linux:   Chromium / Chrome: pk12util -i \"{path}\" -d sql:$HOME/.pki/nssdb
+           (pk12util is in the libnss3-tools package; without a database yet, first
+            mkdir -p ~/.pki/nssdb && certutil -d sql:$HOME/.pki/nssdb -N --empty-password)
+           Firefox: Settings → Privacy & Security → View Certificates → Your Certificates → Import"
+    );
+    Ok(())
 }
 
 /// Where the agent keeps its files and whom it trusts.
@@ -175,12 +252,20 @@ fn read_policy(path: &Path) -> anyhow::Result<PosturePolicy> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Pkcs12 { place, pkcs12 } => {
+            let (password, new) = pkcs12.password()?;
+            write_pkcs12(&place.files()?, &password, new)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Enroll {
             gateway,
             code,
             place,
+            pkcs12,
         } => {
             let files = place.files()?;
+            // Before the code is used up: a bad password file must not cost an enrolment.
+            let (password, new) = pkcs12.password()?;
             let report =
                 hoshu_agent::collect(unix_now()?).context("collecting the hardware fingerprint")?;
             let client = enrol::client(place.gateway_ca()?.as_deref(), None)?;
@@ -193,6 +278,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 files.certificate.display(),
                 files.key.display()
             );
+            write_pkcs12(&files, &password, new)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {

@@ -406,6 +406,31 @@ mod tests {
         }
     }
 
+    /// The recorded Security Center output of a machine protected by a third-party product
+    /// (Trend Micro; Defender passive): no signature date, productState says up to date. That
+    /// verdict passes the signature rule (DESIGN §6; see hoshu_domain::posture's tests).
+    #[test]
+    fn a_third_party_product_that_says_up_to_date_is_compliant() {
+        let products: Vec<AntivirusProduct> = parse_security_center(&data("wsc-third-party.json"))
+            .unwrap()
+            .iter()
+            .map(security_center_product)
+            .collect();
+        let report = hoshu_domain::PostureReport {
+            fingerprint: "ab".repeat(32),
+            os: hoshu_domain::OsInfo {
+                name: "Windows".to_owned(),
+                version: "10.0.22631".to_owned(),
+            },
+            antivirus: products,
+            firewall: hoshu_domain::FirewallState::On,
+            collected_at: 1_800_000_000,
+        };
+        let policy = hoshu_domain::PosturePolicy::default();
+        let verdict = hoshu_domain::evaluate(&policy, &report, &report.fingerprint, 1_800_000_000);
+        assert!(verdict.compliant, "{:?}", verdict.reasons);
+    }
+
     #[test]
     fn security_center_samples() {
         let one = parse_security_center(&data("wsc-defender.json")).unwrap();

@@ -115,7 +115,7 @@ pub struct TransitionFacts {
     pub note: String,
     /// Documents attached to the vendor's application so far.
     pub documents: usize,
-    /// Devices recorded as lent to the vendor so far.
+    /// Devices lent to the vendor's users now (registered, not revoked, lending not over).
     pub devices: usize,
     /// A contract of the vendor valid today or later.
     pub has_contract: bool,
@@ -137,7 +137,9 @@ pub enum TransitionError {
         "the formal application needs at least one document; attach the signed application first"
     )]
     DocumentsRequired,
-    #[error("record at least one lent device (asset tag) before this step")]
+    #[error(
+        "lend at least one device to one of the vendor's users (register it on the vendor page or with `hoshu admin vendor lend`) before this step"
+    )]
     DevicesRequired,
     #[error(
         "the vendor needs a contract valid today or later before it becomes active; add one first"

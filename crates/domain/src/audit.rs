@@ -63,6 +63,8 @@ pub enum AuditKind {
     DeviceRevoked,
     /// A device's posture turned compliant or non-compliant (not every report: only changes).
     DevicePosture,
+    /// A vendor's own posture rules were set or cleared (`policy`: the rules now in force).
+    VendorPosture,
     WorkRequested,
     /// A work request was approved, rejected, revoked or withdrawn.
     WorkDecided,
@@ -109,6 +111,7 @@ impl AuditKind {
             AuditKind::DeviceEnrolRefused => "device.enrol_refused",
             AuditKind::DeviceRevoked => "device.revoke",
             AuditKind::DevicePosture => "device.posture",
+            AuditKind::VendorPosture => "vendor.posture",
             AuditKind::WorkRequested => "work.request",
             AuditKind::WorkDecided => "work.decide",
             AuditKind::EmergencyStop => "emergency.stop",

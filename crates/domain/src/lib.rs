@@ -25,7 +25,7 @@ pub use decision::{
 pub use ids::{Role, TargetId, UnknownRole, UserId, VendorId};
 pub use lockout::{LockoutPolicy, LoginState};
 pub use posture::{
-    AntivirusProduct, Compliance, FirewallState, OsInfo, PosturePolicy, PostureProblem,
-    PostureReport, ReportError, evaluate,
+    AntivirusProduct, Compliance, FirewallState, OsInfo, PolicyOverride, PosturePolicy,
+    PostureProblem, PostureReport, ReportError, evaluate,
 };
 pub use target::{ClipboardPolicy, Protocol, UnknownClipboardPolicy, UnknownProtocol};

@@ -181,6 +181,97 @@ impl Default for PosturePolicy {
     }
 }
 
+/// A vendor's own values for some rules of [`PosturePolicy`] (DESIGN §6: "policy per vendor or
+/// global"); every rule it leaves out follows the global policy, so a later change of the
+/// global policy still reaches the vendor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyOverride {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub antivirus_required: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub real_time_required: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_signature_age_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint_must_match: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_report_age_secs: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firewall_required: Option<bool>,
+}
+
+impl PolicyOverride {
+    /// The policy a vendor's devices are held to: `global` with this override's values.
+    pub fn apply(&self, global: &PosturePolicy) -> PosturePolicy {
+        PosturePolicy {
+            antivirus_required: self.antivirus_required.unwrap_or(global.antivirus_required),
+            real_time_required: self.real_time_required.unwrap_or(global.real_time_required),
+            max_signature_age_days: self
+                .max_signature_age_days
+                .unwrap_or(global.max_signature_age_days),
+            fingerprint_must_match: self
+                .fingerprint_must_match
+                .unwrap_or(global.fingerprint_must_match),
+            max_report_age_secs: self
+                .max_report_age_secs
+                .unwrap_or(global.max_report_age_secs),
+            firewall_required: self.firewall_required.unwrap_or(global.firewall_required),
+        }
+    }
+
+    /// `other`'s values where it has them, this override's elsewhere.
+    pub fn merged(&self, other: &PolicyOverride) -> PolicyOverride {
+        PolicyOverride {
+            antivirus_required: other.antivirus_required.or(self.antivirus_required),
+            real_time_required: other.real_time_required.or(self.real_time_required),
+            max_signature_age_days: other.max_signature_age_days.or(self.max_signature_age_days),
+            fingerprint_must_match: other.fingerprint_must_match.or(self.fingerprint_must_match),
+            max_report_age_secs: other.max_report_age_secs.or(self.max_report_age_secs),
+            firewall_required: other.firewall_required.or(self.firewall_required),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == PolicyOverride::default()
+    }
+
+    /// Each rule this override sets, as `name = value`, for the pages and the command line.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut push = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                out.push(format!("{name} = {value}"));
+            }
+        };
+        push(
+            "antivirus_required",
+            self.antivirus_required.map(|v| v.to_string()),
+        );
+        push(
+            "real_time_required",
+            self.real_time_required.map(|v| v.to_string()),
+        );
+        push(
+            "max_signature_age_days",
+            self.max_signature_age_days.map(|v| v.to_string()),
+        );
+        push(
+            "fingerprint_must_match",
+            self.fingerprint_must_match.map(|v| v.to_string()),
+        );
+        push(
+            "max_report_age_secs",
+            self.max_report_age_secs.map(|v| v.to_string()),
+        );
+        push(
+            "firewall_required",
+            self.firewall_required.map(|v| v.to_string()),
+        );
+        out
+    }
+}
+
 /// One reason a device is not compliant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PostureProblem {
@@ -234,16 +325,17 @@ impl PostureProblem {
     }
 }
 
-/// The products the agent knows, for advice that names the right command or setting.
-#[derive(Clone, Copy)]
-enum Family {
+/// The products the agent knows, for advice that names the right command or setting (here and
+/// in the gateway's translations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
     ClamAv,
     Defender,
     XProtect,
     Other,
 }
 
-fn family(product: &str) -> Family {
+pub fn family(product: &str) -> Family {
     let lower = product.to_lowercase();
     if lower.contains("clamav") {
         Family::ClamAv

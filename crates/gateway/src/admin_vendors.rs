@@ -6,12 +6,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use hoshu_domain::{ApplicationState, Protocol, VendorId};
+use hoshu_domain::{ApplicationState, PolicyOverride, Protocol, VendorId};
 use hoshu_storage::Store;
 use time::Date;
 use time::macros::format_description;
 
+use crate::admin_devices::{CLI_UTC_OFFSET_HOURS, print_lent};
 use crate::emergency::{self, Scope};
+use crate::lending;
 use crate::onboarding::{self, HearingSheet};
 
 pub(crate) fn parse_day(s: &str) -> Result<Date, String> {
@@ -77,13 +79,44 @@ pub enum VendorCommand {
         #[arg(long)]
         contract: Option<i64>,
     },
-    /// Record a terminal lent to the vendor by its asset tag
+    /// Lend a device to one of the vendor's users: registers it (as `device add` does) and
+    /// prints its one-time enrolment code as the last line
     Lend {
-        #[arg(long)]
+        #[arg(long, visible_alias = "vendor")]
         name: String,
         #[arg(long)]
         asset_tag: String,
+        /// Login ID of the vendor's user who holds the device
+        #[arg(long)]
+        user: String,
+        /// Last day of the lending period (YYYY-MM-DD, Japan time)
+        #[arg(long, value_parser = parse_day)]
+        until: Date,
     },
+    /// Set the vendor's own posture rules over the global [posture.policy]; rules not given
+    /// keep their value (`--clear` first drops every vendor rule)
+    Posture(PostureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PostureArgs {
+    #[arg(long, visible_alias = "vendor")]
+    name: String,
+    /// Drop the vendor's rules first (with no other option: back to the global policy)
+    #[arg(long)]
+    clear: bool,
+    #[arg(long, value_name = "DAYS")]
+    max_signature_age_days: Option<u32>,
+    #[arg(long, value_name = "SECS")]
+    max_report_age_secs: Option<u32>,
+    #[arg(long, value_name = "BOOL")]
+    antivirus_required: Option<bool>,
+    #[arg(long, value_name = "BOOL")]
+    real_time_required: Option<bool>,
+    #[arg(long, value_name = "BOOL")]
+    fingerprint_must_match: Option<bool>,
+    #[arg(long, value_name = "BOOL")]
+    firewall_required: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +207,7 @@ pub async fn vendor(store: &Store, command: VendorCommand, actor: &str) -> anyho
                         serde_json::json!({
                             "id": v.id, "name": v.name, "state": v.state,
                             "hearing_sheet": v.hearing_sheet,
+                            "posture_policy": v.posture_policy,
                         })
                     })
                     .collect();
@@ -207,10 +241,42 @@ pub async fn vendor(store: &Store, command: VendorCommand, actor: &str) -> anyho
                 onboarding::add_document(store, id, contract, &filename, &content, actor).await?;
             println!("document {doc} ({filename}) attached to {name}");
         }
-        VendorCommand::Lend { name, asset_tag } => {
+        VendorCommand::Lend {
+            name,
+            asset_tag,
+            user,
+            until,
+        } => {
             let id = vendor_id(store, &name).await?;
-            onboarding::lend_device(store, id, &asset_tag, actor).await?;
-            println!("device {} recorded as lent to {name}", asset_tag.trim());
+            let until = lending::end_of_day(until, CLI_UTC_OFFSET_HOURS);
+            let lent = lending::lend_device(store, id, &asset_tag, &user, until, actor).await?;
+            print_lent(&lent);
+        }
+        VendorCommand::Posture(args) => {
+            let id = vendor_id(store, &args.name).await?;
+            let change = PolicyOverride {
+                antivirus_required: args.antivirus_required,
+                real_time_required: args.real_time_required,
+                max_signature_age_days: args.max_signature_age_days,
+                fingerprint_must_match: args.fingerprint_must_match,
+                max_report_age_secs: args.max_report_age_secs,
+                firewall_required: args.firewall_required,
+            };
+            if change.is_empty() && !args.clear {
+                bail!(
+                    "name at least one rule to set (e.g. --max-signature-age-days 7), or --clear"
+                );
+            }
+            let rules = lending::set_vendor_posture(store, id, &change, args.clear, actor).await?;
+            if rules.is_empty() {
+                println!("{} follows the global [posture.policy]", args.name.trim());
+            } else {
+                println!(
+                    "{} posture rules over the global policy: {}",
+                    args.name.trim(),
+                    rules.describe().join(", ")
+                );
+            }
         }
     }
     Ok(())

@@ -29,6 +29,7 @@ pub fn vendor_json(v: &Vendor) -> Value {
         "state": v.state,
         "next": v.state.next(),
         "hearing_sheet": v.hearing_sheet,
+        "posture_policy": v.posture_policy,
         "created_at": v.created_at,
     })
 }
@@ -158,7 +159,15 @@ pub async fn vendor_detail(state: &AppState, id: VendorId) -> Result<Value, ApiE
     body["timeline"] = Value::Array(timeline);
     body["contracts"] = Value::Array(contracts);
     body["documents"] = Value::Array(documents);
-    body["devices"] = json!(state.store.lent_devices(id).await?);
+    let now = crate::state::unix_now();
+    body["devices"] = state
+        .store
+        .vendor_devices(id)
+        .await?
+        .iter()
+        .map(|d| crate::api_devices::device_json(state, d, now))
+        .collect();
+    body["legacy_lent_devices"] = json!(state.store.legacy_lent_devices(id).await?);
     body["users"] = Value::Array(users);
     Ok(body)
 }
@@ -201,22 +210,38 @@ pub async fn move_application(
 #[serde(deny_unknown_fields)]
 pub struct Lend {
     asset_tag: String,
+    /// Login ID of the vendor's user who holds the device.
+    user: String,
+    /// Last day of the lending period (YYYY-MM-DD, the organisation's calendar).
+    until: String,
 }
 
+/// Lends a device to one of the vendor's users: registers it and answers with its one-time
+/// enrolment code (shown once; only its hash is kept).
 pub async fn lend_device(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<i64>,
     Json(request): Json<Lend>,
 ) -> Result<Response, ApiError> {
-    onboarding::lend_device(
+    let until = parse_day("until", &request.until)?;
+    let lent = crate::lending::lend_device(
         &state.store,
         VendorId(id),
         &request.asset_tag,
+        &request.user,
+        crate::lending::end_of_day(until, state.config.access.utc_offset_hours),
         &viewer.user.login,
     )
     .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "asset_tag": lent.asset_tag, "user": lent.holder, "lent_until": lent.lent_until,
+            "code": lent.code,
+        })),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]

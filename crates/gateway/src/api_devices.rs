@@ -167,8 +167,8 @@ pub async fn device_of_certificate(
     }))
 }
 
-/// `POST /api/v1/devices/report`: one posture report, evaluated against `[posture.policy]`,
-/// stored, and answered with the verdict and its reasons.
+/// `POST /api/v1/devices/report`: one posture report, evaluated against `[posture.policy]`
+/// with the holder's company's own rules over it, stored, and answered with the verdict and its reasons.
 pub async fn report(
     State(state): State<AppState>,
     certificate: Option<axum::Extension<ClientCertificate>>,
@@ -182,7 +182,7 @@ pub async fn report(
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("posture report: {e}")))?;
     let now = unix_now();
     let compliance = evaluate(
-        &state.config.posture.policy,
+        &crate::lending::policy_for(&state.config.posture.policy, &device),
         &report,
         device.fingerprint.as_deref().unwrap_or_default(),
         now,
@@ -219,7 +219,11 @@ pub async fn report(
 
 /// A device as its holder and the administrators see it: the lending, and the verdict on its
 /// last report as of now.
-fn device_json(state: &AppState, device: &hoshu_storage::Device, now: i64) -> serde_json::Value {
+pub fn device_json(
+    state: &AppState,
+    device: &hoshu_storage::Device,
+    now: i64,
+) -> serde_json::Value {
     let posture = crate::session::policy::posture_now(&state.config.posture.policy, device, now);
     serde_json::json!({
         "asset_tag": device.asset_tag,

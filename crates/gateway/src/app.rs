@@ -257,6 +257,12 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             M::POST,
+            "/admin/vendors/{id}/devices/revoke",
+            ADMIN,
+            pages::vendor_revoke_device,
+        ),
+        route(
+            M::POST,
             "/admin/vendors/{id}/contracts",
             ADMIN,
             pages::vendor_contract,

@@ -32,7 +32,6 @@ pub enum A {
     Attach,
     Devices,
     AssetTag,
-    Lend,
     Contracts,
     ContractTitle,
     ValidFrom,
@@ -131,7 +130,6 @@ impl A {
             A::Attach => ("添付", "Attach"),
             A::Devices => ("貸与端末", "Lent devices"),
             A::AssetTag => ("資産番号", "Asset tag"),
-            A::Lend => ("貸与を記録", "Record as lent"),
             A::Contracts => ("保守契約", "Maintenance contracts"),
             A::ContractTitle => ("契約名", "Contract title"),
             A::ValidFrom => ("開始日", "Valid from"),
@@ -338,10 +336,10 @@ impl Lang {
             Denial::DeviceNotReporting { asset_tag } => format!(
                 "端末 {asset_tag} から状態報告が届いていません。端末で hoshu-agent を起動してください。"
             ),
-            Denial::DeviceNotCompliant { .. } => {
-                // The posture problems' advice (product names, commands) is in English only.
-                format!("端末がセキュリティ条件を満たしていません: {denial}")
-            }
+            Denial::DeviceNotCompliant { asset_tag, reasons } => format!(
+                "端末 {asset_tag} がセキュリティ条件を満たしていません: {}",
+                self.posture_problems(reasons)
+            ),
         }
     }
 

@@ -22,6 +22,8 @@ mod emergency;
 mod i18n;
 mod i18n_access;
 mod i18n_ja;
+mod i18n_posture;
+mod lending;
 mod login;
 mod onboarding;
 mod pages;

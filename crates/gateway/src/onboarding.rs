@@ -1,6 +1,6 @@
 //! The vendor life cycle as operations shared by the admin command line, the JSON API and the
 //! admin pages (DESIGN §5, seed §6): vendors with their hearing sheet, application moves,
-//! systems, contracts, documents and lent devices. Each validates its input, stores, and
+//! systems, contracts and documents (lent devices: `lending`). Each validates its input, stores, and
 //! audits; the access re-check notices through the schema's change counter.
 
 use hoshu_domain::Role;
@@ -167,7 +167,7 @@ pub async fn move_application(
     let facts = TransitionFacts {
         note: note.clone(),
         documents,
-        devices: store.lent_devices(vendor.id).await?.len(),
+        devices: crate::lending::lent_count(store, vendor.id).await?,
         has_contract: store
             .contracts(Some(vendor.id))
             .await?
@@ -467,26 +467,6 @@ pub async fn add_document(
         );
     store.append_audit(&event).await?;
     Ok(id)
-}
-
-/// Records a terminal lent to the vendor (until device enrolment replaces asset tags).
-pub async fn lend_device(
-    store: &Store,
-    vendor_id: VendorId,
-    asset_tag: &str,
-    actor: &str,
-) -> OpResult<()> {
-    let vendor = vendor(store, vendor_id).await?;
-    let asset_tag = short_text("the asset tag", asset_tag, 64)?;
-    store
-        .add_lent_device(vendor.id, &asset_tag, unix_now())
-        .await?;
-    let event = AuditEvent::new(AuditKind::DeviceLent)
-        .actor(actor)
-        .subject(vendor.name.as_str())
-        .detail("asset_tag", asset_tag.as_str());
-    store.append_audit(&event).await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -145,7 +145,29 @@ fn onboard(gateway: &Gateway) {
         "--to",
         "formal-application",
     ]);
-    gateway.admin_ok(&["vendor", "lend", "--name", VENDOR, "--asset-tag", "PC-0042"]);
+    let err = admin_fails(
+        gateway,
+        &["vendor", "move", "--name", VENDOR, "--to", "devices-lent"],
+    );
+    assert!(err.contains("lend at least one device"), "{err}");
+    gateway.add_user("pc-keeper", "端末 保管者", "vendor", Some(VENDOR));
+    let until = day(30);
+    let lent = gateway.admin_ok(&[
+        "vendor",
+        "lend",
+        "--name",
+        VENDOR,
+        "--asset-tag",
+        "PC-0042",
+        "--user",
+        "pc-keeper",
+        "--until",
+        &until,
+    ]);
+    assert!(
+        lent.contains("PC-0042 registered for pc-keeper"),
+        "lending registers the device: {lent}"
+    );
     gateway.admin_ok(&["vendor", "move", "--name", VENDOR, "--to", "devices-lent"]);
 }
 

@@ -247,7 +247,7 @@ fn onboard(gateway: &Gateway, rfb_port: u16) {
         "--protocol",
         "vnc",
     ]);
-    to_devices_lent(gateway, VENDOR, "PC-001");
+    to_devices_lent(gateway, VENDOR, "PC-000");
     activate(gateway, VENDOR, SYSTEM);
 }
 

@@ -1,7 +1,7 @@
 //! Lent devices (DESIGN §6): the device CA's sealed key, the registry, one-time enrolment
 //! codes and the last posture report of each device.
 
-use hoshu_domain::UserId;
+use hoshu_domain::{PolicyOverride, UserId, VendorId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -34,6 +34,8 @@ pub struct Device {
     pub user_login: String,
     /// The holder's company, when the holder is a vendor user.
     pub vendor: Option<String>,
+    /// The holder's company's own posture rules (see [`Store::set_vendor_posture`]).
+    pub vendor_policy: Option<PolicyOverride>,
     /// Lending period, Unix seconds; the certificate is valid until `lent_until`.
     pub lent_from: i64,
     pub lent_until: i64,
@@ -60,7 +62,7 @@ pub struct NewDevice<'a> {
 }
 
 const DEVICE_COLUMNS: &str = "d.id, d.asset_tag, d.user_id, u.login AS user_login, v.name AS vendor, \
-     d.lent_from, d.lent_until, d.fingerprint, d.cert_serial, d.cert_pem, d.enrolled_at, \
+     v.posture_policy AS vendor_policy, d.lent_from, d.lent_until, d.fingerprint, d.cert_serial, d.cert_pem, d.enrolled_at, \
      d.revoked_at, d.last_report, d.last_report_at, d.compliant, d.created_at \
      FROM devices d JOIN users u ON u.id = d.user_id LEFT JOIN vendors v ON v.id = u.vendor_id";
 
@@ -71,6 +73,7 @@ fn device_from_row(row: &SqliteRow) -> Result<Device> {
         user: UserId(row.try_get("user_id")?),
         user_login: row.try_get("user_login")?,
         vendor: row.try_get("vendor")?,
+        vendor_policy: crate::vendors::parse_policy(row.try_get("vendor_policy")?)?,
         lent_from: row.try_get("lent_from")?,
         lent_until: row.try_get("lent_until")?,
         fingerprint: row.try_get("fingerprint")?,
@@ -176,6 +179,18 @@ impl Store {
             "SELECT {DEVICE_COLUMNS} WHERE d.user_id = ? ORDER BY d.asset_tag"
         ))
         .bind(user.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(device_from_row).collect()
+    }
+
+    /// The devices lent to a vendor's users, revoked ones included (the vendor page lists
+    /// them all).
+    pub async fn vendor_devices(&self, vendor: VendorId) -> Result<Vec<Device>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DEVICE_COLUMNS} WHERE u.vendor_id = ? ORDER BY d.asset_tag"
+        ))
+        .bind(vendor.0)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(device_from_row).collect()

@@ -1,6 +1,6 @@
 //! Vendors and their application flow, business systems, contracts, documents and lent devices.
 
-use hoshu_domain::{ApplicationState, VendorId};
+use hoshu_domain::{ApplicationState, PolicyOverride, VendorId};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -16,6 +16,8 @@ pub struct Vendor {
     pub state: ApplicationState,
     /// The hearing sheet as submitted (contacts, systems, tools, protocols, frequency).
     pub hearing_sheet: serde_json::Value,
+    /// The vendor's own posture rules; `None` follows `[posture.policy]`.
+    pub posture_policy: Option<PolicyOverride>,
     pub created_at: i64,
 }
 
@@ -101,11 +103,19 @@ fn vendor_from_row(row: &SqliteRow) -> Result<Vendor> {
         name: row.try_get("name")?,
         state: state.parse().map_err(corrupt)?,
         hearing_sheet: serde_json::from_str(&sheet).map_err(corrupt)?,
+        posture_policy: parse_policy(row.try_get("posture_policy")?)?,
         created_at: row.try_get("created_at")?,
     })
 }
 
-const VENDOR_COLUMNS: &str = "id, name, application_state, hearing_sheet, created_at FROM vendors";
+const VENDOR_COLUMNS: &str =
+    "id, name, application_state, hearing_sheet, posture_policy, created_at FROM vendors";
+
+/// A vendor's stored posture override (JSON), as written by [`Store::set_vendor_posture`].
+pub(crate) fn parse_policy(json: Option<String>) -> Result<Option<PolicyOverride>> {
+    json.map(|json| serde_json::from_str(&json).map_err(corrupt))
+        .transpose()
+}
 const DOCUMENT_COLUMNS: &str = "id, vendor_id, contract_id, filename, content_type, size, sha256, \
      uploaded_by, created_at FROM documents";
 
@@ -411,20 +421,29 @@ impl Store {
             .transpose()
     }
 
-    /// Records a terminal lent to the vendor (idempotent).
-    pub async fn add_lent_device(&self, vendor: VendorId, asset_tag: &str, now: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT OR IGNORE INTO lent_devices (vendor_id, asset_tag, created_at) VALUES (?, ?, ?)",
-        )
-        .bind(vendor.0)
-        .bind(asset_tag)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    /// Asset tags recorded as lent before the device registry (migration 0007 says why they
+    /// stay); nothing adds to them any more.
+    /// Sets (or with `None` clears) the vendor's posture override; `false` for no such vendor.
+    pub async fn set_vendor_posture(
+        &self,
+        vendor: VendorId,
+        policy: Option<&PolicyOverride>,
+    ) -> Result<bool> {
+        let json = policy
+            .filter(|p| !p.is_empty())
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(corrupt)?;
+        let changed = sqlx::query("UPDATE vendors SET posture_policy = ? WHERE id = ?")
+            .bind(json)
+            .bind(vendor.0)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(changed > 0)
     }
 
-    pub async fn lent_devices(&self, vendor: VendorId) -> Result<Vec<String>> {
+    pub async fn legacy_lent_devices(&self, vendor: VendorId) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT asset_tag FROM lent_devices WHERE vendor_id = ? ORDER BY asset_tag",
         )

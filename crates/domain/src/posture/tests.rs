@@ -428,3 +428,68 @@ fn every_bound_is_checked() {
         })
     );
 }
+
+#[test]
+fn a_vendor_override_changes_only_the_rules_it_names() {
+    let global = PosturePolicy {
+        firewall_required: true,
+        ..PosturePolicy::default()
+    };
+    let seven_days: PolicyOverride =
+        serde_json::from_str(r#"{"max_signature_age_days": 7}"#).unwrap();
+    let policy = seven_days.apply(&global);
+    assert_eq!(policy.max_signature_age_days, 7);
+    assert!(
+        policy.firewall_required,
+        "the rest follows the global policy"
+    );
+
+    // Signatures 5 days old: refused globally (3 days), accepted for this vendor (7 days).
+    let mut report = good();
+    report.antivirus[0].signatures_updated_at = Some(NOW - 5 * DAY_SECS);
+    assert!(!evaluate(&global, &report, FP, NOW).compliant);
+    assert!(evaluate(&policy, &report, FP, NOW).compliant);
+
+    let both = seven_days.merged(&PolicyOverride {
+        firewall_required: Some(false),
+        ..PolicyOverride::default()
+    });
+    assert_eq!(both.max_signature_age_days, Some(7));
+    assert_eq!(
+        both.describe(),
+        ["max_signature_age_days = 7", "firewall_required = false"]
+    );
+    assert!(PolicyOverride::default().is_empty() && !both.is_empty());
+    assert_eq!(PolicyOverride::default().apply(&global), global);
+    assert!(serde_json::from_str::<PolicyOverride>(r#"{"max_age": 1}"#).is_err());
+}
+
+/// DESIGN §6 holds signatures to "≤ N days old", which needs a date. Windows Security Center
+/// gives none for third-party products, only the product's own verdict (productState), and
+/// that verdict is what the seed asks for ("signatures current"). So a product that says it is
+/// up to date passes the signature rule whatever N is, while one with a date is held to N, and
+/// one that says nothing fails.
+#[test]
+fn a_product_without_a_date_that_says_up_to_date_passes_the_signature_rule() {
+    let strict = PosturePolicy {
+        max_signature_age_days: 0,
+        ..PosturePolicy::default()
+    };
+    let mut report = good();
+    report.antivirus = vec![AntivirusProduct {
+        name: "Trend Micro Apex One".to_owned(),
+        running: true,
+        real_time_protection: true,
+        signatures_updated_at: None,
+        signatures_up_to_date: Some(true),
+        signature_version: None,
+    }];
+    let verdict = evaluate(&strict, &report, FP, NOW);
+    assert!(verdict.compliant, "{:?}", verdict.reasons);
+
+    report.antivirus[0].signatures_up_to_date = None;
+    assert_eq!(
+        codes(&evaluate(&strict, &report, FP, NOW)),
+        ["signature-date-unknown"]
+    );
+}

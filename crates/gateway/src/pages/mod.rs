@@ -2,6 +2,7 @@
 //! or style, so the Content-Security-Policy can forbid both.
 
 mod audit;
+mod devices;
 mod emergency;
 mod login;
 mod portal;
@@ -20,6 +21,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 pub use audit::page as audit_page;
+pub use devices::{lend as vendor_lend, revoke as vendor_revoke_device};
 pub use emergency::{lift as emergency_lift, page as emergency_page, stop as emergency_stop};
 pub use login::{login_answer, login_form, login_start};
 pub use portal::{logout, portal};
@@ -30,8 +32,8 @@ pub use sessions::{
 };
 pub use vendors::{
     add as add_vendor, add_contract as vendor_contract, add_user as vendor_user,
-    attach_document as vendor_document, lend as vendor_lend, list as vendors_page,
-    move_application as vendor_move, show as vendor_page,
+    attach_document as vendor_document, list as vendors_page, move_application as vendor_move,
+    show as vendor_page,
 };
 pub use work::{decide as work_decide, page as work_page, request as work_request};
 

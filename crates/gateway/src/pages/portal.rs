@@ -1,4 +1,5 @@
-//! The portal home: who you are and your recent logins.
+//! The portal home: who you are, your targets, your lent devices with their posture, and your
+//! recent logins.
 
 use axum::Extension;
 use axum::extract::State;
@@ -13,6 +14,7 @@ use super::{CsrfForm, Frame, PageCsrf, end_session, page};
 use crate::access::{SESSION_COOKIE, Source, Viewer};
 use crate::i18n::{Lang, T};
 use crate::i18n_access::A;
+use crate::i18n_posture::D;
 use crate::state::AppState;
 use crate::web::{ApiError, set_cookie};
 use hoshu_domain::Role;
@@ -36,6 +38,7 @@ pub async fn portal(
     let logins = state.store.recent_logins(&user.login, 10).await?;
     let notifications = state.store.notifications(user.id).await?;
     let unread: Vec<_> = notifications.iter().filter(|n| !n.read).collect();
+    let devices = state.store.devices_of_user(user.id).await?;
     let mut targets = crate::api_sessions::visible_targets(&state, &viewer).await?;
     // Grouped by business system, as contracts are.
     targets.sort_by(|a, b| (&a.system, &a.name).cmp(&(&b.system, &b.name)));
@@ -97,6 +100,16 @@ pub async fn portal(
                                 }
                             }
                         }
+                    }
+                }
+            }
+            @if user.role == Role::Vendor || !devices.is_empty() {
+                section #your-devices {
+                    h2 { (lang.d(D::YourDevices)) }
+                    @if devices.is_empty() {
+                        p { (lang.d(D::NoDevices)) }
+                    } @else {
+                        (super::devices::device_table(lang, &state, &devices, None))
                     }
                 }
             }

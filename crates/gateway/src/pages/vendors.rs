@@ -1,5 +1,6 @@
 //! Admin pages of the vendor life cycle (seed §6): the vendor list with the hearing-sheet form,
-//! and one vendor's page — application flow with its timeline, documents, lent devices,
+//! and one vendor's page — application flow with its timeline, documents, lent devices
+//! (pages/devices.rs),
 //! contracts and users. Auditors read them; only administrators change anything.
 
 use axum::Extension;
@@ -187,7 +188,8 @@ pub async fn show(
     };
     let timeline = state.store.application_events(vendor.id).await?;
     let documents = state.store.documents(vendor.id).await?;
-    let devices = state.store.lent_devices(vendor.id).await?;
+    let devices = state.store.vendor_devices(vendor.id).await?;
+    let legacy_devices = state.store.legacy_lent_devices(vendor.id).await?;
     let contracts = state.store.contracts(Some(vendor.id)).await?;
     let systems = state.store.systems().await?;
     let users: Vec<_> = state
@@ -270,15 +272,15 @@ pub async fn show(
                 }
             }
 
-            h2 { (lang.a(A::Devices)) }
-            ul #devices { @for tag in &devices { li { (tag) } } }
-            @if admin {
-                form.inline #lend-device method="post" action={ (here) "/devices" } {
-                    (hidden)
-                    input type="text" name="asset_tag" placeholder=(lang.a(A::AssetTag)) required maxlength="64";
-                    button type="submit" { (lang.a(A::Lend)) }
-                }
-            }
+            (super::devices::vendor_section(
+                lang,
+                &state,
+                &vendor,
+                admin.then_some(csrf.0.as_str()),
+                &devices,
+                &legacy_devices,
+                &users,
+            ))
 
             h2 { (lang.a(A::Contracts)) }
             table.list #contracts {
@@ -375,28 +377,6 @@ pub fn done(lang: Lang, viewer: &Viewer, back: &str, result: Result<(), OpError>
         Ok(()) => Redirect::to(back).into_response(),
         Err(err) => op_error_page(lang, viewer, back, err),
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LendForm {
-    asset_tag: String,
-}
-
-pub async fn lend(
-    State(state): State<AppState>,
-    lang: Lang,
-    Extension(viewer): Extension<Viewer>,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<LendForm>,
-) -> Response {
-    let result = onboarding::lend_device(
-        &state.store,
-        VendorId(id),
-        &form.asset_tag,
-        &viewer.user.login,
-    )
-    .await;
-    done(lang, &viewer, &format!("/admin/vendors/{id}"), result)
 }
 
 #[derive(Debug, Deserialize)]

@@ -87,7 +87,7 @@ pub async fn facts_presenting(
 }
 
 /// The device rule's facts (DESIGN §6): the user's enrolled, unrevoked devices within their
-/// lending period, each with its last report evaluated against `[posture.policy]` now — so a
+/// lending period, each with its last report evaluated against its policy now — so a
 /// device that stopped reporting turns stale by itself, without a new report.
 async fn device_facts(
     state: &AppState,
@@ -126,8 +126,10 @@ pub fn device_counts(device: &Device, now: i64) -> bool {
 }
 
 /// The verdict on a device's last report as of `now` (`None` before its first report): what
-/// the decision uses, and what the device and its holder are shown.
-pub fn posture_now(policy: &PosturePolicy, device: &Device, now: i64) -> Option<Compliance> {
+/// the decision uses, and what the device and its holder are shown. The report is held to
+/// the holder's company's rules over the global `[posture.policy]`.
+pub fn posture_now(global: &PosturePolicy, device: &Device, now: i64) -> Option<Compliance> {
+    let policy = &crate::lending::policy_for(global, device);
     let report = PostureReport::from_json(device.last_report.as_deref()?.as_bytes()).ok()?;
     let fingerprint = device.fingerprint.as_deref().unwrap_or_default();
     let mut verdict = evaluate(policy, &report, fingerprint, now);

@@ -15,8 +15,12 @@ pub fn day(days: i64) -> String {
 }
 
 /// Walks `vendor`'s application (already added) from the hearing sheet to devices lent: a
-/// briefing, a demo, review, approval, the formal application with a document, a lent device.
+/// briefing, a demo, review, approval, the formal application with a document, a device lent
+/// to a user of the vendor who holds only that device (`holder-<asset tag>`).
 pub fn to_devices_lent(gateway: &Gateway, vendor: &str, asset_tag: &str) {
+    let holder = format!("holder-{asset_tag}");
+    gateway.add_user(&holder, "貸与端末 保管者", "vendor", Some(vendor));
+    let until = day(30);
     for state in ["briefing-held", "demo", "under-review", "approved"] {
         gateway.admin_ok(&["vendor", "move", "--name", vendor, "--to", state]);
     }
@@ -33,7 +37,18 @@ pub fn to_devices_lent(gateway: &Gateway, vendor: &str, asset_tag: &str) {
             "--to",
             "formal-application",
         ],
-        &["vendor", "lend", "--name", vendor, "--asset-tag", asset_tag],
+        &[
+            "vendor",
+            "lend",
+            "--name",
+            vendor,
+            "--asset-tag",
+            asset_tag,
+            "--user",
+            &holder,
+            "--until",
+            &until,
+        ],
         &["vendor", "move", "--name", vendor, "--to", "devices-lent"],
     ];
     for args in moves {
