@@ -20,7 +20,7 @@ export const RDP_ROOT = [0x33, 0x66, 0x99];
 
 /**
  * Runs the script until it reports the server ready: `{port, user, password, certSha256, xtermLog,
- * xtermOutput(), restartWithNewCertificate(), stop()}`.
+ * dir, xtermOutput(), restartWithNewCertificate(), stop()}`.
  */
 async function start(mode, port) {
   const args = [SCRIPT, mode, ...(port ? [String(port)] : [])];
@@ -59,6 +59,8 @@ async function start(mode, port) {
     /** SHA-256 of the certificate's DER, lowercase hex without colons. */
     certSha256: fields.cert_sha256,
     xtermLog: fields.xterm_log,
+    /** The fixture's directory; xrdp's sessions log to session/xorg.<display>.log in it. */
+    dir: fields.dir,
     /** What the xterm showed so far (prompt, echoed input, output). */
     xtermOutput() {
       try { return readFileSync(server.xtermLog, 'utf8'); } catch { return ''; }

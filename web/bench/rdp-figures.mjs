@@ -1,0 +1,513 @@
+#!/usr/bin/env node
+// RDP through Hoshu, figures for issue 4 ("Benchmarks"), beside FreeRDP's xfreerdp on the same
+// xrdp, from one run. Nothing is asserted.
+//
+// The xrdp fixture (web/tests/rdp-servers.mjs: xrdp 0.9 + xorgxrdp, TLS) behind a byte-counting
+// TCP relay in this script, so the RDP bytes the server sends are counted for both clients.
+//   1. Time from clicking "open" on the portal to the first frame the page has drawn (its `sync`
+//      reply to the first frame with images), median of OPENS (5) sessions.
+//   2. Hoshu in headless Chromium, one session: the VNC benchmark's xterm workload (web/bench/
+//      vnc-compare.mjs: a 160×56 xterm, five command lines typed with xdotool, then
+//      `ls -lR /usr | head -n 20000`) on the session's X display; then full-screen updates at
+//      1280×800: the xterms unmapped and `xsetroot -solid` alternating two colours for
+//      BENCH_FPS_SECONDS (10) s.
+//   3. The peer: xfreerdp (Debian freerdp2-x11) on a private Xvfb, the same two phases in a new
+//      xrdp session (xrdp lets one client at a time into a user's session, so the two clients
+//      run one after the other, not side by side).
+// xrdp's session is the size the client asks for: 1280×800 for both.
+//
+// Run: `make bench` (or `node web/bench/rdp-figures.mjs` with HOSHU_BIN pointing at a release
+// build). Debian packages: xrdp xorgxrdp xvfb xterm x11-xserver-utils xdotool freerdp2-x11
+// chromium (make deps, BENCH_DEBS).
+import { spawn, execFileSync, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir, cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from 'playwright-core';
+import { waitUntil, DEMO_VENDOR, logInAs } from '../tests/gateway.mjs';
+import { startXrdp } from '../tests/rdp-servers.mjs';
+
+const repo = resolve(import.meta.dirname, '..', '..');
+const WIDTH = 1280;
+const HEIGHT = 800;
+const OPENS = 5;
+const FPS_SECONDS = Number(process.env.BENCH_FPS_SECONDS || 10);
+const LS_LINES = Number(process.env.BENCH_LS_LINES || 20000);
+/** Nothing drawn (Hoshu) or sent (the peer) this long: the screen is idle. */
+const QUIET_MS = 2500;
+const TARGET = 'xrdp-bench';
+const run = promisify(execFile);
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+const LINES = [
+  'echo "Hoshu benchmark: typing into an xterm"',
+  'cd /usr/share && pwd',
+  'printf "%s\\n" alpha beta gamma delta',
+  'uname -sr; date -u +%Y-%m-%d',
+  'echo done typing',
+];
+
+function log(...a) { console.error('[rdp-figures]', ...a); }
+
+function safeExec(cmd, args, opts = {}) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts }).trim();
+  } catch (e) {
+    return ((e.stdout || '') + (e.stderr || '')).trim();
+  }
+}
+
+function waitFor(what, probe, { timeout = 30_000, interval = 100 } = {}) {
+  return waitUntil(what, probe, { timeout, interval });
+}
+
+/** utime+stime (seconds) of one process, all its threads. */
+function cpuOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch { return 0; }
+}
+
+const fmtBytes = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// ---------------------------------------------------------------------------------------------
+// Processes this script starts (each stopped by its own id at the end)
+
+const started = [];
+const tempDirs = [];
+
+function start(name, cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...opts });
+  let output = '';
+  const keep = (chunk) => { if (output.length < 200_000) output += chunk; };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.on('error', (e) => { output += `\n(spawn error: ${e.message})`; });
+  const entry = { name, child, output: () => output };
+  started.push(entry);
+  return entry;
+}
+
+async function stopOne({ child }) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+  const exited = await Promise.race([
+    new Promise((r) => child.once('exit', () => r(true))),
+    sleep(5000).then(() => false),
+  ]);
+  if (!exited) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }
+}
+
+function tempDir(prefix) {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+/** The relay between the clients and xrdp; counts the bytes xrdp sends (TLS records). */
+async function startRelay(port) {
+  const counts = { toClient: 0, connections: 0 };
+  const server = createServer((client) => {
+    counts.connections += 1;
+    const upstream = connect(port, '127.0.0.1');
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    upstream.on('data', (b) => { counts.toClient += b.length; });
+    upstream.pipe(client);
+    client.pipe(upstream);
+    const end = () => { client.destroy(); upstream.destroy(); };
+    for (const s of [client, upstream]) { s.on('error', end); s.on('close', end); }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { port: server.address().port, counts, close: () => server.close() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The xrdp session's X display (the fixture runs it in its own PID namespace; /proc shows it)
+
+/** The newest live Xorg of the fixture: `{pid, env}` for X clients (DISPLAY, XAUTHORITY). */
+function sessionDisplay(server) {
+  let newest = null;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let args;
+    try { args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+    if (!args[0]?.endsWith('/Xorg') || !args.some((a) => a.startsWith(join(server.dir, 'session')))) continue;
+    // The most recently started (field 22 of stat, clock ticks since boot).
+    const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    const startedAt = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    if (!newest || startedAt > newest.startedAt) {
+      // sesman starts Xorg with `-auth .Xauthority`, relative to the user's home (its cwd).
+      const auth = args[args.indexOf('-auth') + 1];
+      const cwd = readlinkSync(`/proc/${name}/cwd`);
+      newest = { pid: Number(name), startedAt, env: { ...process.env, DISPLAY: args[1], XAUTHORITY: resolve(cwd, auth) } };
+    }
+  }
+  return newest;
+}
+
+/** Waits for the session's display, and `ready()` (the client has its picture). */
+async function waitForSession(server, what, ready) {
+  return waitFor(`${what}: the xrdp session's X display`, () => {
+    const s = sessionDisplay(server);
+    return s && /screen #0/.test(safeExec('xdpyinfo', [], { env: s.env })) && ready() ? s : null;
+  }, { timeout: 60_000, interval: 250 });
+}
+
+
+/**
+ * The two phases on display `x`; `snapshot()` returns {bytes, cpu, ...} at one instant and
+ * `waitIdle(what, timeout)` returns once the client's screen was quiet for QUIET_MS.
+ */
+async function workload(x, home, snapshot, waitIdle) {
+  const xdo = (...args) => run('xdotool', args, { env: x.env });
+  writeFileSync(join(home, '.bashrc'), 'PS1="bench$ "\n');
+  start('bench xterm', 'xterm', ['-title', 'bench-xterm', '-geometry', '160x56+0+0', '-bg', 'white', '-fg', 'black',
+    '-e', 'bash', '--noprofile', '--rcfile', join(home, '.bashrc'), '-i'],
+  { env: { ...x.env, HOME: home, LANG: 'C', LC_ALL: 'C' }, cwd: home });
+  await waitFor('the bench xterm', () => /IsViewable/.test(safeExec('xwininfo', ['-name', 'bench-xterm'], { env: x.env })), { timeout: 20_000, interval: 200 });
+  // No window manager in the session: the keyboard follows the pointer.
+  await xdo('mousemove', '400', '300');
+  await waitIdle('the screen to be idle with the bench xterm', 60_000);
+
+  const p1a = await snapshot();
+  const typeStarted = Date.now();
+  for (const line of LINES) {
+    await xdo('type', '--delay', '40', line);
+    await xdo('key', 'Return');
+    await sleep(300);
+  }
+  await xdo('type', '--delay', '40', `ls -lR /usr | head -n ${LS_LINES}`);
+  await xdo('key', 'Return');
+  await waitIdle('the screen to be idle after ls -lR', 300_000);
+  const p1b = await snapshot();
+
+  // Full-screen updates: nothing but the root window on the screen, its colour alternating.
+  const windows = safeExec('xdotool', ['search', '--onlyvisible', '--class', 'xterm'], { env: x.env }).split('\n').filter(Boolean);
+  for (const w of windows) await xdo('windowunmap', '--sync', w);
+  await xdo('mousemove', String(WIDTH - 1), String(HEIGHT - 1));
+  await waitIdle('the screen to be idle after unmapping the xterms', 60_000);
+  const p2a = await snapshot();
+  const loopStart = Date.now();
+  const { stdout } = await run('bash', ['-c',
+    `end=$((SECONDS+${FPS_SECONDS})); n=0; while [ $SECONDS -lt $end ]; do ` +
+    'xsetroot -solid "#d93b3b"; xsetroot -solid "#3b6ed9"; n=$((n+2)); done; echo $n'], { env: x.env });
+  const loopEnd = Date.now();
+  await waitIdle('the screen to be idle after the colour loop', 120_000);
+  const p2b = await snapshot();
+  return { p1a, p1b, p2a, p2b, typeStarted, loopStart, loopEnd, changes: Number(stdout.trim()) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// In the Hoshu page (an init script): frames received, frames drawn, colour flips seen
+
+function pageCounters() {
+  const c = { syncs: 0, frames: [], replies: [], flips: [], centre: [] };
+  window.__bench = c;
+  let imgs = 0;
+  const Native = window.WebSocket;
+  function CountingWebSocket(...args) {
+    const ws = new Native(...args);
+    const send = ws.send;
+    // Guacamole answers each frame with `sync` once it has drawn it.
+    ws.send = function (data) {
+      if (typeof data === 'string' && data.includes('4.sync,')) c.replies.push(Date.now());
+      return send.call(this, data);
+    };
+    ws.addEventListener('message', (e) => {
+      if (typeof e.data !== 'string') return;
+      // Instruction starts only: `3.img,` and `4.sync,` at the start or after `;`.
+      // Drawing instructions: img (tiles), rect+cfill (solid areas), copy.
+      imgs += (e.data.match(/(^|;)(3\.img|5\.cfill|4\.copy),/g) || []).length;
+      const syncs = (e.data.match(/(^|;)4\.sync,/g) || []).length;
+      for (let i = 0; i < syncs; i += 1) {
+        c.syncs += 1;
+        c.frames.push({ t: Date.now(), imgs });
+        imgs = 0;
+      }
+    });
+    return ws;
+  }
+  CountingWebSocket.prototype = Native.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) CountingWebSocket[k] = Native[k];
+  window.WebSocket = CountingWebSocket;
+  // What a person sees: once per animation frame, five points of the remote screen (corners and
+  // centre); a "flip" is an animation frame in which all five changed colour.
+  let last = null;
+  const probe = () => {
+    const canvas = document.querySelector('#display canvas');
+    if (canvas && canvas.width >= 1280 && canvas.height >= 800) {
+      const ctx = canvas.getContext('2d', { willReadFrequently: true });
+      const points = [[5, 5], [1274, 5], [640, 400], [5, 794], [1274, 794]];
+      const now = points.map(([x, y]) => ctx.getImageData(x, y, 1, 1).data.slice(0, 3).join(','));
+      if (last && now.every((v, i) => v !== last[i])) c.flips.push(Date.now());
+      if (last && now[2] !== last[2]) c.centre.push(Date.now());
+      last = now;
+    }
+    requestAnimationFrame(probe);
+  };
+  requestAnimationFrame(probe);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function hoshuBinary() {
+  const candidates = [
+    process.env.HOSHU_BIN,
+    process.env.CARGO_TARGET_DIR && join(process.env.CARGO_TARGET_DIR, 'release', 'hoshu'),
+    join(repo, 'target', 'release', 'hoshu'),
+  ].filter(Boolean);
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`release hoshu binary not found (tried ${candidates.join(', ')}); run cargo build --release or set HOSHU_BIN`);
+  return found;
+}
+
+function checkTools() {
+  const need = { xrdp: 'xrdp xorgxrdp', Xvfb: 'xvfb', xterm: 'xterm', xsetroot: 'x11-xserver-utils', xwininfo: 'x11-utils', xdotool: 'xdotool' };
+  const missing = Object.entries(need).filter(([tool]) => !safeExec('sh', ['-c', `command -v ${tool}`])).map(([, pkg]) => pkg);
+  if (!existsSync(process.env.CHROMIUM || '/usr/bin/chromium')) missing.push('chromium');
+  if (missing.length) throw new Error(`missing Debian packages: ${missing.join(' ')} (make deps; apt-get install xdotool for the bench)`);
+}
+
+async function hoshuFigures(bin, server, relay) {
+  const data = tempDir('hoshu-bench-');
+  const demo = start('hoshu', bin, ['demo', '--data', data, '--listen', '127.0.0.1:0'], { env: { ...process.env, RUST_LOG: 'warn' } });
+  const url = await waitFor('hoshu demo to print its URL', () =>
+    demo.output().split('\n').find((l) => l.startsWith('https://'))?.trim(), { timeout: 60_000 });
+  const passwordFile = join(data, 'xrdp.password');
+  writeFileSync(passwordFile, `${server.password}\n`);
+  // Not execFileSync: the command reaches xrdp through the relay, which runs in this process.
+  await run(bin, ['admin', '--data', data, 'target', 'add', '--demo', '--name', TARGET, '--protocol', 'rdp',
+    '--host', '127.0.0.1', '--port', String(relay.port), '--accept-certificate', server.certSha256,
+    '--username', server.user, '--password-file', passwordFile, '--security', 'tls']);
+
+  const profile = tempDir('hoshu-bench-chromium-');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    viewport: { width: 1400, height: 1000 },
+    ignoreHTTPSErrors: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    await context.addInitScript(pageCounters);
+    const page = context.pages()[0] ?? await context.newPage();
+    await logInAs(page, url, DEMO_VENDOR);
+    const open = async () => {
+      await page.goto(url);
+      const clicked = Date.now();
+      await Promise.all([
+        page.waitForURL(/\/sessions\/[0-9a-f-]{36}\/view$/),
+        page.click(`tr[data-target="${TARGET}"] button.open`),
+      ]);
+      const id = page.url().match(/\/sessions\/([0-9a-f-]{36})\/view$/)[1];
+      // The first reply after a frame that carried images: that frame is on the canvas.
+      const drawn = await waitFor('the first frame drawn', () => page.evaluate(() => {
+        const c = window.__bench;
+        const first = c.frames.find((f) => f.imgs > 0);
+        return first ? c.replies.find((r) => r >= first.t) : null;
+      }), { timeout: 60_000 });
+      return { id, clicked, firstFrameMs: drawn - clicked };
+    };
+    // xrdp keeps a left session for DisconnectedTimeLimit (60 s) and gives it to the user's
+    // next connection: opens after the first find the session's X server running.
+    const close = async () => {
+      await page.click('#disconnect');
+      await page.waitForSelector('#session-state[data-state="ended"]', { timeout: 30_000 });
+      await sleep(1000);
+    };
+
+    log(`hoshu: opening the target ${OPENS} times …`);
+    const firstFrame = [];
+    for (let i = 0; i < OPENS; i += 1) {
+      const { firstFrameMs } = await open();
+      firstFrame.push(firstFrameMs);
+      await close();
+    }
+
+    log('hoshu: the workload …');
+    const { id } = await open();
+    const x = await waitForSession(server, 'hoshu', () => true);
+    const bytesToBrowser = async () => {
+      const res = await page.request.get(`${url}api/v1/sessions?state=live`);
+      const s = (await res.json()).find((e) => e.id === id);
+      if (!s) throw new Error(`session ${id} is not live any more`);
+      return s.bytes_to_browser;
+    };
+    const snapshot = async () => ({
+      at: Date.now(),
+      bytes: await bytesToBrowser(),
+      rdpBytes: relay.counts.toClient,
+      cpu: cpuOf(demo.child.pid),
+      page: await page.evaluate(() => ({ syncs: window.__bench.syncs, frames: window.__bench.frames.slice(), flips: window.__bench.flips.slice(), centre: window.__bench.centre.slice() })),
+    });
+    const waitIdle = async (what, timeout) => {
+      let prev = -1;
+      let changed = Date.now();
+      await waitFor(what, async () => {
+        const n = await page.evaluate(() => window.__bench.frames.filter((f) => f.imgs > 0).length);
+        if (n !== prev) { prev = n; changed = Date.now(); }
+        return Date.now() - changed >= QUIET_MS;
+      }, { timeout, interval: 100 });
+    };
+    const home = tempDir('hoshu-bench-home-');
+    const w = await workload(x, home, snapshot, waitIdle);
+    await close();
+    for (const s of started.filter((e) => e.name === 'bench xterm')) await stopOne(s);
+    return { firstFrame, w, bin, version: safeExec(bin, ['--version']), chromium: context.browser()?.version() ?? safeExec('chromium', ['--version']), rss: readRss(demo.child.pid) };
+  } finally {
+    await context.close().catch(() => {});
+    await stopOne(demo);
+  }
+}
+
+function readRss(pid) {
+  try { return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]); } catch { return 0; }
+}
+
+async function peerFigures(server, relay) {
+  if (!safeExec('sh', ['-c', 'command -v xfreerdp'])) return { missing: 'xfreerdp not found (Debian freerdp2-x11)' };
+  const xvfbDisplay = `:${2900 + Math.floor(Math.random() * 90)}`;
+  const xvfb = start('Xvfb', 'Xvfb', [xvfbDisplay, '-nolisten', 'tcp', '-screen', '0', `${WIDTH + 100}x${HEIGHT + 100}x24`]);
+  await waitFor('the peer\'s Xvfb', () => existsSync(`/tmp/.X11-unix/X${xvfbDisplay.slice(1)}`), { timeout: 20_000 });
+  const home = tempDir('hoshu-bench-xfreerdp-');
+  const args = [`/v:127.0.0.1:${relay.port}`, `/u:${server.user}`, `/p:${server.password}`, '/cert:ignore', '/sec:tls',
+    `/size:${WIDTH}x${HEIGHT}`, '-grab-keyboard'];
+  const xf = start('xfreerdp', 'xfreerdp', args, { env: { ...process.env, HOME: home, DISPLAY: xvfbDisplay } });
+  try {
+    // Connected once xrdp has sent more than the connection sequence (the session is the one
+    // Hoshu left, its xterms unmapped: the root window only).
+    const before = relay.counts.toClient;
+    const x = await waitForSession(server, 'xfreerdp', () => relay.counts.toClient - before > 100_000);
+    const snapshot = async () => ({ at: Date.now(), rdpBytes: relay.counts.toClient, cpu: cpuOf(xf.child.pid), xvfbCpu: cpuOf(xvfb.child.pid) });
+    // No frame count from xfreerdp: idle is when xrdp has sent nothing for QUIET_MS.
+    const waitIdle = async (what, timeout) => {
+      let prev = -1;
+      let changed = Date.now();
+      await waitFor(what, () => {
+        const n = relay.counts.toClient;
+        if (n !== prev) { prev = n; changed = Date.now(); }
+        return Date.now() - changed >= QUIET_MS;
+      }, { timeout, interval: 100 });
+    };
+    const w = await workload(x, tempDir('hoshu-bench-home-'), snapshot, waitIdle);
+    return { w, args: args.map((a) => (a.startsWith('/p:') ? '/p:***' : a)).join(' '), version: (safeExec('xfreerdp', ['--version']).match(/version [^\s]+/) || ['?'])[0] };
+  } finally {
+    await stopOne(xf);
+    await stopOne(xvfb);
+  }
+}
+
+async function main() {
+  checkTools();
+  const bin = hoshuBinary();
+  log('starting the xrdp fixture …');
+  const server = await startXrdp();
+  const relay = await startRelay(server.port);
+  try {
+    const h = await hoshuFigures(bin, server, relay);
+    log('peer: xfreerdp …');
+    let p;
+    try {
+      p = await peerFigures(server, relay);
+    } catch (e) {
+      p = { missing: `xfreerdp run failed: ${e.message.split('\n')[0]}` };
+    }
+    print(h, p);
+  } finally {
+    relay.close();
+    await server.stop();
+  }
+}
+
+function print(h, p) {
+  const hw = h.w;
+  const pw = p.w;
+  const loopS = (w) => (w.loopEnd - w.loopStart) / 1000;
+  const inLoop = (ts, w) => ts.filter((t) => t >= w.loopStart && t <= w.loopEnd).length;
+  const hFrames = inLoop(hw.p2b.page.frames.filter((f) => f.imgs > 0).map((f) => f.t), hw);
+  const hFlips = inLoop(hw.p2b.page.flips, hw);
+  const hCentre = inLoop(hw.p2b.page.centre, hw);
+  const na = 'not measured';
+  const row = (label, a, b = '') => `| ${label.padEnd(52)} | ${String(a).padStart(16)} | ${String(b).padStart(22)} |`;
+  const out = [];
+  out.push('');
+  out.push(`rdp-figures: Hoshu (RDP → Guacamole → Chromium) and xfreerdp, one after the other on one xrdp ${WIDTH}×${HEIGHT}`);
+  out.push(`  ${h.version} (${h.bin}) | Chromium ${h.chromium} (headless) | ${p.version ? `xfreerdp ${p.version} on Xvfb` : 'no peer'}`);
+  out.push(`  xrdp ${safeExec('dpkg-query', ['-W', '-f', '${Version}', 'xrdp'])} + xorgxrdp ${safeExec('dpkg-query', ['-W', '-f', '${Version}', 'xorgxrdp'])}, TLS security | node ${process.version} | ${cpus().length} CPUs (shared, noisy)`);
+  if (p.args) out.push(`  peer: xfreerdp ${p.args}`);
+  if (p.missing) out.push(`  peer: none — ${p.missing}`);
+  out.push('');
+  out.push(`Open → first frame drawn in the browser (click on the portal's "open" to the page's sync reply`);
+  out.push(`  to the first frame with images; the first starts xrdp's session (Xorg), the others reconnect to it):`);
+  out.push(`  median ${median(h.firstFrame)} ms of ${h.firstFrame.length}: ${h.firstFrame.join(', ')} ms`);
+  out.push('');
+  const head = [row('', 'Hoshu', 'xfreerdp (peer)'), `|${'-'.repeat(54)}|${'-'.repeat(18)}|${'-'.repeat(24)}|`];
+  out.push(`Phase 1 — xterm workload (as vnc-compare): ${LINES.length} lines typed with xdotool (40 ms per key), then`);
+  out.push(`  \`ls -lR /usr | head -n ${LS_LINES}\` in a 160×56 xterm, until the screen was idle for ${QUIET_MS / 1000} s.`);
+  out.push(...head);
+  out.push(row('bytes to the browser (bytes_to_browser)', fmtBytes(hw.p1b.bytes - hw.p1a.bytes), '—'));
+  out.push(row('RDP bytes from xrdp (TLS records, at the relay)', fmtBytes(hw.p1b.rdpBytes - hw.p1a.rdpBytes), pw ? fmtBytes(pw.p1b.rdpBytes - pw.p1a.rdpBytes) : na));
+  out.push(row('client CPU s (gateway | xfreerdp)', (hw.p1b.cpu - hw.p1a.cpu).toFixed(2), pw ? (pw.p1b.cpu - pw.p1a.cpu).toFixed(2) : na));
+  out.push(row('  (peer\'s Xvfb, drawing for xfreerdp, CPU s)', '', pw ? (pw.p1b.xvfbCpu - pw.p1a.xvfbCpu).toFixed(2) : na));
+  out.push(row('frames drawn in the browser', hw.p1b.page.frames.filter((f) => f.imgs > 0).length - hw.p1a.page.frames.filter((f) => f.imgs > 0).length, '—'));
+  out.push(row('workload seconds (typing to idle)', ((hw.p1b.at - hw.typeStarted) / 1000 - QUIET_MS / 1000).toFixed(1), pw ? ((pw.p1b.at - pw.typeStarted) / 1000 - QUIET_MS / 1000).toFixed(1) : na));
+  out.push('');
+  out.push(`Phase 2 — full-screen updates at ${WIDTH}×${HEIGHT}: xterms unmapped, \`xsetroot -solid\` alternating two colours`);
+  out.push(`  for ${loopS(hw).toFixed(1)} s (${hw.changes} changes, ${(hw.changes / loopS(hw)).toFixed(0)}/s, through Hoshu)` +
+    (pw ? `, ${loopS(pw).toFixed(1)} s (${pw.changes} changes) through xfreerdp.` : '.'));
+  out.push(...head);
+  out.push(row('frames drawn per second (sync replies, drawing)   ', (hFrames / loopS(hw)).toFixed(1), 'not countable'));
+  out.push(row('visible full-screen changes per second (rAF probe)', (hFlips / loopS(hw)).toFixed(1), 'not countable'));
+  out.push(row('visible changes of the centre pixel per second', (hCentre / loopS(hw)).toFixed(1), 'not countable'));
+  out.push(row('client CPU, cores (gateway | xfreerdp)', ((hw.p2b.cpu - hw.p2a.cpu) / ((hw.p2b.at - hw.p2a.at) / 1000)).toFixed(2),
+    pw ? ((pw.p2b.cpu - pw.p2a.cpu) / ((pw.p2b.at - pw.p2a.at) / 1000)).toFixed(2) : na));
+  out.push(row('client CPU s over the phase', (hw.p2b.cpu - hw.p2a.cpu).toFixed(2), pw ? (pw.p2b.cpu - pw.p2a.cpu).toFixed(2) : na));
+  out.push(row('  (peer\'s Xvfb CPU s)', '', pw ? (pw.p2b.xvfbCpu - pw.p2a.xvfbCpu).toFixed(2) : na));
+  out.push(row('bytes to the browser', fmtBytes(hw.p2b.bytes - hw.p2a.bytes), '—'));
+  out.push(row('RDP bytes from xrdp', fmtBytes(hw.p2b.rdpBytes - hw.p2a.rdpBytes), pw ? fmtBytes(pw.p2b.rdpBytes - pw.p2a.rdpBytes) : na));
+  out.push(row('phase seconds (loop start to idle)', ((hw.p2b.at - hw.p2a.at) / 1000).toFixed(1), pw ? ((pw.p2b.at - pw.p2a.at) / 1000).toFixed(1) : na));
+  out.push(`  Issue 4's target: ≥ 30 fps on ≤ 1 core.`);
+  out.push('');
+  out.push('What the numbers mean:');
+  out.push('- bytes to the browser: the session\'s bytes_to_browser (GET /api/v1/sessions), Guacamole text before TLS.');
+  out.push('- RDP bytes: what xrdp sent, counted by a TCP relay in this script between the client and xrdp (TLS');
+  out.push('  records); the same server and settings for both clients, so it shows what each client negotiated.');
+  out.push('- client CPU: utime+stime from /proc/<pid>/stat of the hoshu process (RDP decoding, PNG/JPEG encoding,');
+  out.push('  recording, TLS) and of xfreerdp (RDP decoding, drawing through X11 into its Xvfb; the Xvfb shown apart).');
+  out.push('  Cores = CPU seconds over the phase\'s wall seconds (loop plus catching up until idle).');
+  out.push('- frames drawn: the page\'s sync replies to frames that carried images (guacamole-common-js replies once a');
+  out.push('  frame is on the canvas); visible changes: animation frames in which five points (corners, centre) all');
+  out.push('  changed colour. xfreerdp draws straight into X and has no such count: its frame rate is not measured.');
+  out.push('- the two clients run one after the other (xrdp lets one client at a time into a session); one run on a');
+  out.push('  shared 2-core machine.');
+  out.push(`  (gateway RSS at the end: ${(h.rss / 1024).toFixed(1)} MiB)`);
+  console.log(out.join('\n'));
+}
+
+let exitCode = 0;
+const timer = setTimeout(() => { log('did not finish within 15 minutes'); exitCode = 1; finish(); }, 15 * 60_000);
+let finishing = false;
+async function finish() {
+  if (finishing) return;
+  finishing = true;
+  clearTimeout(timer);
+  for (const s of started.reverse()) await stopOne(s);
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  process.exit(exitCode);
+}
+process.on('SIGINT', () => { exitCode = 130; finish(); });
+process.on('SIGTERM', () => { exitCode = 143; finish(); });
+main().catch((e) => {
+  exitCode = 1;
+  log(e.stack || e.message);
+  for (const s of started) {
+    const o = s.output();
+    if (o) log(`--- ${s.name} output (last 2000 chars)\n${o.slice(-2000)}`);
+  }
+}).finally(finish);
