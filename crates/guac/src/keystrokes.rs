@@ -71,6 +71,12 @@ fn modifier(keysym: u32) -> Option<Modifier> {
     }
 }
 
+/// Keys that only change what other keys type (Shift, Caps Lock, AltGr, Num Lock): the browser
+/// has already applied them to the keysyms that follow, so they add nothing to the log.
+fn is_shift_like(keysym: u32) -> bool {
+    matches!(keysym, 0xffe1 | 0xffe2 | 0xffe5 | 0xffe6 | 0xfe03 | 0xff7f)
+}
+
 /// The character a keysym types: Latin-1 keysyms are their code point, Unicode keysyms are
 /// `0x0100_0000 + code point` (X11 convention); shifts are already applied by the browser.
 fn character(keysym: u32) -> Option<char> {
@@ -134,7 +140,7 @@ impl KeystrokeLog {
             }
             return Vec::new();
         }
-        if !pressed {
+        if !pressed || is_shift_like(keysym) {
             return Vec::new();
         }
         let mut done = Vec::new();
@@ -196,6 +202,24 @@ mod tests {
             out.extend(log.key(at, keysym, false));
         }
         out
+    }
+
+    #[test]
+    fn shift_keys_add_nothing_to_the_line() {
+        let mut log = KeystrokeLog::new();
+        for (keysym, pressed) in [
+            (0xffe1, true),
+            (u32::from(b'E'), true),
+            (u32::from(b'E'), false),
+            (0xffe1, false),
+            (0xfe03, true),
+            (u32::from(b'@'), true),
+            (0xfe03, false),
+            (0xffe5, true),
+        ] {
+            assert!(log.key(1_000, keysym, pressed).is_empty());
+        }
+        assert_eq!(log.finish().map(|l| l.text).as_deref(), Some("E@"));
     }
 
     #[test]
