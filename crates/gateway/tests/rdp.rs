@@ -38,17 +38,25 @@ fn add_rdp_target(gateway: &Gateway, server: &RdpServer, name: &str, extra: &[&s
     gateway.admin_ok(&args)
 }
 
-/// A target that logs on as the server's user with `password` (from a file).
-fn add_with_password(gateway: &Gateway, server: &RdpServer, name: &str, password: &str) {
+/// A target that logs on as the server's user with `password` (from a file), with `extra`
+/// options.
+fn add_with_password_and(
+    gateway: &Gateway,
+    server: &RdpServer,
+    name: &str,
+    password: &str,
+    extra: &[&str],
+) {
     let file = gateway.data().join(format!("{name}.password"));
     std::fs::write(&file, format!("{password}\n")).expect("password file written");
     let file = file.to_str().expect("UTF-8 path").to_owned();
-    add_rdp_target(
-        gateway,
-        server,
-        name,
-        &["--username", &server.user, "--password-file", &file],
-    );
+    let mut args = vec!["--username", &server.user, "--password-file", &file];
+    args.extend(extra);
+    add_rdp_target(gateway, server, name, &args);
+}
+
+fn add_with_password(gateway: &Gateway, server: &RdpServer, name: &str, password: &str) {
+    add_with_password_and(gateway, server, name, password, &[]);
 }
 
 async fn demo_vendor(gateway: &Gateway) -> Session {
@@ -154,20 +162,12 @@ async fn a_wrong_password_over_nla_says_so() {
 async fn a_server_that_requires_nla_refuses_a_tls_only_target_with_advice() {
     let server = RdpServer::shadow_nla();
     let gateway = Gateway::demo();
-    let file = gateway.data().join("p");
-    std::fs::write(&file, &server.password).expect("password file");
-    add_rdp_target(
+    add_with_password_and(
         &gateway,
         &server,
         "tls-only",
-        &[
-            "--username",
-            &server.user,
-            "--password-file",
-            file.to_str().expect("UTF-8"),
-            "--security",
-            "tls",
-        ],
+        &server.password,
+        &["--security", "tls"],
     );
     let vendor = demo_vendor(&gateway).await;
     let mut tunnel = Tunnel::open(&gateway, &vendor, "tls-only").await;
@@ -310,7 +310,6 @@ async fn the_clipboard_is_not_offered_for_rdp_targets() {
     tunnel.disconnect();
 }
 
-
 /// With `--keyboard jis` the server is told it has a Japanese 106/109-key keyboard, and keys
 /// that sit elsewhere on it than on a US keyboard type what their JIS legends say: `@` (the key
 /// right of P, which types `[` on a US keyboard) and `:` (right of ;, `'` on US), unshifted, as
@@ -319,20 +318,12 @@ async fn the_clipboard_is_not_offered_for_rdp_targets() {
 async fn a_jis_keyboard_types_its_own_legends() {
     let server = RdpServer::xrdp();
     let gateway = Gateway::demo();
-    let file = gateway.data().join("p");
-    std::fs::write(&file, &server.password).expect("password file");
-    add_rdp_target(
+    add_with_password_and(
         &gateway,
         &server,
         "jis",
-        &[
-            "--username",
-            &server.user,
-            "--password-file",
-            file.to_str().expect("UTF-8"),
-            "--keyboard",
-            "jis",
-        ],
+        &server.password,
+        &["--keyboard", "jis"],
     );
     let vendor = demo_vendor(&gateway).await;
     let mut tunnel = Tunnel::open(&gateway, &vendor, "jis").await;
