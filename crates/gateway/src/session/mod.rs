@@ -90,7 +90,7 @@ pub struct Registry {
 }
 
 /// Why a session could not be opened: `code` a stable word (the access decision's
-/// `Denial::code`, or `unsupported`, `recording`, `internal`), `reason` the sentence for the user.
+/// `Denial::code`, or `gone`, `recording`, `internal`), `reason` the sentence for the user.
 #[derive(Debug)]
 pub struct Refusal {
     pub code: &'static str,
@@ -193,27 +193,14 @@ impl Registry {
     }
 }
 
-/// Who may open which target: the gateway must speak the target's protocol, and the access
-/// decision of DESIGN §5 must allow it.
+/// Who may open which target: the access decision of DESIGN §5 (the gateway speaks every
+/// protocol a target can have).
 async fn decide(
     state: &AppState,
     user: UserId,
     target: &Target,
     presented: Option<&str>,
 ) -> Result<(), Refusal> {
-    if !matches!(
-        target.protocol,
-        Protocol::Vnc | Protocol::Ssh | Protocol::Rdp
-    ) {
-        return Err(Refusal {
-            denial: None,
-            code: "unsupported",
-            reason: format!(
-                "{} targets are not available in this version of Hoshu",
-                target.protocol
-            ),
-        });
-    }
     policy::check(state, user, target.id, presented)
         .await
         .map_err(|verdict| Refusal {
