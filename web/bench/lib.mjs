@@ -91,16 +91,42 @@ export function processTable() {
   return table;
 }
 
-/** CPU seconds of `pid` and every live descendant, by pid (websockify forks per connection). */
-export function treeCpu(pid) {
+/** `pid` and every live descendant: pid → {cpu seconds, command name}. */
+export function processTree(pid) {
   const table = processTable();
   const out = new Map();
   const walk = (p) => {
     if (!table.has(p)) return;
-    out.set(p, table.get(p).cpu);
+    out.set(p, table.get(p));
     for (const [child, { ppid }] of table) if (ppid === p) walk(child);
   };
   walk(pid);
+  return out;
+}
+
+/** CPU seconds of `pid` and every live descendant, by pid (websockify forks per connection). */
+export function treeCpu(pid) {
+  return new Map([...processTree(pid)].map(([p, { cpu }]) => [p, cpu]));
+}
+
+/**
+ * CPU seconds spent between two `processTree`s by the processes whose command name `match`es;
+ * processes that started meanwhile count from 0, those that ended are missing.
+ */
+export function programCpuDelta(before, after, match) {
+  let sum = 0;
+  for (const [pid, { cpu, comm }] of after) if (match.test(comm)) sum += cpu - (before.get(pid)?.cpu ?? 0);
+  return sum;
+}
+
+/** CPU seconds of each thread of `pid`: tid → seconds. */
+export function threadCpu(pid) {
+  const out = new Map();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try { out.set(tid, cpuOf(`${pid}/task/${tid}`)); } catch { /* gone */ }
+    }
+  } catch { /* gone */ }
   return out;
 }
 
@@ -190,15 +216,23 @@ export function runBench(main) {
 // ---------------------------------------------------------------------------------------------
 // The relay and the gateway
 
-/** Clients → this relay → the server at `port`; counts the bytes each way. */
+/**
+ * Clients → this relay → the server at `port`; counts the bytes each way. Between `record(true)`
+ * and `record(false)` it also keeps `[time, bytes]` of each chunk the server sent, in `timeline`.
+ */
 export async function startRelay(port) {
   const counts = { toClient: 0, toServer: 0, connections: 0 };
+  const timeline = [];
+  let recording = false;
   const server = createServer((client) => {
     counts.connections += 1;
     const upstream = connect(port, '127.0.0.1');
     client.setNoDelay(true);
     upstream.setNoDelay(true);
-    upstream.on('data', (b) => { counts.toClient += b.length; });
+    upstream.on('data', (b) => {
+      counts.toClient += b.length;
+      if (recording) timeline.push([Date.now(), b.length]);
+    });
     client.on('data', (b) => { counts.toServer += b.length; });
     upstream.pipe(client);
     client.pipe(upstream);
@@ -206,7 +240,9 @@ export async function startRelay(port) {
     for (const s of [client, upstream]) { s.on('error', end); s.on('close', end); }
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { port: server.address().port, counts, close: () => server.close() };
+  return {
+    port: server.address().port, counts, timeline, record: (on) => { recording = on; }, close: () => server.close(),
+  };
 }
 
 /** The release binary: HOSHU_BIN, else $CARGO_TARGET_DIR/release/hoshu, else target/release/hoshu. */
@@ -264,6 +300,22 @@ export function tapWebSockets(onMessage, replies) {
   window.WebSocket = CountingWebSocket;
 }
 
+/**
+ * Median ms from a frame's arrival (times the page stamped) to the page's `sync` reply to it, and
+ * from a reply to the next frame (NaN where there is none).
+ */
+export function pacing(arrivals, replies) {
+  const draw = [];
+  const turn = [];
+  for (const t of arrivals) {
+    const reply = replies.find((r) => r >= t);
+    if (reply !== undefined) draw.push(reply - t);
+    const before = replies.filter((r) => r < t).at(-1);
+    if (before !== undefined) turn.push(t - before);
+  }
+  return { draw: draw.length ? median(draw) : NaN, turn: turn.length ? median(turn) : NaN };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The xterm workload (issue 3's, run again on RDP for issue 4)
 
@@ -290,11 +342,12 @@ export async function startXterm(env, home) {
 /**
  * The two phases on display `x` (with the bench xterm on it). `snapshot()` returns the figures
  * at one instant; `waitIdle(what, timeout)` returns once the client's screen was quiet for
- * QUIET_MS; `afterPhase1()` runs while the xterm's final picture is still on screen.
+ * QUIET_MS; `afterPhase1()` runs while the xterm's final picture is still on screen; with
+ * `snapshotAtLoopEnd`, `pLoop` is a snapshot taken as the colour loop ends.
  *   Phase 1: five command lines typed with xdotool (40 ms per key), then `ls -lR /usr`.
  *   Phase 2: every xterm unmapped, `xsetroot -solid` alternating two colours for FPS_SECONDS.
  */
-export async function xtermWorkload(x, { snapshot, waitIdle, afterPhase1 = async () => {}, width, height }) {
+export async function xtermWorkload(x, { snapshot, waitIdle, afterPhase1 = async () => {}, snapshotAtLoopEnd = false, width, height }) {
   // Never block the event loop while the screens update: the relay runs in this process.
   const xdo = (...args) => run('xdotool', args, { env: x.env });
   // No window manager on the display: the keyboard follows the pointer.
@@ -328,7 +381,8 @@ export async function xtermWorkload(x, { snapshot, waitIdle, afterPhase1 = async
     `end=$((SECONDS+${FPS_SECONDS})); n=0; while [ $SECONDS -lt $end ]; do ` +
     'xsetroot -solid "#d93b3b"; xsetroot -solid "#3b6ed9"; n=$((n+2)); done; echo $n'], { env: x.env });
   const loopEnd = Date.now();
+  const pLoop = snapshotAtLoopEnd ? await snapshot() : null;
   await waitIdle('the screen to be idle after the colour loop', 120_000);
   const p2b = await snapshot();
-  return { p1a, p1b, p2a, p2b, typeStarted, typeEnded, loopStart, loopEnd, changes: Number(stdout.trim()) };
+  return { p1a, p1b, p2a, pLoop, p2b, typeStarted, typeEnded, loopStart, loopEnd, changes: Number(stdout.trim()) };
 }

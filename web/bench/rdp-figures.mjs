@@ -11,9 +11,12 @@
 //      `ls -lR /usr | head -n 20000`) on the session's X display; then full-screen updates at
 //      1280×800: the xterms unmapped and `xsetroot -solid` alternating two colours for
 //      BENCH_FPS_SECONDS (10) s.
-//   3. The peer: xfreerdp (Debian freerdp2-x11) on a private Xvfb, the same two phases in a new
-//      xrdp session (xrdp lets one client at a time into a user's session, so the two clients
-//      run one after the other, not side by side).
+//   3. The peer: xfreerdp (Debian freerdp2-x11) on a private Xvfb, the same two phases in the
+//      xrdp session Hoshu left (xrdp keeps a disconnected session for 60 s and gives it to the
+//      user's next connection; it lets one client at a time in, so the two clients run one after
+//      the other, not side by side).
+// Beside each client's own CPU: the fixture's xrdp and the session's Xorg, Chromium, and xrdp's
+// sending over time (at the relay), to see where the time goes.
 // xrdp's session is the size the client asks for: 1280×800 for both.
 //
 // Run: `make bench` (or `node web/bench/rdp-figures.mjs` with HOSHU_BIN pointing at a release
@@ -26,8 +29,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_VENDOR, launchBrowser, logInAs, openTarget } from '../tests/gateway.mjs';
 import { startXrdp } from '../tests/rdp-servers.mjs';
 import {
-  run, log, safeExec, waitFor, fmtBytes, median, missingPackages, cpuOf, rssKb, start, stopOne, startedAs, tempDir,
-  runBench, startRelay, releaseBinary, startHoshuDemo, bytesToBrowser, pageScript, tapWebSockets, startXterm,
+  run, log, safeExec, waitFor, fmtBytes, median, missingPackages, cpuOf, rssKb, processTree, programCpuDelta, threadCpu, start, stopOne, startedAs, tempDir,
+  runBench, startRelay, releaseBinary, startHoshuDemo, bytesToBrowser, pageScript, tapWebSockets, pacing, startXterm,
   xtermWorkload, LINES, LS_LINES, QUIET_MS,
 } from './lib.mjs';
 
@@ -69,11 +72,31 @@ async function waitForSession(server, what, ready) {
 }
 
 
-/** The xterm workload on the session's display `x`, with a new bench xterm. */
-async function workload(x, home, snapshot, waitIdle) {
+/**
+ * The xterm workload on the session's display `x`, with a new bench xterm; `relay.timeline` holds
+ * the chunks xrdp sent meanwhile.
+ */
+async function workload(x, home, snapshot, waitIdle, relay) {
   await startXterm(x.env, home);
-  return xtermWorkload(x, { snapshot, waitIdle, width: WIDTH, height: HEIGHT });
+  relay.timeline.length = 0;
+  relay.record(true);
+  try {
+    const w = await xtermWorkload(x, { snapshot, waitIdle, snapshotAtLoopEnd: true, width: WIDTH, height: HEIGHT });
+    return { ...w, timeline: relay.timeline.slice() };
+  } finally {
+    relay.record(false);
+  }
 }
+
+/**
+ * CPU of the processes this script started, at one instant (pid → {cpu, comm}): the gateway,
+ * Chromium, and the fixture's xrdp, xrdp-sesman and the session's Xorg (its descendants too).
+ */
+const programs = () => processTree(process.pid);
+/** Program groups, by command name. */
+const XRDP = /^xrdp$/;
+const XORG = /^Xorg$/;
+const CHROMIUM = /^(chromium|chrome)/;
 
 // ---------------------------------------------------------------------------------------------
 // In the Hoshu page (an init script): frames received, frames drawn, colour flips seen
@@ -172,7 +195,9 @@ async function hoshuFigures(bin, server, relay) {
       bytes: await bytesToBrowser(page, url, id),
       rdpBytes: relay.counts.toClient,
       cpu: cpuOf(hoshu.pid),
-      page: await page.evaluate(() => ({ syncs: window.__bench.syncs, frames: window.__bench.frames.slice(), flips: window.__bench.flips.slice(), centre: window.__bench.centre.slice() })),
+      threads: threadCpu(hoshu.pid),
+      programs: programs(),
+      page: await page.evaluate(() => ({ syncs: window.__bench.syncs, frames: window.__bench.frames.slice(), replies: window.__bench.replies.slice(), flips: window.__bench.flips.slice(), centre: window.__bench.centre.slice() })),
     });
     const waitIdle = async (what, timeout) => {
       let prev = -1;
@@ -184,7 +209,7 @@ async function hoshuFigures(bin, server, relay) {
       }, { timeout, interval: 100 });
     };
     const home = tempDir('hoshu-bench-home-');
-    const w = await workload(x, home, snapshot, waitIdle);
+    const w = await workload(x, home, snapshot, waitIdle, relay);
     await close();
     for (const s of startedAs('bench xterm')) await stopOne(s);
     return { firstFrame, w, bin, version: hoshu.version, chromium: context.browser()?.version() ?? safeExec('chromium', ['--version']), rss: rssKb(hoshu.pid) };
@@ -201,14 +226,18 @@ async function peerFigures(server, relay) {
   await waitFor('the peer\'s Xvfb', () => existsSync(`/tmp/.X11-unix/X${xvfbDisplay.slice(1)}`), { timeout: 20_000 });
   const home = tempDir('hoshu-bench-xfreerdp-');
   const args = [`/v:127.0.0.1:${relay.port}`, `/u:${server.user}`, `/p:${server.password}`, '/cert:ignore', '/sec:tls',
-    `/size:${WIDTH}x${HEIGHT}`, '-grab-keyboard'];
-  const xf = start('xfreerdp', 'xfreerdp', args, { env: { ...process.env, HOME: home, DISPLAY: xvfbDisplay } });
+    `/size:${WIDTH}x${HEIGHT}`, '-grab-keyboard', '/title:hoshu-bench-peer'];
+  // xfreerdp opens its X display before anything else, --version too.
+  const peerEnv = { ...process.env, DISPLAY: xvfbDisplay };
+  const xf = start('xfreerdp', 'xfreerdp', args, { env: { ...peerEnv, HOME: home } });
   try {
-    // Connected once xrdp has sent more than the connection sequence (the session is the one
-    // Hoshu left, its xterms unmapped: the root window only).
-    const before = relay.counts.toClient;
-    const x = await waitForSession(server, 'xfreerdp', () => relay.counts.toClient - before > 100_000);
-    const snapshot = async () => ({ at: Date.now(), rdpBytes: relay.counts.toClient, cpu: cpuOf(xf.child.pid), xvfbCpu: cpuOf(xvfb.child.pid) });
+    // Connected once xfreerdp shows its window (it maps it after the connection sequence). The
+    // session is the one Hoshu left (xrdp keeps it for 60 s and gives it to the user's next
+    // connection), its xterms unmapped: the root window only, which xrdp's bulk compression
+    // (negotiated by xfreerdp, not by Hoshu) sends in a few KiB.
+    const x = await waitForSession(server, 'xfreerdp',
+      () => /IsViewable/.test(safeExec('xwininfo', ['-name', 'hoshu-bench-peer'], { env: peerEnv })));
+    const snapshot = async () => ({ at: Date.now(), rdpBytes: relay.counts.toClient, cpu: cpuOf(xf.child.pid), xvfbCpu: cpuOf(xvfb.child.pid), programs: programs() });
     // No frame count from xfreerdp: idle is when xrdp has sent nothing for QUIET_MS.
     const waitIdle = async (what, timeout) => {
       let prev = -1;
@@ -219,8 +248,8 @@ async function peerFigures(server, relay) {
         return Date.now() - changed >= QUIET_MS;
       }, { timeout, interval: 100 });
     };
-    const w = await workload(x, tempDir('hoshu-bench-home-'), snapshot, waitIdle);
-    return { w, args: args.map((a) => (a.startsWith('/p:') ? '/p:***' : a)).join(' '), version: (safeExec('xfreerdp', ['--version']).match(/version [^\s]+/) || ['?'])[0] };
+    const w = await workload(x, tempDir('hoshu-bench-home-'), snapshot, waitIdle, relay);
+    return { w, args: args.map((a) => (a.startsWith('/p:') ? '/p:***' : a)).join(' '), version: (safeExec('xfreerdp', ['--version'], { env: peerEnv }).match(/version [^\s]+/) || ['?'])[0] };
   } finally {
     await stopOne(xf);
     await stopOne(xvfb);
@@ -258,6 +287,28 @@ function print(h, p) {
   const hFlips = inLoop(hw.p2b.page.flips, hw);
   const hCentre = inLoop(hw.p2b.page.centre, hw);
   const na = 'not measured';
+  // Where the time goes: CPU by program between two snapshots, in seconds and in cores.
+  const prog = (a, b, re) => programCpuDelta(a.programs, b.programs, re);
+  const cores = (a, b, cpu) => (cpu / ((b.at - a.at) / 1000)).toFixed(2);
+  const busiestThread = (a, b) => Math.max(0, ...[...b.threads].map(([tid, cpu]) => cpu - (a.threads.get(tid) ?? 0)));
+  // xrdp's sending, from the relay's timeline: bytes in a window, and bursts (chunks less than
+  // 5 ms apart are one burst; xrdp sends each screen update as one burst of PDUs).
+  const bytesIn = (w, from, to) => w.timeline.filter(([t]) => t >= from && t <= to).reduce((sum, [, n]) => sum + n, 0);
+  const bursts = (w, from, to) => {
+    let n = 0;
+    let last = -Infinity;
+    for (const [t] of w.timeline) {
+      if (t < from || t > to) continue;
+      if (t - last > 5) n += 1;
+      last = t;
+    }
+    return n;
+  };
+  const lastSent = (w) => (w.timeline.reduce((last, [t]) => (t <= w.p2b.at ? Math.max(last, t) : last), w.loopEnd) - w.loopEnd) / 1000;
+  const loopFrames = hw.p2b.page.frames.filter((f) => f.t >= hw.loopStart && f.t <= hw.loopEnd);
+  const loopReplies = hw.p2b.page.replies.filter((t) => t >= hw.loopStart && t <= hw.loopEnd);
+  const hPacing = pacing(loopFrames.map((f) => f.t), hw.p2b.page.replies);
+  const lastDrawn = (hw.p2b.page.frames.reduce((last, f) => (f.imgs > 0 ? Math.max(last, f.t) : last), hw.loopEnd) - hw.loopEnd) / 1000;
   const row = (label, a, b = '') => `| ${label.padEnd(52)} | ${String(a).padStart(16)} | ${String(b).padStart(22)} |`;
   const out = [];
   out.push('');
@@ -280,6 +331,9 @@ function print(h, p) {
   out.push(row('client CPU s (gateway | xfreerdp)', (hw.p1b.cpu - hw.p1a.cpu).toFixed(2), pw ? (pw.p1b.cpu - pw.p1a.cpu).toFixed(2) : na));
   out.push(row('  (peer\'s Xvfb, drawing for xfreerdp, CPU s)', '', pw ? (pw.p1b.xvfbCpu - pw.p1a.xvfbCpu).toFixed(2) : na));
   out.push(row('frames drawn in the browser', hw.p1b.page.frames.filter((f) => f.imgs > 0).length - hw.p1a.page.frames.filter((f) => f.imgs > 0).length, '—'));
+  out.push(row('xrdp CPU s (all xrdp processes of the fixture)', prog(hw.p1a, hw.p1b, XRDP).toFixed(2), pw ? prog(pw.p1a, pw.p1b, XRDP).toFixed(2) : na));
+  out.push(row('session Xorg CPU s (xorgxrdp, draws and diffs)', prog(hw.p1a, hw.p1b, XORG).toFixed(2), pw ? prog(pw.p1a, pw.p1b, XORG).toFixed(2) : na));
+  out.push(row('Chromium CPU s (all its processes)', prog(hw.p1a, hw.p1b, CHROMIUM).toFixed(2), '—'));
   out.push(row('workload seconds (typing to idle)', ((hw.p1b.at - hw.typeStarted) / 1000 - QUIET_MS / 1000).toFixed(1), pw ? ((pw.p1b.at - pw.typeStarted) / 1000 - QUIET_MS / 1000).toFixed(1) : na));
   out.push('');
   out.push(`Phase 2 — full-screen updates at ${WIDTH}×${HEIGHT}: xterms unmapped, \`xsetroot -solid\` alternating two colours`);
@@ -298,6 +352,26 @@ function print(h, p) {
   out.push(row('phase seconds (loop start to idle)', ((hw.p2b.at - hw.p2a.at) / 1000).toFixed(1), pw ? ((pw.p2b.at - pw.p2a.at) / 1000).toFixed(1) : na));
   out.push(`  Issue 4's target: ≥ 30 fps on ≤ 1 core.`);
   out.push('');
+  out.push('Phase 2, where the time goes — during the loop only (its start to its end), unless said otherwise:');
+  out.push(...head);
+  out.push(row('gateway | xfreerdp CPU, cores', cores(hw.p2a, hw.pLoop, hw.pLoop.cpu - hw.p2a.cpu), pw ? cores(pw.p2a, pw.pLoop, pw.pLoop.cpu - pw.p2a.cpu) : na));
+  out.push(row('  busiest gateway thread, cores', cores(hw.p2a, hw.pLoop, busiestThread(hw.p2a, hw.pLoop)), '—'));
+  out.push(row('  (peer\'s Xvfb, cores)', '', pw ? cores(pw.p2a, pw.pLoop, pw.pLoop.xvfbCpu - pw.p2a.xvfbCpu) : na));
+  out.push(row('xrdp CPU, cores (all xrdp processes of the fixture)', cores(hw.p2a, hw.pLoop, prog(hw.p2a, hw.pLoop, XRDP)), pw ? cores(pw.p2a, pw.pLoop, prog(pw.p2a, pw.pLoop, XRDP)) : na));
+  out.push(row('session Xorg CPU, cores', cores(hw.p2a, hw.pLoop, prog(hw.p2a, hw.pLoop, XORG)), pw ? cores(pw.p2a, pw.pLoop, prog(pw.p2a, pw.pLoop, XORG)) : na));
+  out.push(row('Chromium CPU, cores (all its processes)', cores(hw.p2a, hw.pLoop, prog(hw.p2a, hw.pLoop, CHROMIUM)), '—'));
+  out.push(row('xrdp update bursts per second (relay timeline)', (bursts(hw, hw.loopStart, hw.loopEnd) / loopS(hw)).toFixed(1), pw ? (bursts(pw, pw.loopStart, pw.loopEnd) / loopS(pw)).toFixed(1) : na));
+  out.push(row('RDP bytes from xrdp per second', fmtBytes(bytesIn(hw, hw.loopStart, hw.loopEnd) / loopS(hw)), pw ? fmtBytes(bytesIn(pw, pw.loopStart, pw.loopEnd) / loopS(pw)) : na));
+  out.push(row('frames received by the page per second (sync)', (loopFrames.length / loopS(hw)).toFixed(1), '—'));
+  out.push(row('sync replies sent by the page per second', (loopReplies.length / loopS(hw)).toFixed(1), '—'));
+  out.push(row('median ms, frame arrival → the page\'s sync reply', hPacing.draw, '—'));
+  out.push(row('median ms, sync reply → the next frame arrives', hPacing.turn, '—'));
+  out.push(row('after the loop: RDP bytes xrdp still sent', fmtBytes(bytesIn(hw, hw.loopEnd + 1, hw.p2b.at)), pw ? fmtBytes(bytesIn(pw, pw.loopEnd + 1, pw.p2b.at)) : na));
+  out.push(row('after the loop: xrdp\'s last bytes, s after its end', lastSent(hw).toFixed(1), pw ? lastSent(pw).toFixed(1) : na));
+  out.push(row('after the loop: last frame with images, s after', lastDrawn.toFixed(1), '—'));
+  out.push(row('whole phase: xrdp | session Xorg CPU s', `${prog(hw.p2a, hw.p2b, XRDP).toFixed(2)} | ${prog(hw.p2a, hw.p2b, XORG).toFixed(2)}`,
+    pw ? `${prog(pw.p2a, pw.p2b, XRDP).toFixed(2)} | ${prog(pw.p2a, pw.p2b, XORG).toFixed(2)}` : na));
+  out.push('');
   out.push('What the numbers mean:');
   out.push('- bytes to the browser: the session\'s bytes_to_browser (GET /api/v1/sessions), Guacamole text before TLS.');
   out.push('- RDP bytes: what xrdp sent, counted by a TCP relay in this script between the client and xrdp (TLS');
@@ -308,6 +382,11 @@ function print(h, p) {
   out.push('- frames drawn: the page\'s sync replies to frames that carried images (guacamole-common-js replies once a');
   out.push('  frame is on the canvas); visible changes: animation frames in which five points (corners, centre) all');
   out.push('  changed colour. xfreerdp draws straight into X and has no such count: its frame rate is not measured.');
+  out.push('- where the time goes: CPU of this script\'s process tree by command name (xrdp, Xorg, chromium/chrome:');
+  out.push('  every process of that name; the xsetroot loop\'s short-lived processes are not counted); busiest thread:');
+  out.push('  the hoshu thread with the most CPU during the loop (the session\'s loop is one task). Bursts: chunks xrdp');
+  out.push('  sent less than 5 ms apart count as one screen update. Frames received: `sync` instructions the page got;');
+  out.push('  replies: its `sync` answers (the gateway sends at most two frames ahead of them, coalescing the rest).');
   out.push('- the two clients run one after the other (xrdp lets one client at a time into a session); one run on a');
   out.push('  shared 2-core machine.');
   out.push(`  (gateway RSS at the end: ${(h.rss / 1024).toFixed(1)} MiB)`);

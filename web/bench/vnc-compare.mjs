@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { DEMO_VENDOR, launchBrowser, logInAs, openTarget, waitForSessionState } from '../tests/gateway.mjs';
 import {
   log, safeExec, waitFor, freePort, portOpen, fmtBytes, ratio, missingPackages, cpuOf, treeCpu, treeCpuDelta, rssKb,
-  start, tempDir, runBench, startRelay, releaseBinary, startHoshuDemo, bytesToBrowser, pageScript, tapWebSockets,
+  start, tempDir, runBench, startRelay, releaseBinary, startHoshuDemo, bytesToBrowser, pageScript, tapWebSockets, pacing,
   startXterm, xtermWorkload, LINES, LS_LINES, QUIET_MS,
 } from './lib.mjs';
 
@@ -290,19 +290,6 @@ async function main() {
       hImages: Object.entries(b.hc.mimetypes).map(([m, n]) => [m, n - (a.hc.mimetypes[m] || 0)]).filter(([, n]) => n > 0),
       nFrames: b.nc.flips.length - a.nc.flips.length,
     });
-    /** Median ms from a frame's arrival to its `sync` reply, and from a reply to the next frame. */
-    function pacing(arrivals, replies) {
-      const median = (xs) => (xs.length ? xs.sort((p, q) => p - q)[Math.floor(xs.length / 2)] : NaN);
-      const draw = [];
-      const turn = [];
-      for (const t of arrivals) {
-        const reply = replies.find((r) => r >= t);
-        if (reply !== undefined) draw.push(reply - t);
-        const before = replies.filter((r) => r < t).at(-1);
-        if (before !== undefined) turn.push(t - before);
-      }
-      return { draw: median(draw), turn: median(turn) };
-    }
     const pacingLine = (p, bytes, frames) => `  Hoshu frames: median ${p.draw} ms from arrival to the page's sync reply, ${p.turn} ms from a reply to the next frame; ` +
       `${fmtBytes(frames ? bytes / frames : 0)} per frame; images ${p.images.map(([m, n]) => `${m} ${n}`).join(', ') || 'none'}.`;
     const one = phase(p1a, p1b);
