@@ -11,121 +11,33 @@
 //      `ls -lR /usr | head -n 20000`) on the session's X display; then full-screen updates at
 //      1280×800: the xterms unmapped and `xsetroot -solid` alternating two colours for
 //      BENCH_FPS_SECONDS (10) s.
-//   3. The peer: xfreerdp (Debian freerdp2-x11) on a private Xvfb, the same two phases in a new
-//      xrdp session (xrdp lets one client at a time into a user's session, so the two clients
-//      run one after the other, not side by side).
+//   3. The peer: xfreerdp (Debian freerdp2-x11) on a private Xvfb, the same two phases in the
+//      xrdp session Hoshu left (xrdp keeps a disconnected session for 60 s and gives it to the
+//      user's next connection; it lets one client at a time in, so the two clients run one after
+//      the other, not side by side).
+// Beside each client's own CPU: the fixture's xrdp and the session's Xorg, Chromium, and xrdp's
+// sending over time (at the relay), to see where the time goes.
 // xrdp's session is the size the client asks for: 1280×800 for both.
 //
 // Run: `make bench` (or `node web/bench/rdp-figures.mjs` with HOSHU_BIN pointing at a release
 // build). Debian packages: xrdp xorgxrdp xvfb xterm x11-xserver-utils xdotool freerdp2-x11
 // chromium (make deps, BENCH_DEBS).
-import { spawn, execFileSync, execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
-import { tmpdir, cpus } from 'node:os';
+import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium } from 'playwright-core';
-import { waitUntil, DEMO_VENDOR, logInAs } from '../tests/gateway.mjs';
+import { DEMO_VENDOR, launchBrowser, logInAs, openTarget } from '../tests/gateway.mjs';
 import { startXrdp } from '../tests/rdp-servers.mjs';
+import {
+  run, log, safeExec, waitFor, fmtBytes, median, missingPackages, cpuOf, rssKb, processTree, programCpuDelta, threadCpu, start, stopOne, startedAs, tempDir,
+  runBench, startRelay, releaseBinary, startHoshuDemo, bytesToBrowser, pageScript, tapWebSockets, pacing, startXterm,
+  xtermWorkload, LINES, LS_LINES, QUIET_MS,
+} from './lib.mjs';
 
-const repo = resolve(import.meta.dirname, '..', '..');
 const WIDTH = 1280;
 const HEIGHT = 800;
 const OPENS = 5;
-const FPS_SECONDS = Number(process.env.BENCH_FPS_SECONDS || 10);
-const LS_LINES = Number(process.env.BENCH_LS_LINES || 20000);
-/** Nothing drawn (Hoshu) or sent (the peer) this long: the screen is idle. */
-const QUIET_MS = 2500;
 const TARGET = 'xrdp-bench';
-const run = promisify(execFile);
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
-const LINES = [
-  'echo "Hoshu benchmark: typing into an xterm"',
-  'cd /usr/share && pwd',
-  'printf "%s\\n" alpha beta gamma delta',
-  'uname -sr; date -u +%Y-%m-%d',
-  'echo done typing',
-];
-
-function log(...a) { console.error('[rdp-figures]', ...a); }
-
-function safeExec(cmd, args, opts = {}) {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts }).trim();
-  } catch (e) {
-    return ((e.stdout || '') + (e.stderr || '')).trim();
-  }
-}
-
-function waitFor(what, probe, { timeout = 30_000, interval = 100 } = {}) {
-  return waitUntil(what, probe, { timeout, interval });
-}
-
-/** utime+stime (seconds) of one process, all its threads. */
-function cpuOf(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch { return 0; }
-}
-
-const fmtBytes = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-// ---------------------------------------------------------------------------------------------
-// Processes this script starts (each stopped by its own id at the end)
-
-const started = [];
-const tempDirs = [];
-
-function start(name, cmd, args, opts = {}) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...opts });
-  let output = '';
-  const keep = (chunk) => { if (output.length < 200_000) output += chunk; };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  child.on('error', (e) => { output += `\n(spawn error: ${e.message})`; });
-  const entry = { name, child, output: () => output };
-  started.push(entry);
-  return entry;
-}
-
-async function stopOne({ child }) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
-  const exited = await Promise.race([
-    new Promise((r) => child.once('exit', () => r(true))),
-    sleep(5000).then(() => false),
-  ]);
-  if (!exited) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }
-}
-
-function tempDir(prefix) {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
-
-/** The relay between the clients and xrdp; counts the bytes xrdp sends (TLS records). */
-async function startRelay(port) {
-  const counts = { toClient: 0, connections: 0 };
-  const server = createServer((client) => {
-    counts.connections += 1;
-    const upstream = connect(port, '127.0.0.1');
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    upstream.on('data', (b) => { counts.toClient += b.length; });
-    upstream.pipe(client);
-    client.pipe(upstream);
-    const end = () => { client.destroy(); upstream.destroy(); };
-    for (const s of [client, upstream]) { s.on('error', end); s.on('close', end); }
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { port: server.address().port, counts, close: () => server.close() };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The xrdp session's X display (the fixture runs it in its own PID namespace; /proc shows it)
@@ -161,47 +73,30 @@ async function waitForSession(server, what, ready) {
 
 
 /**
- * The two phases on display `x`; `snapshot()` returns {bytes, cpu, ...} at one instant and
- * `waitIdle(what, timeout)` returns once the client's screen was quiet for QUIET_MS.
+ * The xterm workload on the session's display `x`, with a new bench xterm; `relay.timeline` holds
+ * the chunks xrdp sent meanwhile.
  */
-async function workload(x, home, snapshot, waitIdle) {
-  const xdo = (...args) => run('xdotool', args, { env: x.env });
-  writeFileSync(join(home, '.bashrc'), 'PS1="bench$ "\n');
-  start('bench xterm', 'xterm', ['-title', 'bench-xterm', '-geometry', '160x56+0+0', '-bg', 'white', '-fg', 'black',
-    '-e', 'bash', '--noprofile', '--rcfile', join(home, '.bashrc'), '-i'],
-  { env: { ...x.env, HOME: home, LANG: 'C', LC_ALL: 'C' }, cwd: home });
-  await waitFor('the bench xterm', () => /IsViewable/.test(safeExec('xwininfo', ['-name', 'bench-xterm'], { env: x.env })), { timeout: 20_000, interval: 200 });
-  // No window manager in the session: the keyboard follows the pointer.
-  await xdo('mousemove', '400', '300');
-  await waitIdle('the screen to be idle with the bench xterm', 60_000);
-
-  const p1a = await snapshot();
-  const typeStarted = Date.now();
-  for (const line of LINES) {
-    await xdo('type', '--delay', '40', line);
-    await xdo('key', 'Return');
-    await sleep(300);
+async function workload(x, home, snapshot, waitIdle, relay) {
+  await startXterm(x.env, home);
+  relay.timeline.length = 0;
+  relay.record(true);
+  try {
+    const w = await xtermWorkload(x, { snapshot, waitIdle, snapshotAtLoopEnd: true, width: WIDTH, height: HEIGHT });
+    return { ...w, timeline: relay.timeline.slice() };
+  } finally {
+    relay.record(false);
   }
-  await xdo('type', '--delay', '40', `ls -lR /usr | head -n ${LS_LINES}`);
-  await xdo('key', 'Return');
-  await waitIdle('the screen to be idle after ls -lR', 300_000);
-  const p1b = await snapshot();
-
-  // Full-screen updates: nothing but the root window on the screen, its colour alternating.
-  const windows = safeExec('xdotool', ['search', '--onlyvisible', '--class', 'xterm'], { env: x.env }).split('\n').filter(Boolean);
-  for (const w of windows) await xdo('windowunmap', '--sync', w);
-  await xdo('mousemove', String(WIDTH - 1), String(HEIGHT - 1));
-  await waitIdle('the screen to be idle after unmapping the xterms', 60_000);
-  const p2a = await snapshot();
-  const loopStart = Date.now();
-  const { stdout } = await run('bash', ['-c',
-    `end=$((SECONDS+${FPS_SECONDS})); n=0; while [ $SECONDS -lt $end ]; do ` +
-    'xsetroot -solid "#d93b3b"; xsetroot -solid "#3b6ed9"; n=$((n+2)); done; echo $n'], { env: x.env });
-  const loopEnd = Date.now();
-  await waitIdle('the screen to be idle after the colour loop', 120_000);
-  const p2b = await snapshot();
-  return { p1a, p1b, p2a, p2b, typeStarted, loopStart, loopEnd, changes: Number(stdout.trim()) };
 }
+
+/**
+ * CPU of the processes this script started, at one instant (pid → {cpu, comm}): the gateway,
+ * Chromium, and the fixture's xrdp, xrdp-sesman and the session's Xorg (its descendants too).
+ */
+const programs = () => processTree(process.pid);
+/** Program groups, by command name. */
+const XRDP = /^xrdp$/;
+const XORG = /^Xorg$/;
+const CHROMIUM = /^(chromium|chrome)/;
 
 // ---------------------------------------------------------------------------------------------
 // In the Hoshu page (an init script): frames received, frames drawn, colour flips seen
@@ -210,32 +105,18 @@ function pageCounters() {
   const c = { syncs: 0, frames: [], replies: [], flips: [], centre: [] };
   window.__bench = c;
   let imgs = 0;
-  const Native = window.WebSocket;
-  function CountingWebSocket(...args) {
-    const ws = new Native(...args);
-    const send = ws.send;
-    // Guacamole answers each frame with `sync` once it has drawn it.
-    ws.send = function (data) {
-      if (typeof data === 'string' && data.includes('4.sync,')) c.replies.push(Date.now());
-      return send.call(this, data);
-    };
-    ws.addEventListener('message', (e) => {
-      if (typeof e.data !== 'string') return;
-      // Instruction starts only: `3.img,` and `4.sync,` at the start or after `;`.
-      // Drawing instructions: img (tiles), rect+cfill (solid areas), copy.
-      imgs += (e.data.match(/(^|;)(3\.img|5\.cfill|4\.copy),/g) || []).length;
-      const syncs = (e.data.match(/(^|;)4\.sync,/g) || []).length;
-      for (let i = 0; i < syncs; i += 1) {
-        c.syncs += 1;
-        c.frames.push({ t: Date.now(), imgs });
-        imgs = 0;
-      }
-    });
-    return ws;
-  }
-  CountingWebSocket.prototype = Native.prototype;
-  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) CountingWebSocket[k] = Native[k];
-  window.WebSocket = CountingWebSocket;
+  tapWebSockets((e) => {
+    if (typeof e.data !== 'string') return;
+    // Instruction starts only: `3.img,` and `4.sync,` at the start or after `;`.
+    // Drawing instructions: img (tiles), rect+cfill (solid areas), copy.
+    imgs += (e.data.match(/(^|;)(3\.img|5\.cfill|4\.copy),/g) || []).length;
+    const syncs = (e.data.match(/(^|;)4\.sync,/g) || []).length;
+    for (let i = 0; i < syncs; i += 1) {
+      c.syncs += 1;
+      c.frames.push({ t: Date.now(), imgs });
+      imgs = 0;
+    }
+  }, c.replies);
   // What a person sees: once per animation frame, five points of the remote screen (corners and
   // centre); a "flip" is an animation frame in which all five changed colour.
   let last = null;
@@ -256,29 +137,15 @@ function pageCounters() {
 
 // ---------------------------------------------------------------------------------------------
 
-function hoshuBinary() {
-  const candidates = [
-    process.env.HOSHU_BIN,
-    process.env.CARGO_TARGET_DIR && join(process.env.CARGO_TARGET_DIR, 'release', 'hoshu'),
-    join(repo, 'target', 'release', 'hoshu'),
-  ].filter(Boolean);
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`release hoshu binary not found (tried ${candidates.join(', ')}); run cargo build --release or set HOSHU_BIN`);
-  return found;
-}
-
 function checkTools() {
   const need = { xrdp: 'xrdp xorgxrdp', Xvfb: 'xvfb', xterm: 'xterm', xsetroot: 'x11-xserver-utils', xwininfo: 'x11-utils', xdotool: 'xdotool' };
-  const missing = Object.entries(need).filter(([tool]) => !safeExec('sh', ['-c', `command -v ${tool}`])).map(([, pkg]) => pkg);
-  if (!existsSync(process.env.CHROMIUM || '/usr/bin/chromium')) missing.push('chromium');
+  const missing = missingPackages(need);
   if (missing.length) throw new Error(`missing Debian packages: ${missing.join(' ')} (make deps; apt-get install xdotool for the bench)`);
 }
 
 async function hoshuFigures(bin, server, relay) {
-  const data = tempDir('hoshu-bench-');
-  const demo = start('hoshu', bin, ['demo', '--data', data, '--listen', '127.0.0.1:0'], { env: { ...process.env, RUST_LOG: 'warn' } });
-  const url = await waitFor('hoshu demo to print its URL', () =>
-    demo.output().split('\n').find((l) => l.startsWith('https://'))?.trim(), { timeout: 60_000 });
+  const hoshu = await startHoshuDemo(bin);
+  const { url, data } = hoshu;
   const passwordFile = join(data, 'xrdp.password');
   writeFileSync(passwordFile, `${server.password}\n`);
   // Not execFileSync: the command reaches xrdp through the relay, which runs in this process.
@@ -286,26 +153,16 @@ async function hoshuFigures(bin, server, relay) {
     '--host', '127.0.0.1', '--port', String(relay.port), '--accept-certificate', server.certSha256,
     '--username', server.user, '--password-file', passwordFile, '--security', 'tls']);
 
-  const profile = tempDir('hoshu-bench-chromium-');
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    viewport: { width: 1400, height: 1000 },
-    ignoreHTTPSErrors: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchBrowser(undefined, { viewport: { width: 1400, height: 1000 } });
+  const { context } = browser;
   try {
-    await context.addInitScript(pageCounters);
+    await context.addInitScript(pageScript(pageCounters, tapWebSockets));
     const page = context.pages()[0] ?? await context.newPage();
     await logInAs(page, url, DEMO_VENDOR);
     const open = async () => {
       await page.goto(url);
       const clicked = Date.now();
-      await Promise.all([
-        page.waitForURL(/\/sessions\/[0-9a-f-]{36}\/view$/),
-        page.click(`tr[data-target="${TARGET}"] button.open`),
-      ]);
-      const id = page.url().match(/\/sessions\/([0-9a-f-]{36})\/view$/)[1];
+      const id = await openTarget(page, url, TARGET);
       // The first reply after a frame that carried images: that frame is on the canvas.
       const drawn = await waitFor('the first frame drawn', () => page.evaluate(() => {
         const c = window.__bench;
@@ -333,18 +190,14 @@ async function hoshuFigures(bin, server, relay) {
     log('hoshu: the workload …');
     const { id } = await open();
     const x = await waitForSession(server, 'hoshu', () => true);
-    const bytesToBrowser = async () => {
-      const res = await page.request.get(`${url}api/v1/sessions?state=live`);
-      const s = (await res.json()).find((e) => e.id === id);
-      if (!s) throw new Error(`session ${id} is not live any more`);
-      return s.bytes_to_browser;
-    };
     const snapshot = async () => ({
       at: Date.now(),
-      bytes: await bytesToBrowser(),
+      bytes: await bytesToBrowser(page, url, id),
       rdpBytes: relay.counts.toClient,
-      cpu: cpuOf(demo.child.pid),
-      page: await page.evaluate(() => ({ syncs: window.__bench.syncs, frames: window.__bench.frames.slice(), flips: window.__bench.flips.slice(), centre: window.__bench.centre.slice() })),
+      cpu: cpuOf(hoshu.pid),
+      threads: threadCpu(hoshu.pid),
+      programs: programs(),
+      page: await page.evaluate(() => ({ syncs: window.__bench.syncs, frames: window.__bench.frames.slice(), replies: window.__bench.replies.slice(), flips: window.__bench.flips.slice(), centre: window.__bench.centre.slice() })),
     });
     const waitIdle = async (what, timeout) => {
       let prev = -1;
@@ -356,18 +209,14 @@ async function hoshuFigures(bin, server, relay) {
       }, { timeout, interval: 100 });
     };
     const home = tempDir('hoshu-bench-home-');
-    const w = await workload(x, home, snapshot, waitIdle);
+    const w = await workload(x, home, snapshot, waitIdle, relay);
     await close();
-    for (const s of started.filter((e) => e.name === 'bench xterm')) await stopOne(s);
-    return { firstFrame, w, bin, version: safeExec(bin, ['--version']), chromium: context.browser()?.version() ?? safeExec('chromium', ['--version']), rss: readRss(demo.child.pid) };
+    for (const s of startedAs('bench xterm')) await stopOne(s);
+    return { firstFrame, w, bin, version: hoshu.version, chromium: context.browser()?.version() ?? safeExec('chromium', ['--version']), rss: rssKb(hoshu.pid) };
   } finally {
-    await context.close().catch(() => {});
-    await stopOne(demo);
+    await browser.close().catch(() => {});
+    await stopOne(hoshu.process);
   }
-}
-
-function readRss(pid) {
-  try { return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]); } catch { return 0; }
 }
 
 async function peerFigures(server, relay) {
@@ -377,14 +226,18 @@ async function peerFigures(server, relay) {
   await waitFor('the peer\'s Xvfb', () => existsSync(`/tmp/.X11-unix/X${xvfbDisplay.slice(1)}`), { timeout: 20_000 });
   const home = tempDir('hoshu-bench-xfreerdp-');
   const args = [`/v:127.0.0.1:${relay.port}`, `/u:${server.user}`, `/p:${server.password}`, '/cert:ignore', '/sec:tls',
-    `/size:${WIDTH}x${HEIGHT}`, '-grab-keyboard'];
-  const xf = start('xfreerdp', 'xfreerdp', args, { env: { ...process.env, HOME: home, DISPLAY: xvfbDisplay } });
+    `/size:${WIDTH}x${HEIGHT}`, '-grab-keyboard', '/title:hoshu-bench-peer'];
+  // xfreerdp opens its X display before anything else, --version too.
+  const peerEnv = { ...process.env, DISPLAY: xvfbDisplay };
+  const xf = start('xfreerdp', 'xfreerdp', args, { env: { ...peerEnv, HOME: home } });
   try {
-    // Connected once xrdp has sent more than the connection sequence (the session is the one
-    // Hoshu left, its xterms unmapped: the root window only).
-    const before = relay.counts.toClient;
-    const x = await waitForSession(server, 'xfreerdp', () => relay.counts.toClient - before > 100_000);
-    const snapshot = async () => ({ at: Date.now(), rdpBytes: relay.counts.toClient, cpu: cpuOf(xf.child.pid), xvfbCpu: cpuOf(xvfb.child.pid) });
+    // Connected once xfreerdp shows its window (it maps it after the connection sequence). The
+    // session is the one Hoshu left (xrdp keeps it for 60 s and gives it to the user's next
+    // connection), its xterms unmapped: the root window only, which xrdp's bulk compression
+    // (negotiated by xfreerdp, not by Hoshu) sends in a few KiB.
+    const x = await waitForSession(server, 'xfreerdp',
+      () => /IsViewable/.test(safeExec('xwininfo', ['-name', 'hoshu-bench-peer'], { env: peerEnv })));
+    const snapshot = async () => ({ at: Date.now(), rdpBytes: relay.counts.toClient, cpu: cpuOf(xf.child.pid), xvfbCpu: cpuOf(xvfb.child.pid), programs: programs() });
     // No frame count from xfreerdp: idle is when xrdp has sent nothing for QUIET_MS.
     const waitIdle = async (what, timeout) => {
       let prev = -1;
@@ -395,8 +248,8 @@ async function peerFigures(server, relay) {
         return Date.now() - changed >= QUIET_MS;
       }, { timeout, interval: 100 });
     };
-    const w = await workload(x, tempDir('hoshu-bench-home-'), snapshot, waitIdle);
-    return { w, args: args.map((a) => (a.startsWith('/p:') ? '/p:***' : a)).join(' '), version: (safeExec('xfreerdp', ['--version']).match(/version [^\s]+/) || ['?'])[0] };
+    const w = await workload(x, tempDir('hoshu-bench-home-'), snapshot, waitIdle, relay);
+    return { w, args: args.map((a) => (a.startsWith('/p:') ? '/p:***' : a)).join(' '), version: (safeExec('xfreerdp', ['--version'], { env: peerEnv }).match(/version [^\s]+/) || ['?'])[0] };
   } finally {
     await stopOne(xf);
     await stopOne(xvfb);
@@ -405,7 +258,7 @@ async function peerFigures(server, relay) {
 
 async function main() {
   checkTools();
-  const bin = hoshuBinary();
+  const bin = releaseBinary();
   log('starting the xrdp fixture …');
   const server = await startXrdp();
   const relay = await startRelay(server.port);
@@ -434,6 +287,28 @@ function print(h, p) {
   const hFlips = inLoop(hw.p2b.page.flips, hw);
   const hCentre = inLoop(hw.p2b.page.centre, hw);
   const na = 'not measured';
+  // Where the time goes: CPU by program between two snapshots, in seconds and in cores.
+  const prog = (a, b, re) => programCpuDelta(a.programs, b.programs, re);
+  const cores = (a, b, cpu) => (cpu / ((b.at - a.at) / 1000)).toFixed(2);
+  const busiestThread = (a, b) => Math.max(0, ...[...b.threads].map(([tid, cpu]) => cpu - (a.threads.get(tid) ?? 0)));
+  // xrdp's sending, from the relay's timeline: bytes in a window, and bursts (chunks less than
+  // 5 ms apart are one burst; xrdp sends each screen update as one burst of PDUs).
+  const bytesIn = (w, from, to) => w.timeline.filter(([t]) => t >= from && t <= to).reduce((sum, [, n]) => sum + n, 0);
+  const bursts = (w, from, to) => {
+    let n = 0;
+    let last = -Infinity;
+    for (const [t] of w.timeline) {
+      if (t < from || t > to) continue;
+      if (t - last > 5) n += 1;
+      last = t;
+    }
+    return n;
+  };
+  const lastSent = (w) => (w.timeline.reduce((last, [t]) => (t <= w.p2b.at ? Math.max(last, t) : last), w.loopEnd) - w.loopEnd) / 1000;
+  const loopFrames = hw.p2b.page.frames.filter((f) => f.t >= hw.loopStart && f.t <= hw.loopEnd);
+  const loopReplies = hw.p2b.page.replies.filter((t) => t >= hw.loopStart && t <= hw.loopEnd);
+  const hPacing = pacing(loopFrames.map((f) => f.t), hw.p2b.page.replies);
+  const lastDrawn = (hw.p2b.page.frames.reduce((last, f) => (f.imgs > 0 ? Math.max(last, f.t) : last), hw.loopEnd) - hw.loopEnd) / 1000;
   const row = (label, a, b = '') => `| ${label.padEnd(52)} | ${String(a).padStart(16)} | ${String(b).padStart(22)} |`;
   const out = [];
   out.push('');
@@ -456,6 +331,9 @@ function print(h, p) {
   out.push(row('client CPU s (gateway | xfreerdp)', (hw.p1b.cpu - hw.p1a.cpu).toFixed(2), pw ? (pw.p1b.cpu - pw.p1a.cpu).toFixed(2) : na));
   out.push(row('  (peer\'s Xvfb, drawing for xfreerdp, CPU s)', '', pw ? (pw.p1b.xvfbCpu - pw.p1a.xvfbCpu).toFixed(2) : na));
   out.push(row('frames drawn in the browser', hw.p1b.page.frames.filter((f) => f.imgs > 0).length - hw.p1a.page.frames.filter((f) => f.imgs > 0).length, '—'));
+  out.push(row('xrdp CPU s (all xrdp processes of the fixture)', prog(hw.p1a, hw.p1b, XRDP).toFixed(2), pw ? prog(pw.p1a, pw.p1b, XRDP).toFixed(2) : na));
+  out.push(row('session Xorg CPU s (xorgxrdp, draws and diffs)', prog(hw.p1a, hw.p1b, XORG).toFixed(2), pw ? prog(pw.p1a, pw.p1b, XORG).toFixed(2) : na));
+  out.push(row('Chromium CPU s (all its processes)', prog(hw.p1a, hw.p1b, CHROMIUM).toFixed(2), '—'));
   out.push(row('workload seconds (typing to idle)', ((hw.p1b.at - hw.typeStarted) / 1000 - QUIET_MS / 1000).toFixed(1), pw ? ((pw.p1b.at - pw.typeStarted) / 1000 - QUIET_MS / 1000).toFixed(1) : na));
   out.push('');
   out.push(`Phase 2 — full-screen updates at ${WIDTH}×${HEIGHT}: xterms unmapped, \`xsetroot -solid\` alternating two colours`);
@@ -474,6 +352,26 @@ function print(h, p) {
   out.push(row('phase seconds (loop start to idle)', ((hw.p2b.at - hw.p2a.at) / 1000).toFixed(1), pw ? ((pw.p2b.at - pw.p2a.at) / 1000).toFixed(1) : na));
   out.push(`  Issue 4's target: ≥ 30 fps on ≤ 1 core.`);
   out.push('');
+  out.push('Phase 2, where the time goes — during the loop only (its start to its end), unless said otherwise:');
+  out.push(...head);
+  out.push(row('gateway | xfreerdp CPU, cores', cores(hw.p2a, hw.pLoop, hw.pLoop.cpu - hw.p2a.cpu), pw ? cores(pw.p2a, pw.pLoop, pw.pLoop.cpu - pw.p2a.cpu) : na));
+  out.push(row('  busiest gateway thread, cores', cores(hw.p2a, hw.pLoop, busiestThread(hw.p2a, hw.pLoop)), '—'));
+  out.push(row('  (peer\'s Xvfb, cores)', '', pw ? cores(pw.p2a, pw.pLoop, pw.pLoop.xvfbCpu - pw.p2a.xvfbCpu) : na));
+  out.push(row('xrdp CPU, cores (all xrdp processes of the fixture)', cores(hw.p2a, hw.pLoop, prog(hw.p2a, hw.pLoop, XRDP)), pw ? cores(pw.p2a, pw.pLoop, prog(pw.p2a, pw.pLoop, XRDP)) : na));
+  out.push(row('session Xorg CPU, cores', cores(hw.p2a, hw.pLoop, prog(hw.p2a, hw.pLoop, XORG)), pw ? cores(pw.p2a, pw.pLoop, prog(pw.p2a, pw.pLoop, XORG)) : na));
+  out.push(row('Chromium CPU, cores (all its processes)', cores(hw.p2a, hw.pLoop, prog(hw.p2a, hw.pLoop, CHROMIUM)), '—'));
+  out.push(row('xrdp update bursts per second (relay timeline)', (bursts(hw, hw.loopStart, hw.loopEnd) / loopS(hw)).toFixed(1), pw ? (bursts(pw, pw.loopStart, pw.loopEnd) / loopS(pw)).toFixed(1) : na));
+  out.push(row('RDP bytes from xrdp per second', fmtBytes(bytesIn(hw, hw.loopStart, hw.loopEnd) / loopS(hw)), pw ? fmtBytes(bytesIn(pw, pw.loopStart, pw.loopEnd) / loopS(pw)) : na));
+  out.push(row('frames received by the page per second (sync)', (loopFrames.length / loopS(hw)).toFixed(1), '—'));
+  out.push(row('sync replies sent by the page per second', (loopReplies.length / loopS(hw)).toFixed(1), '—'));
+  out.push(row('median ms, frame arrival → the page\'s sync reply', hPacing.draw, '—'));
+  out.push(row('median ms, sync reply → the next frame arrives', hPacing.turn, '—'));
+  out.push(row('after the loop: RDP bytes xrdp still sent', fmtBytes(bytesIn(hw, hw.loopEnd + 1, hw.p2b.at)), pw ? fmtBytes(bytesIn(pw, pw.loopEnd + 1, pw.p2b.at)) : na));
+  out.push(row('after the loop: xrdp\'s last bytes, s after its end', lastSent(hw).toFixed(1), pw ? lastSent(pw).toFixed(1) : na));
+  out.push(row('after the loop: last frame with images, s after', lastDrawn.toFixed(1), '—'));
+  out.push(row('whole phase: xrdp | session Xorg CPU s', `${prog(hw.p2a, hw.p2b, XRDP).toFixed(2)} | ${prog(hw.p2a, hw.p2b, XORG).toFixed(2)}`,
+    pw ? `${prog(pw.p2a, pw.p2b, XRDP).toFixed(2)} | ${prog(pw.p2a, pw.p2b, XORG).toFixed(2)}` : na));
+  out.push('');
   out.push('What the numbers mean:');
   out.push('- bytes to the browser: the session\'s bytes_to_browser (GET /api/v1/sessions), Guacamole text before TLS.');
   out.push('- RDP bytes: what xrdp sent, counted by a TCP relay in this script between the client and xrdp (TLS');
@@ -484,30 +382,15 @@ function print(h, p) {
   out.push('- frames drawn: the page\'s sync replies to frames that carried images (guacamole-common-js replies once a');
   out.push('  frame is on the canvas); visible changes: animation frames in which five points (corners, centre) all');
   out.push('  changed colour. xfreerdp draws straight into X and has no such count: its frame rate is not measured.');
+  out.push('- where the time goes: CPU of this script\'s process tree by command name (xrdp, Xorg, chromium/chrome:');
+  out.push('  every process of that name; the xsetroot loop\'s short-lived processes are not counted); busiest thread:');
+  out.push('  the hoshu thread with the most CPU during the loop (the session\'s loop is one task). Bursts: chunks xrdp');
+  out.push('  sent less than 5 ms apart count as one screen update. Frames received: `sync` instructions the page got;');
+  out.push('  replies: its `sync` answers (the gateway sends at most two frames ahead of them, coalescing the rest).');
   out.push('- the two clients run one after the other (xrdp lets one client at a time into a session); one run on a');
   out.push('  shared 2-core machine.');
   out.push(`  (gateway RSS at the end: ${(h.rss / 1024).toFixed(1)} MiB)`);
   console.log(out.join('\n'));
 }
 
-let exitCode = 0;
-const timer = setTimeout(() => { log('did not finish within 15 minutes'); exitCode = 1; finish(); }, 15 * 60_000);
-let finishing = false;
-async function finish() {
-  if (finishing) return;
-  finishing = true;
-  clearTimeout(timer);
-  for (const s of started.reverse()) await stopOne(s);
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-  process.exit(exitCode);
-}
-process.on('SIGINT', () => { exitCode = 130; finish(); });
-process.on('SIGTERM', () => { exitCode = 143; finish(); });
-main().catch((e) => {
-  exitCode = 1;
-  log(e.stack || e.message);
-  for (const s of started) {
-    const o = s.output();
-    if (o) log(`--- ${s.name} output (last 2000 chars)\n${o.slice(-2000)}`);
-  }
-}).finally(finish);
+runBench(main);

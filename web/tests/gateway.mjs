@@ -8,15 +8,17 @@ import { chromium } from 'playwright-core';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 
-export function hoshuBinary() {
+/** HOSHU_BIN, else the build of `profile` (debug for tests, release for benchmarks). */
+export function hoshuBinary({ profile = 'debug' } = {}) {
   const candidates = [
     process.env.HOSHU_BIN,
-    process.env.CARGO_TARGET_DIR && join(process.env.CARGO_TARGET_DIR, 'debug', 'hoshu'),
-    join(repo, 'target', 'debug', 'hoshu'),
+    process.env.CARGO_TARGET_DIR && join(process.env.CARGO_TARGET_DIR, profile, 'hoshu'),
+    join(repo, 'target', profile, 'hoshu'),
   ].filter(Boolean);
   const found = candidates.find((p) => existsSync(p));
   if (!found) {
-    throw new Error(`hoshu binary not found (tried ${candidates.join(', ')}); run cargo build first or set HOSHU_BIN`);
+    const build = profile === 'release' ? 'cargo build --release' : 'cargo build';
+    throw new Error(`${profile} hoshu binary not found (tried ${candidates.join(', ')}); run ${build} first or set HOSHU_BIN`);
   }
   return found;
 }
