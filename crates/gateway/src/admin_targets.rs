@@ -109,7 +109,8 @@ async fn confirmed_identity(
         };
         if let Some(expected) = expected.filter(|e| !matches(e)) {
             bail!(
-                "the server presents {pin}, not {}; check the certificate on the server                  (`openssl x509 -in CERT -outform der | sha256sum`) before pinning it",
+                "the server presents {pin}, not {}; check the certificate on the server \
+                 (`openssl x509 -in CERT -outform der | sha256sum`) before pinning it",
                 expected.trim()
             );
         }

@@ -224,6 +224,14 @@ async fn a_changed_certificate_refuses_the_session_until_an_admin_accepts_it() {
         &old,
     ]);
     assert!(!wrong.status.success(), "{}", said(&wrong));
+    assert!(
+        said(&wrong).contains(&format!(
+            "the server presents SHA256:{}, not",
+            server.cert_sha256
+        )),
+        "{}",
+        said(&wrong)
+    );
     gateway.admin_ok(&[
         "target",
         "accept-certificate",
