@@ -56,9 +56,22 @@ pub trait Desktop: Send {
     fn shutdown(&mut self) -> impl Future<Output = ()> + Send;
 }
 
+/// The session ends because the connection to target `name` failed.
+pub fn upstream(name: &str, e: impl std::fmt::Display) -> Ending {
+    Ending::error(
+        Status::UPSTREAM_ERROR,
+        format!("connection to {name} failed: {e}"),
+    )
+}
+
 /// The TCP connection to `target`, or the ending that tells the user why there is none.
 pub async fn connect_tcp(target: &Target) -> Result<TcpStream, Ending> {
-    let address = format!("{}:{}", target.host, target.port);
+    connect_address(&target.name, &target.host, target.port).await
+}
+
+/// The TCP connection to `host:port` (named `name` in the messages), or why there is none.
+pub async fn connect_address(name: &str, host: &str, port: u16) -> Result<TcpStream, Ending> {
+    let address = format!("{host}:{port}");
     match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&address)).await {
         Ok(Ok(tcp)) => {
             let _ = tcp.set_nodelay(true);
@@ -67,15 +80,13 @@ pub async fn connect_tcp(target: &Target) -> Result<TcpStream, Ending> {
         Ok(Err(e)) => Err(Ending::error(
             Status::UPSTREAM_NOT_FOUND,
             format!(
-                "cannot reach {} ({address}): {e}; ask the administrator whether it is running",
-                target.name
+                "cannot reach {name} ({address}): {e}; ask the administrator whether it is running"
             ),
         )),
         Err(_) => Err(Ending::error(
             Status::UPSTREAM_TIMEOUT,
             format!(
-                "{} ({address}) did not answer within {} s; try again later",
-                target.name,
+                "{name} ({address}) did not answer within {} s; try again later",
                 CONNECT_TIMEOUT.as_secs()
             ),
         )),

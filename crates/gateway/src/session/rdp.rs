@@ -32,7 +32,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use super::desktop::{Desktop, Follow, connect_tcp};
+use super::desktop::{Desktop, Follow, connect_address, connect_tcp, upstream};
 use super::display::{Display, Screen};
 use super::lifetime::{Ending, killed};
 use super::region::Rect;
@@ -110,13 +110,6 @@ fn rect(r: &InclusiveRectangle) -> Rect {
         u32::from(r.top),
         u32::from(r.right.saturating_sub(r.left)) + 1,
         u32::from(r.bottom.saturating_sub(r.top)) + 1,
-    )
-}
-
-fn upstream(target: &str, e: impl std::fmt::Display) -> Ending {
-    Ending::error(
-        Status::UPSTREAM_ERROR,
-        format!("connection to {target} failed: {e}"),
     )
 }
 
@@ -426,17 +419,10 @@ impl Desktop for RdpDesktop {
     }
 
     async fn shutdown(&mut self) {
-        // Keys still down in the browser would stay down on the server.
-        let release = self.keyboard.release_all();
+        // Keys and buttons still down in the browser would stay down on the server.
+        let mut release = self.keyboard.release_all();
+        release.extend(self.pointer.release_all());
         self.send_input(release);
-        let released = self.input.release_all();
-        if !released.is_empty()
-            && let Ok(outputs) = self
-                .stage
-                .process_fastpath_input(&mut self.image, &released)
-        {
-            self.queue(outputs);
-        }
         match self.stage.graceful_shutdown() {
             Ok(outputs) => self.queue(outputs),
             Err(e) => tracing::debug!(target = %self.name, error = %e, "No shutdown request"),
@@ -758,9 +744,9 @@ async fn establish(
 /// The certificate `host:port` presents after RDP negotiation, for pinning at `target add`.
 pub async fn fetch_certificate(host: &str, port: u16) -> anyhow::Result<CertificatePin> {
     let address = format!("{host}:{port}");
-    let tcp = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(&address))
+    let tcp = connect_address("the target", host, port)
         .await
-        .map_err(|_| anyhow::anyhow!("{address} did not answer within 10 s"))??;
+        .map_err(|ending| anyhow::anyhow!(ending.outcome))?;
     let local = tcp.local_addr()?;
     let mut framed = TokioFramed::new(tcp);
     let settings = Settings {

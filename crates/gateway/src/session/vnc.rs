@@ -7,7 +7,7 @@ use hoshu_storage::Target;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::desktop::{Desktop, Follow, connect_tcp};
+use super::desktop::{Desktop, Follow, connect_tcp, upstream};
 use super::display::{Display, Screen};
 use super::lifetime::Ending;
 use super::region::Rect;
@@ -78,12 +78,7 @@ impl Desktop for VncDesktop {
                 ));
             }
             Ok(n) => n,
-            Err(e) => {
-                return Err(Ending::error(
-                    Status::UPSTREAM_ERROR,
-                    format!("connection to {} failed: {e}", self.name),
-                ));
-            }
+            Err(e) => return Err(upstream(&self.name, e)),
         };
         if let Err(e) = self.rfb.receive(&self.buf[..n]) {
             tracing::info!(target = %self.name, error = %e, "Target ended the session");
@@ -151,12 +146,10 @@ impl Desktop for VncDesktop {
         if out.is_empty() {
             return Ok(());
         }
-        self.tcp.write_all(&out).await.map_err(|e| {
-            Ending::error(
-                Status::UPSTREAM_ERROR,
-                format!("connection to {} failed: {e}", self.name),
-            )
-        })
+        self.tcp
+            .write_all(&out)
+            .await
+            .map_err(|e| upstream(&self.name, e))
     }
 
     fn screen(&self) -> Option<&dyn Screen> {
