@@ -18,24 +18,9 @@ const UPSTREAM_NOT_FOUND: u16 = 0x0207;
 /// `hoshu admin target add --protocol rdp` for `server`, pinning its certificate; `extra`
 /// adds credentials and options. The output.
 fn add_rdp_target(gateway: &Gateway, server: &RdpServer, name: &str, extra: &[&str]) -> String {
-    let port = server.port.to_string();
-    let mut args = vec![
-        "target",
-        "add",
-        "--demo",
-        "--name",
-        name,
-        "--protocol",
-        "rdp",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--accept-certificate",
-        &server.cert_sha256,
-    ];
+    let mut args = vec!["--accept-certificate", server.cert_sha256.as_str()];
     args.extend(extra);
-    gateway.admin_ok(&args)
+    gateway.add_demo_target(name, "rdp", server.port, &args)
 }
 
 /// A target that logs on as the server's user with `password` (from a file), with `extra`
@@ -47,9 +32,7 @@ fn add_with_password_and(
     password: &str,
     extra: &[&str],
 ) {
-    let file = gateway.data().join(format!("{name}.password"));
-    std::fs::write(&file, format!("{password}\n")).expect("password file written");
-    let file = file.to_str().expect("UTF-8 path").to_owned();
+    let file = gateway.password_file(name, password);
     let mut args = vec!["--username", &server.user, "--password-file", &file];
     args.extend(extra);
     add_rdp_target(gateway, server, name, &args);

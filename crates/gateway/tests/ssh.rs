@@ -28,31 +28,14 @@ const SESSION_CLOSED: u64 = 523;
 /// `hoshu admin target add --protocol ssh` for `sshd`, pinning its key; `extra` adds
 /// credentials and policy flags.
 fn add_ssh_target(gateway: &Gateway, sshd: &Sshd, name: &str, extra: &[&str]) -> String {
-    let port = sshd.port.to_string();
-    let mut args = vec![
-        "target",
-        "add",
-        "--demo",
-        "--name",
-        name,
-        "--protocol",
-        "ssh",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--accept-host-key",
-        &sshd.fingerprint,
-    ];
+    let mut args = vec!["--accept-host-key", sshd.fingerprint.as_str()];
     args.extend(extra);
-    gateway.admin_ok(&args)
+    gateway.add_demo_target(name, "ssh", sshd.port, &args)
 }
 
 /// A target logging in as the test user with its password (from a file).
 fn add_password_target(gateway: &Gateway, sshd: &Sshd, name: &str, password: &str) {
-    let file = gateway.data().join(format!("{name}.password"));
-    std::fs::write(&file, format!("{password}\n")).expect("password file written");
-    let file = file.to_str().expect("UTF-8 path").to_owned();
+    let file = gateway.password_file(name, password);
     add_ssh_target(
         gateway,
         sshd,

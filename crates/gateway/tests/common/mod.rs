@@ -410,6 +410,36 @@ impl Gateway {
         stdout(&output)
     }
 
+    /// `hoshu admin target add --demo --name NAME --protocol PROTOCOL --host 127.0.0.1 --port
+    /// PORT EXTRA…`, which must succeed; its stdout. The tests' sessions are mostly the demo
+    /// vendor's, a demo user: its targets are demo targets.
+    pub fn add_demo_target(&self, name: &str, protocol: &str, port: u16, extra: &[&str]) -> String {
+        let port = port.to_string();
+        let mut args = vec![
+            "target",
+            "add",
+            "--demo",
+            "--name",
+            name,
+            "--protocol",
+            protocol,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+        ];
+        args.extend(extra);
+        self.admin_ok(&args)
+    }
+
+    /// A file in the data directory with `password` on its first line (`--password-file`);
+    /// its path.
+    pub fn password_file(&self, name: &str, password: &str) -> String {
+        let file = self.data().join(format!("{name}.password"));
+        std::fs::write(&file, format!("{password}\n")).expect("password file written");
+        file.to_str().expect("temporary paths are UTF-8").to_owned()
+    }
+
     /// Adds a user; the one-time registration code (the last line printed).
     pub fn add_user(&self, login: &str, name: &str, role: &str, vendor: Option<&str>) -> String {
         let mut args = vec![

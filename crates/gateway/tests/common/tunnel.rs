@@ -674,28 +674,13 @@ pub async fn end_session(gateway: &Gateway, session: &Session, id: &str) -> Repl
 /// `hoshu admin target add --protocol vnc --host 127.0.0.1 --port PORT` named `name`, with a
 /// password file holding `password` if given.
 pub fn add_vnc_target(gateway: &Gateway, name: &str, port: u16, password: Option<&str>) {
-    let port = port.to_string();
-    // The tests' sessions are the demo vendor's, a demo user: its targets are demo targets.
-    let mut args = vec![
-        "target",
-        "add",
-        "--demo",
-        "--name",
-        name,
-        "--protocol",
-        "vnc",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-    ];
-    let file = gateway.data().join(format!("{name}.password"));
-    let file_str = file.to_str().expect("temporary paths are UTF-8").to_owned();
-    if let Some(password) = password {
-        std::fs::write(&file, format!("{password}\n")).expect("password file written");
-        args.extend(["--password-file", &file_str]);
-    }
-    gateway.admin_ok(&args);
+    match password {
+        Some(password) => {
+            let file = gateway.password_file(name, password);
+            gateway.add_demo_target(name, "vnc", port, &["--password-file", &file])
+        }
+        None => gateway.add_demo_target(name, "vnc", port, &[]),
+    };
 }
 
 /// A field of /proc/<pid>/status in KiB (`VmRSS`, `VmHWM`).
