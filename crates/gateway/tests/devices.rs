@@ -6,31 +6,17 @@
 
 mod common;
 
-use common::access::{activate, day, to_devices_lent, unix_now};
+use common::access::{
+    FINGERPRINT, activate, day, posture_report, send_report, to_devices_lent, unix_now,
+};
 use common::rfb_server::{RfbServer, Security, serve_plain};
 use common::tunnel::{Tunnel, open_session};
 use common::{Credential, Gateway, Session, last_line};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const FINGERPRINT: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
 fn report(real_time: bool, signature_age_days: i64) -> Value {
-    report_collected(real_time, signature_age_days, unix_now())
-}
-
-fn report_collected(real_time: bool, signature_age_days: i64, collected_at: i64) -> Value {
-    let now = unix_now();
-    json!({
-        "fingerprint": FINGERPRINT,
-        "os": {"name": "Debian GNU/Linux", "version": "12"},
-        "antivirus": [{
-            "name": "ClamAV", "running": true, "real_time_protection": real_time,
-            "signatures_updated_at": now - signature_age_days * 86_400,
-        }],
-        "firewall": "on",
-        "collected_at": collected_at,
-    })
+    posture_report(real_time, signature_age_days, unix_now())
 }
 
 /// Registers PC-001 for a new vendor user; the enrolment code.
@@ -102,21 +88,6 @@ fn device_client(gateway: &Gateway, certificate_pem: &str, key_pem: &str) -> req
         .identity(identity)
         .build()
         .expect("an mTLS client")
-}
-
-async fn send_report(
-    client: &reqwest::Client,
-    gateway: &Gateway,
-    body: &Value,
-) -> (StatusCode, Value) {
-    let response = client
-        .post(gateway.url("/api/v1/devices/report"))
-        .json(body)
-        .send()
-        .await
-        .expect("the report is answered");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test]
@@ -298,12 +269,7 @@ async fn a_required_device_admits_and_ends_vendor_sessions() {
     assert!(ending.message.contains("not compliant"), "{ending:?}");
 
     // A report that goes stale (collected 55 s ago, 60 s allowed) ends the session by itself.
-    send_report(
-        &device,
-        &gateway,
-        &report_collected(true, 1, unix_now() - 55),
-    )
-    .await;
+    send_report(&device, &gateway, &posture_report(true, 1, unix_now() - 55)).await;
     let mut tunnel = Tunnel::open(&gateway, &vendor, TARGET).await;
     tunnel.first_frame().await;
     let ending = tunnel.ending().await;

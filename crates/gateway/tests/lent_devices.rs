@@ -7,13 +7,12 @@
 
 mod common;
 
-use common::access::{day, unix_now};
+use common::access::{FINGERPRINT, day, posture_report, unix_now};
 use common::{Credential, Gateway, Reply, Session, last_line};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const VENDOR: &str = "ACME保守";
-const FINGERPRINT: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// The value of the first `<input … name="NAME" value="…">` in `html`.
 fn hidden_input(html: &str, name: &str) -> Option<String> {
@@ -68,20 +67,10 @@ async fn post_form(
 }
 
 fn report(signature_age_days: i64) -> Value {
-    let now = unix_now();
-    json!({
-        "fingerprint": FINGERPRINT,
-        "os": {"name": "Debian GNU/Linux", "version": "12"},
-        "antivirus": [{
-            "name": "ClamAV", "running": true, "real_time_protection": true,
-            "signatures_updated_at": now - signature_age_days * 86_400,
-        }],
-        "firewall": "on",
-        "collected_at": now,
-    })
+    posture_report(true, signature_age_days, unix_now())
 }
 
-/// The vendor walked to the formal application (a document attached).
+/// The vendor added and walked to the formal application (a document attached).
 fn to_formal_application(gateway: &Gateway) {
     gateway.admin_ok(&[
         "vendor",
@@ -91,21 +80,7 @@ fn to_formal_application(gateway: &Gateway) {
         "--contacts",
         "山田 03-1234-5678",
     ]);
-    for state in ["briefing-held", "demo", "under-review", "approved"] {
-        gateway.admin_ok(&["vendor", "move", "--name", VENDOR, "--to", state]);
-    }
-    let doc = gateway.data().join("申請書.pdf");
-    std::fs::write(&doc, b"%PDF-1.7\n% formal application\n").expect("document written");
-    let doc = doc.to_str().expect("temporary paths are UTF-8");
-    gateway.admin_ok(&["vendor", "document", "--name", VENDOR, "--file", doc]);
-    gateway.admin_ok(&[
-        "vendor",
-        "move",
-        "--name",
-        VENDOR,
-        "--to",
-        "formal-application",
-    ]);
+    common::access::to_formal_application(gateway, VENDOR);
 }
 
 fn vendor_id(gateway: &Gateway) -> i64 {
@@ -335,15 +310,11 @@ fn device_client(gateway: &Gateway, identity_pem: &str) -> reqwest::Client {
         .expect("an mTLS client")
 }
 
+/// The verdict on a report the gateway accepted.
 async fn send_report(client: &reqwest::Client, gateway: &Gateway, body: &Value) -> Value {
-    let response = client
-        .post(gateway.url("/api/v1/devices/report"))
-        .json(body)
-        .send()
-        .await
-        .expect("the report is answered");
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.expect("the verdict")
+    let (status, verdict) = common::access::send_report(client, gateway, body).await;
+    assert_eq!(status, StatusCode::OK);
+    verdict
 }
 
 /// The agent's enrolment writes device.p12; OpenSSL opens it with the password, and the key
