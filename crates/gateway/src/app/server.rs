@@ -1,0 +1,150 @@
+//! Binding, TLS and serving until a shutdown signal.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum_server::tls_rustls::RustlsConfig;
+use hoshu_domain::{AuditEvent, AuditKind};
+use hoshu_storage::Store;
+
+use crate::app::config::Config;
+use crate::app::state::AppState;
+
+pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&config.data_dir)
+        .await
+        .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
+    serve(config, store, |_| {}).await
+}
+
+/// The address people should type: an unspecified bind address is reachable as localhost.
+pub fn url_for(addr: SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(a) if a.ip().is_unspecified() => format!("https://localhost:{}/", a.port()),
+        SocketAddr::V6(a) if a.ip().is_unspecified() => format!("https://localhost:{}/", a.port()),
+        SocketAddr::V4(a) => format!("https://{}:{}/", a.ip(), a.port()),
+        SocketAddr::V6(a) => format!("https://[{}]:{}/", a.ip(), a.port()),
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM. Once listening, `before_url` runs and then the URL is printed
+/// on a line of its own (scripts and tests wait for it, DESIGN §8).
+pub async fn serve(
+    config: Config,
+    store: Store,
+    before_url: impl FnOnce(SocketAddr),
+) -> anyhow::Result<ExitCode> {
+    let (cert, key) = crate::app::tls::certificate_paths(&config.tls, &config.data_dir)?;
+    // The device CA is made here on first start, so the TLS listener can request client
+    // certificates from it from the first connection on.
+    let device_ca = crate::devices::ca::load_or_create(&store)
+        .await
+        .context("loading the device CA")?;
+    let tls = crate::app::tls::server_config(&cert, &key, &device_ca.certificate_pem)?;
+    let listener = std::net::TcpListener::bind(config.listen).with_context(|| {
+        format!(
+            "listening on {}; is another program using it?",
+            config.listen
+        )
+    })?;
+    listener
+        .set_nonblocking(true)
+        .context("making the listening socket non-blocking")?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+
+    // Sessions a previous run left open (a crash or a kill) cannot still be live.
+    let orphans = store
+        .close_orphaned_sessions(hoshu_storage::now_ms())
+        .await
+        .context("closing sessions left open by a previous run")?;
+    if orphans > 0 {
+        tracing::info!(
+            sessions = orphans,
+            "Sessions left open by a previous run marked ended"
+        );
+    }
+    // A syslog collector that is misconfigured stops the start; one that is down does not.
+    let syslog = match &config.audit.syslog {
+        Some(settings) => Some((
+            settings.clone(),
+            crate::audit::export::tls_config(settings).context("[audit.syslog]")?,
+        )),
+        None => None,
+    };
+    let state = AppState::new(store, config);
+    crate::sessions::policy::spawn_rechecker(state.clone());
+    if let Some((settings, tls)) = syslog {
+        crate::audit::export::spawn(state.clone(), settings, tls);
+    }
+    state
+        .audit(AuditEvent::new(AuditKind::GatewayStarted).detail("listen", addr.to_string()))
+        .await
+        .context("writing the start event to the audit log")?;
+
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("Shutting down");
+        shutdown.graceful_shutdown(Some(Duration::from_secs(5)));
+    });
+
+    tracing::info!(listen = %addr, "Gateway listening");
+    before_url(addr);
+    println!("{}", url_for(addr));
+    // TCP_NODELAY: session frames and the final error/close of a tunnel must not wait for
+    // Nagle's algorithm.
+    let acceptor = crate::app::tls::ClientCertAcceptor::new(
+        axum_server::tls_rustls::RustlsAcceptor::new(RustlsConfig::from_config(tls))
+            .acceptor(axum_server::accept::NoDelayAcceptor::new()),
+    );
+    axum_server::from_tcp(listener)
+        .acceptor(acceptor)
+        .handle(handle)
+        .serve(crate::app::routes::make_service(state.clone()))
+        .await
+        .context("serving HTTPS")?;
+    state.store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_a_reachable_host() {
+        assert_eq!(
+            url_for("127.0.0.1:8443".parse().unwrap()),
+            "https://127.0.0.1:8443/"
+        );
+        assert_eq!(
+            url_for("0.0.0.0:443".parse().unwrap()),
+            "https://localhost:443/"
+        );
+        assert_eq!(url_for("[::1]:9".parse().unwrap()), "https://[::1]:9/");
+    }
+}

@@ -1,0 +1,6 @@
+//! The audit log (DESIGN §7): search, verification, exports, and the syslog exporter.
+
+pub mod api;
+pub mod cli;
+pub mod export;
+pub mod pages;

@@ -1,0 +1,225 @@
+//! Posture problems (DESIGN §6) in the reader's language: the domain's `Display` is the
+//! English text; the Japanese here says the same thing, naming the same commands and settings.
+
+use hoshu_domain::PostureProblem;
+use hoshu_domain::posture::{Family, family};
+
+use crate::ui::i18n::Lang;
+
+const DAY_SECS: i64 = 86_400;
+
+impl Lang {
+    /// One reason a device is not compliant, with what to do about it.
+    pub fn posture_problem(self, problem: &PostureProblem) -> String {
+        if self == Lang::En {
+            return problem.to_string();
+        }
+        match problem {
+            PostureProblem::FingerprintMismatch => {
+                "この報告は登録された貸与端末とは別の機器から届いています。貸与端末を使うか、この端末の登録を管理者に依頼してください。".to_owned()
+            }
+            PostureProblem::ReportStale {
+                age_secs,
+                limit_secs,
+            } => format!(
+                "最後の状態報告が{age_secs}秒前です(上限{limit_secs}秒)。端末で hoshu-agent が動いていて、ゲートウェイに接続できるか確認してください。"
+            ),
+            PostureProblem::ClockAhead { ahead_secs } => format!(
+                "端末の時計がゲートウェイより{ahead_secs}秒進んでいます。時刻の自動同期をオンにしてください。"
+            ),
+            PostureProblem::NoAntivirus => {
+                "ウイルス対策ソフトが動いていません。貸与時のウイルス対策ソフト(LinuxはClamAV、WindowsはMicrosoft Defender)を導入して起動してください。".to_owned()
+            }
+            PostureProblem::AntivirusNotRunning { product } => match family(product) {
+                Family::ClamAv => {
+                    "ClamAVが動いていません。起動してください(systemctl start clamav-daemon)。"
+                        .to_owned()
+                }
+                Family::Defender => {
+                    "Microsoft Defenderが動いていません。Windows セキュリティ →「ウイルスと脅威の防止」でオンにしてください。".to_owned()
+                }
+                _ => format!("{product}が動いていません。起動してください。"),
+            },
+            PostureProblem::RealTimeOff { product } => match family(product) {
+                Family::ClamAv => {
+                    "ClamAVのオンアクセススキャンがオフです。clamonaccを起動してください(systemctl start clamav-clamonacc)。".to_owned()
+                }
+                Family::Defender => {
+                    "Microsoft Defenderのリアルタイム保護がオフです。Windows セキュリティ →「ウイルスと脅威の防止の設定」でオンにしてください。".to_owned()
+                }
+                _ => format!("{product}のリアルタイム保護がオフです。オンにしてください。"),
+            },
+            PostureProblem::SignaturesOutdated {
+                product,
+                age_secs,
+                limit_days,
+            } => {
+                let days = age_secs / DAY_SECS;
+                let age = if days > i64::from(*limit_days) {
+                    format!("{days}日古い")
+                } else {
+                    format!("{limit_days}日より古い")
+                };
+                format!(
+                    "{}のウイルス定義が{age}(上限{limit_days}日)。{}",
+                    short_name(product),
+                    update_advice(product)
+                )
+            }
+            PostureProblem::SignaturesReportedOutdated { product } => format!(
+                "{}が自らウイルス定義を古いと報告しています。{}",
+                short_name(product),
+                update_advice(product)
+            ),
+            PostureProblem::SignatureDateUnknown { product } => format!(
+                "{}のウイルス定義の日付を読めませんでした。{}また、hoshu-agent に読み取る権限があるか確認してください。",
+                short_name(product),
+                update_advice(product)
+            ),
+            PostureProblem::FirewallOff => {
+                "ファイアウォールがオフです。オンにしてください(Linux: systemctl enable --now nftables、Windows: Windows セキュリティ →「ファイアウォールとネットワーク保護」、macOS: システム設定 → ネットワーク → ファイアウォール)。".to_owned()
+            }
+            PostureProblem::FirewallUnknown => {
+                "ファイアウォールの状態を読めませんでした。hoshu-agent を root(Linux)または管理者として実行してください。".to_owned()
+            }
+        }
+    }
+
+    /// Every reason, joined for one line.
+    pub fn posture_problems(self, problems: &[PostureProblem]) -> String {
+        let separator = if self == Lang::Ja { " " } else { "; " };
+        problems
+            .iter()
+            .map(|p| self.posture_problem(p))
+            .collect::<Vec<_>>()
+            .join(separator)
+    }
+}
+
+/// Texts of the device lists and forms (vendor page, portal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum D {
+    Holder,
+    LendingPeriod,
+    DeviceState,
+    LastReport,
+    Posture,
+    Enrolled,
+    AwaitingEnrolment,
+    Revoked,
+    LendingEnded,
+    Compliant,
+    NotCompliant,
+    NoReport,
+    Revoke,
+    LendDevice,
+    LentUntil,
+    LendAndIssueCode,
+    CodeIssued,
+    CodeHelp,
+    Legacy,
+    PosturePolicy,
+    FollowsGlobal,
+    VendorRule,
+    YourDevices,
+    NoDevices,
+    AddUsersFirst,
+}
+
+impl Lang {
+    pub fn d(self, text: D) -> &'static str {
+        let (ja, en) = match text {
+            D::Holder => ("利用者", "Holder"),
+            D::LendingPeriod => ("貸与期間", "Lending period"),
+            D::DeviceState => ("状態", "State"),
+            D::LastReport => ("最終報告", "Last report"),
+            D::Posture => ("セキュリティ状態", "Posture"),
+            D::Enrolled => ("登録済み", "Enrolled"),
+            D::AwaitingEnrolment => ("登録待ち", "Waiting for enrolment"),
+            D::Revoked => ("失効", "Revoked"),
+            D::LendingEnded => ("貸与期間終了", "Lending ended"),
+            D::Compliant => ("適合", "Compliant"),
+            D::NotCompliant => ("不適合", "Not compliant"),
+            D::NoReport => ("報告なし", "No report yet"),
+            D::Revoke => ("失効させる", "Revoke"),
+            D::LendDevice => ("端末を貸与(登録)", "Lend a device (register it)"),
+            D::LentUntil => ("貸与終了日", "Lent until"),
+            D::LendAndIssueCode => (
+                "貸与して登録コードを発行",
+                "Lend and issue the enrolment code",
+            ),
+            D::CodeIssued => (
+                "端末の登録コードです。この画面でしか表示されません(7日間有効、1回限り)。",
+                "The device's enrolment code: shown only now, valid 7 days, once.",
+            ),
+            D::CodeHelp => (
+                "貸与端末で次のコマンドを実行してください。証明書と、ブラウザに取り込む PKCS#12 ファイルが作られます:",
+                "On the lent device, run this; it makes the certificate and a PKCS#12 file for the browser:",
+            ),
+            D::Legacy => (
+                "端末登録の導入前に記録された資産番号(利用者・証明書なし)",
+                "Asset tags recorded before device registration (no holder, no certificate)",
+            ),
+            D::PosturePolicy => ("端末のセキュリティ条件", "Device posture policy"),
+            D::FollowsGlobal => ("全体設定に従います。", "Follows the global policy."),
+            D::VendorRule => ("この業者の設定", "this vendor's rule"),
+            D::YourDevices => ("あなたの貸与端末", "Your lent devices"),
+            D::NoDevices => ("貸与された端末はありません。", "No device is lent to you."),
+            D::AddUsersFirst => (
+                "端末は保守業者の利用者に貸与します。先に利用者を追加してください。",
+                "Devices are lent to the vendor's users: add a user first.",
+            ),
+        };
+        match self {
+            Lang::Ja => ja,
+            Lang::En => en,
+        }
+    }
+}
+
+/// The product as a vendor knows it: "ClamAV" rather than "ClamAV 1.0.7/27482".
+fn short_name(product: &str) -> &str {
+    match family(product) {
+        Family::ClamAv => "ClamAV",
+        Family::Defender => "Microsoft Defender",
+        Family::XProtect => "XProtect",
+        Family::Other => product,
+    }
+}
+
+fn update_advice(product: &str) -> String {
+    match family(product) {
+        Family::ClamAv => "ClamAVを更新してください(freshclam)。".to_owned(),
+        Family::Defender => {
+            "Microsoft Defenderを更新してください(Windows セキュリティ →「ウイルスと脅威の防止」→「保護の更新」、または Update-MpSignature)。".to_owned()
+        }
+        Family::XProtect => {
+            "バックグラウンドのセキュリティアップデートをインストールしてください(システム設定 → 一般 → ソフトウェア・アップデートで「セキュリティ対応とシステムファイルをインストール」をオン)。".to_owned()
+        }
+        Family::Other => format!("{product}を更新してください。"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_signatures_are_said_in_both_languages() {
+        let problem = PostureProblem::SignaturesOutdated {
+            product: "ClamAV".to_owned(),
+            age_secs: 9 * DAY_SECS + 60,
+            limit_days: 3,
+        };
+        let ja = Lang::Ja.posture_problem(&problem);
+        assert!(
+            ja.contains("ウイルス定義が9日古い") && ja.contains("ClamAVを更新してください"),
+            "{ja}"
+        );
+        let en = Lang::En.posture_problem(&problem);
+        assert!(
+            en.contains("9 days old") && en.contains("update ClamAV"),
+            "{en}"
+        );
+    }
+}

@@ -1,0 +1,304 @@
+//! The session API of DESIGN §8: targets, opening sessions, the tunnel, the session list,
+//! recordings, ending a session.
+
+use axum::Json;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::app::guard::{Source, Viewer};
+use crate::app::state::AppState;
+use crate::app::web::ApiError;
+use crate::sessions::visible::{
+    SessionFilter, SessionView, session_view, visible_session, visible_sessions, visible_targets,
+};
+use crate::sessions::{self, open_session};
+
+#[derive(Debug, Serialize)]
+struct TargetView {
+    name: String,
+    protocol: hoshu_domain::Protocol,
+    system: Option<String>,
+}
+
+/// Targets this user may see (all of them until the access model of DESIGN §5 lands).
+pub async fn targets(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+) -> Result<Response, ApiError> {
+    let targets: Vec<TargetView> = visible_targets(&state, &viewer)
+        .await?
+        .into_iter()
+        .map(|t| TargetView {
+            name: t.name,
+            protocol: t.protocol,
+            system: t.system,
+        })
+        .collect();
+    Ok(Json(targets).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenRequest {
+    target: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    source: Source,
+    certificate: Option<Extension<crate::app::tls::ClientCertificate>>,
+    Json(request): Json<OpenRequest>,
+) -> Response {
+    let certificate = certificate.map(|c| c.0).unwrap_or_default();
+    match open_session(&state, &viewer, &request.target, source, &certificate).await {
+        Ok((id, protocol)) => {
+            let body = serde_json::json!({
+                "id": id,
+                "protocol": protocol,
+                "tunnel": format!("/api/v1/sessions/{id}/tunnel"),
+            });
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
+        Err((status, body)) => (status, Json(body)).into_response(),
+    }
+}
+
+/// The tunnel WebSocket: subprotocol `guacamole` for graphical targets; for SSH, binary frames
+/// of terminal bytes and JSON text frames (session/terminal.rs).
+pub async fn tunnel(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    if crate::app::guard::foreign_origin(&uri, &headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "tunnel opened from another site",
+        ));
+    }
+    if !sessions::valid_session_id(&id) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such session"));
+    }
+    if !sessions::can_attach(&state, &id, viewer.user.id) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no such live session for you, or its tunnel is already open; open the target again",
+        ));
+    }
+    // The session is taken only once the upgrade succeeded: a failed upgrade leaves it to the
+    // unattached-session reaper instead of losing its recorder.
+    let user = viewer.user.id;
+    Ok(upgrade
+        .protocols(["guacamole"])
+        .max_message_size(1 << 20)
+        .on_upgrade(move |socket| async move {
+            sessions::serve_tunnel(&state, &id, user, socket).await;
+        }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    state: Option<String>,
+    #[serde(flatten)]
+    filter: SessionFilter,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let live = match query.state.as_deref() {
+        None => None,
+        Some("live") => Some(true),
+        Some("ended") => Some(false),
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("state must be live or ended, not {other:?}"),
+            ));
+        }
+    };
+    let sessions = query.filter.apply(
+        visible_sessions(&state, &viewer, live).await?,
+        state.config.access.utc_offset_hours,
+    )?;
+    let views: Vec<SessionView> = sessions.iter().map(|s| session_view(&state, s)).collect();
+    Ok(Json(views).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingQuery {
+    /// Start at the last keyframe at or before this offset from the start (milliseconds):
+    /// seeking without replaying from the beginning. Graphical recordings only.
+    from: Option<u64>,
+    /// Stop once this offset is reached (a window of the recording).
+    until: Option<u64>,
+}
+
+/// A graphical recording's time line: duration and keyframes (offsets from its start).
+pub async fn recording_index(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let stored = visible_session(&state, &viewer, &id).await?;
+    let file = stored
+        .recording
+        .clone()
+        .filter(|f| f.ends_with(".guac.zst"))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no graphical recording"))?;
+    let path = state.config.data_dir.join("recordings").join(file);
+    let index = tokio::task::spawn_blocking(move || sessions::playback::index(&path))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(Json(index).into_response())
+}
+
+pub async fn recording(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    Query(query): Query<RecordingQuery>,
+) -> Result<Response, ApiError> {
+    let stored = visible_session(&state, &viewer, &id).await?;
+    let file = stored
+        .recording
+        .clone()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such session"))?;
+    let content_type = if file.ends_with(".cast.zst") {
+        // asciicast v2 (newline-delimited JSON), as asciinema serves it.
+        "application/x-asciicast"
+    } else {
+        "application/vnd.glyptodon.guacamole.stream"
+    };
+    // A modified recording is flagged, never silently played (issue 7).
+    let integrity = crate::sessions::review::integrity(&state, &stored).await?;
+    if integrity == crate::sessions::review::Integrity::Mismatch {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            crate::sessions::review::MISMATCH,
+        ));
+    }
+    let path = state.config.data_dir.join("recordings").join(&file);
+    let mut response = if file.ends_with(".guac.zst") {
+        let (body, keyframe_ms) = tokio::task::spawn_blocking(move || {
+            sessions::playback::stream(&path, query.from, query.until)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+        let mut response = body.into_response();
+        if let Ok(value) = HeaderValue::from_str(&keyframe_ms.to_string()) {
+            response.headers_mut().insert("x-hoshu-keyframe-ms", value);
+        }
+        response
+    } else {
+        tokio::task::spawn_blocking(move || sessions::read_recording(path))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?
+            .into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        "x-hoshu-integrity",
+        HeaderValue::from_static(integrity.as_str()),
+    );
+    Ok(response)
+}
+
+#[derive(Debug, Serialize)]
+struct CommandView {
+    at_ms: i64,
+    command: String,
+}
+
+/// The command log of an SSH session, for those who may see the session (as its recording).
+pub async fn commands(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let stored = visible_session(&state, &viewer, &id).await?;
+    let commands: Vec<CommandView> = state
+        .store
+        .session_commands(&stored.id)
+        .await?
+        .into_iter()
+        .map(|c| CommandView {
+            at_ms: c.at_ms,
+            command: c.command,
+        })
+        .collect();
+    Ok(Json(commands).into_response())
+}
+
+pub async fn end(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if !sessions::valid_session_id(&id)
+        || !state.sessions.end(
+            &id,
+            &format!("ended by administrator {}", viewer.user.login),
+        )
+    {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such live session"));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The watch WebSocket (subprotocol `guacamole`, admins and auditors): a read-only live view of
+/// a session (issue 5 item 6).
+pub async fn watch(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    source: Source,
+    uri: Uri,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    if crate::app::guard::foreign_origin(&uri, &headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "watch opened from another site",
+        ));
+    }
+    if !sessions::valid_session_id(&id) || state.sessions.watchers(&id).is_none() {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such live session"));
+    }
+    let user = viewer.user;
+    Ok(upgrade
+        .protocols(["guacamole"])
+        .max_message_size(sessions::WATCH_MAX_MESSAGE)
+        .on_upgrade(move |socket| {
+            sessions::serve_watcher(state, id, user, source.ip_string(), socket)
+        }))
+}
+
+/// `GET /api/v1/sessions/<id>/watchers` → `[{"login","since_ms"}]`: who watches a live session,
+/// for its own user, admins and auditors.
+pub async fn watchers(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let list = sessions::valid_session_id(&id)
+        .then(|| state.sessions.watcher_list(&id, &viewer.user))
+        .flatten()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such live session"))?;
+    Ok(Json(list).into_response())
+}

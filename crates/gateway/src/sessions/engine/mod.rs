@@ -1,0 +1,16 @@
+//! The session engine: what runs between the browser's WebSocket and the target's connection,
+//! per protocol, with the recorders and the watchers. Its pure parts (display, region, images,
+//! keyframes, the command-log line editor, the UTF-8 stream decoder) are the crate
+//! `hoshu-display`.
+
+pub mod cast;
+pub mod desktop;
+pub mod lifetime;
+pub mod rdp;
+pub mod recorder;
+pub mod ssh;
+pub mod terminal;
+pub mod tunnel;
+pub mod vnc;
+pub mod watchers;
+pub mod watching;

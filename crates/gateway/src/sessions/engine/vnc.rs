@@ -1,0 +1,179 @@
+//! VNC targets: the sans-IO RFB client (crates/rdp's sibling crates/rfb) behind a TCP
+//! connection, its events turned into display changes.
+
+use hoshu_guac::Status;
+use hoshu_rfb::{Client, ClientConfig, Event, Framebuffer};
+use hoshu_storage::Target;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::desktop::{Desktop, Follow, connect_tcp, upstream};
+use super::lifetime::Ending;
+use hoshu_display::Rect;
+use hoshu_display::{Display, Screen};
+
+/// The RFB client's framebuffer as the display reads it.
+struct FramebufferScreen<'a>(&'a Framebuffer);
+
+impl Screen for FramebufferScreen<'_> {
+    fn width(&self) -> u32 {
+        u32::from(self.0.width())
+    }
+
+    fn height(&self) -> u32 {
+        u32::from(self.0.height())
+    }
+
+    fn region_rgba(&self, rect: Rect) -> Vec<u8> {
+        // Rect was clipped to this framebuffer by the display, so the casts cannot truncate.
+        self.0.copy_region_rgba(hoshu_rfb::Rect {
+            x: rect.x as u16,
+            y: rect.y as u16,
+            width: rect.width as u16,
+            height: rect.height as u16,
+        })
+    }
+}
+
+/// A VNC session's target side.
+pub struct VncDesktop {
+    tcp: TcpStream,
+    rfb: Client,
+    name: String,
+    /// Nothing is drawn before the target's first complete update: until then the framebuffer
+    /// is only the black it was created with.
+    painted: bool,
+    buf: Vec<u8>,
+}
+
+impl std::fmt::Debug for VncDesktop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VncDesktop")
+            .field("name", &self.name)
+            .field("painted", &self.painted)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VncDesktop {
+    pub async fn connect(target: &Target, password: Option<String>) -> Result<Self, Ending> {
+        let tcp = connect_tcp(target).await?;
+        Ok(VncDesktop {
+            tcp,
+            rfb: Client::new(ClientConfig {
+                password,
+                ..ClientConfig::default()
+            }),
+            name: target.name.clone(),
+            painted: false,
+            buf: vec![0u8; 64 * 1024],
+        })
+    }
+}
+
+fn rect(r: hoshu_rfb::Rect) -> Rect {
+    Rect::new(
+        u32::from(r.x),
+        u32::from(r.y),
+        u32::from(r.width),
+        u32::from(r.height),
+    )
+}
+
+impl Desktop for VncDesktop {
+    async fn receive(&mut self, display: &mut Display) -> Result<Vec<Follow>, Ending> {
+        let n = match self.tcp.read(&mut self.buf).await {
+            Ok(0) => {
+                return Err(Ending::error(
+                    Status::UPSTREAM_ERROR,
+                    format!("{} closed the connection", self.name),
+                ));
+            }
+            Ok(n) => n,
+            Err(e) => return Err(upstream(&self.name, e)),
+        };
+        if let Err(e) = self.rfb.receive(&self.buf[..n]) {
+            tracing::info!(target = %self.name, error = %e, "Target ended the session");
+            return Err(Ending::error(
+                Status::UPSTREAM_ERROR,
+                format!("{}: {e}", self.name),
+            ));
+        }
+        let mut follows = Vec::new();
+        while let Some(event) = self.rfb.next_event() {
+            match event {
+                Event::Connected { width, height, .. } => {
+                    display.resize(u32::from(width), u32::from(height));
+                    follows.push(Follow::Connected);
+                }
+                Event::Resized { width, height } => {
+                    display.resize(u32::from(width), u32::from(height))
+                }
+                Event::Damage(r) => display.damage(rect(r)),
+                Event::Copy { src_x, src_y, dst } => {
+                    display.copy(u32::from(src_x), u32::from(src_y), rect(dst))
+                }
+                // Keep the framebuffer current whatever the browser's pace: the display
+                // coalesces.
+                Event::UpdateEnd => {
+                    self.rfb.request_update(true);
+                    self.painted = true;
+                }
+                Event::Cursor {
+                    hotspot_x,
+                    hotspot_y,
+                    width,
+                    height,
+                    rgba,
+                } => display.cursor(
+                    u32::from(hotspot_x),
+                    u32::from(hotspot_y),
+                    u32::from(width),
+                    u32::from(height),
+                    &rgba,
+                ),
+                Event::CutText(text) => follows.push(Follow::CutText(text)),
+                Event::Bell => {}
+            }
+        }
+        Ok(follows)
+    }
+
+    fn key(&mut self, keysym: u32, pressed: bool) {
+        // Guacamole keysyms are X11 keysyms, as RFB's are (RFC 6143 §7.5.4).
+        self.rfb.key_event(keysym, pressed);
+    }
+
+    fn pointer(&mut self, x: i32, y: i32, buttons: u8) {
+        let clamp = |v: i32| u16::try_from(v.max(0)).unwrap_or(u16::MAX);
+        self.rfb.pointer_event(clamp(x), clamp(y), buttons);
+    }
+
+    fn paste(&mut self, text: &str) {
+        self.rfb.client_cut_text(text);
+    }
+
+    async fn flush(&mut self) -> Result<(), Ending> {
+        let out = self.rfb.take_output();
+        if out.is_empty() {
+            return Ok(());
+        }
+        self.tcp
+            .write_all(&out)
+            .await
+            .map_err(|e| upstream(&self.name, e))
+    }
+
+    fn screen(&self) -> Option<impl Screen + '_> {
+        self.rfb
+            .framebuffer()
+            .filter(|_| self.painted)
+            .map(FramebufferScreen)
+    }
+
+    fn is_connected(&self) -> bool {
+        self.rfb.is_connected()
+    }
+
+    async fn shutdown(&mut self) {}
+}

@@ -1,0 +1,284 @@
+//! Session review (DESIGN §7, issue 7): the keystroke log of a graphical session, and one search
+//! over every keystroke log and SSH command log the reader may see ("which session typed
+//! `shutdown`?"); a hit links into the recording at that moment.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::html;
+use serde::{Deserialize, Serialize};
+
+use crate::app::guard::Viewer;
+use crate::app::state::AppState;
+use crate::app::web::{ApiError, percent_encode};
+use crate::sessions;
+use crate::ui::access_texts::A;
+use crate::ui::i18n::{Lang, T};
+use crate::ui::{Frame, PageCsrf, format_at, page};
+
+#[derive(Debug, Serialize)]
+struct ThumbnailView {
+    at_ms: i64,
+    url: String,
+}
+
+/// The thumbnails of a graphical session's time line (their times, on the recording's clock).
+pub async fn thumbnails(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let stored = crate::sessions::visible::visible_session(&state, &viewer, &id).await?;
+    let list: Vec<ThumbnailView> = state
+        .store
+        .thumbnail_times(&stored.id)
+        .await?
+        .into_iter()
+        .map(|at_ms| ThumbnailView {
+            at_ms,
+            url: format!("/api/v1/sessions/{}/thumbnails/{at_ms}", stored.id),
+        })
+        .collect();
+    Ok(Json(list).into_response())
+}
+
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((id, at_ms)): Path<(String, i64)>,
+) -> Result<Response, ApiError> {
+    let stored = crate::sessions::visible::visible_session(&state, &viewer, &id).await?;
+    let (mimetype, image) = state
+        .store
+        .thumbnail(&stored.id, at_ms)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such thumbnail"))?;
+    let mut response = image.into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&mimetype) {
+        headers.insert(axum::http::header::CONTENT_TYPE, value);
+    }
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, max-age=86400"),
+    );
+    Ok(response)
+}
+
+/// Whether a recording file is the one sealed in the audit chain when its session closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Integrity {
+    /// Its SHA-256 equals the sealed one.
+    Verified,
+    /// The session is still live (nothing sealed yet).
+    Live,
+    /// The session ended without a sealed hash (the gateway stopped mid-session).
+    Unsealed,
+    /// The file differs from what was sealed: modified or replaced.
+    Mismatch,
+}
+
+impl Integrity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Integrity::Verified => "verified",
+            Integrity::Live => "live",
+            Integrity::Unsealed => "unsealed",
+            Integrity::Mismatch => "mismatch",
+        }
+    }
+}
+
+/// Checks `stored`'s recording file against the SHA-256 sealed in the audit chain.
+pub async fn integrity(
+    state: &AppState,
+    stored: &hoshu_storage::RemoteSession,
+) -> Result<Integrity, ApiError> {
+    if stored.ended_at_ms.is_none() {
+        return Ok(Integrity::Live);
+    }
+    let Some(sealed) = state.store.sealed_recording_sha256(&stored.id).await? else {
+        return Ok(Integrity::Unsealed);
+    };
+    let Some(file) = stored.recording.clone() else {
+        return Ok(Integrity::Mismatch);
+    };
+    let path = state.config.data_dir.join("recordings").join(file);
+    // Streamed: a long recording is hashed without holding it in memory.
+    let actual = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        let mut file = std::fs::File::open(path)?;
+        std::io::copy(&mut file, &mut hasher)?;
+        Ok(hex::encode(hasher.finalize()))
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(match actual {
+        Ok(actual) if actual == sealed => Integrity::Verified,
+        Ok(_) | Err(_) => {
+            tracing::warn!(session = %stored.id, "Recording does not match its sealed SHA-256");
+            Integrity::Mismatch
+        }
+    })
+}
+
+/// The message for a recording that fails its check, in Japanese (the page's default).
+pub const MISMATCH_JA: &str = "この録画は、セッション終了時に監査ログへ封印された SHA-256 と一致しません。変更または差し替えられています。監査担当者に連絡してください。";
+
+/// The message for a recording that fails its check.
+pub const MISMATCH: &str = "this recording does not match the SHA-256 sealed in the audit chain when its session closed: it was modified or replaced; tell the auditor";
+
+/// Most hits one search returns.
+const MAX_HITS: u32 = 200;
+
+#[derive(Debug, Serialize)]
+struct KeyView {
+    at_ms: i64,
+    text: String,
+}
+
+/// The keystroke log of a session the caller may see.
+pub async fn keystrokes(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let stored = crate::sessions::visible::visible_session(&state, &viewer, &id).await?;
+    let lines: Vec<KeyView> = state
+        .store
+        .keystrokes(&stored.id)
+        .await?
+        .into_iter()
+        .map(|(at_ms, text)| KeyView { at_ms, text })
+        .collect();
+    Ok(Json(lines).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// One hit: where, when, what was typed, and the recording at that moment.
+#[derive(Debug, Serialize)]
+pub struct Hit {
+    session: String,
+    user: String,
+    target: String,
+    kind: String,
+    at_ms: i64,
+    text: String,
+    /// The player at this hit (offset from the session's start).
+    play: String,
+}
+
+async fn hits(state: &AppState, viewer: &Viewer, needle: &str) -> Result<Vec<Hit>, ApiError> {
+    let needle = needle.trim();
+    if needle.is_empty() {
+        return Ok(Vec::new());
+    }
+    if needle.chars().count() > 200 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "search for at most 200 characters",
+        ));
+    }
+    // Fetch more than shown: hits in sessions the reader may not see are dropped after.
+    let found = state
+        .store
+        .search_session_logs(needle, MAX_HITS * 5)
+        .await?;
+    let mut out = Vec::new();
+    let mut sessions = std::collections::HashMap::new();
+    for (id, at_ms, kind, text) in found {
+        if !sessions.contains_key(&id) {
+            let stored = state.store.remote_session(&id).await?;
+            sessions.insert(id.clone(), stored);
+        }
+        let Some(Some(stored)) = sessions.get(&id) else {
+            continue;
+        };
+        if !sessions::may_see(&viewer.user, stored) {
+            continue;
+        }
+        let offset = (at_ms - stored.started_at_ms).max(0);
+        out.push(Hit {
+            play: format!("/sessions/{id}/play?t={offset}"),
+            session: id,
+            user: stored.user_login.clone(),
+            target: stored.target.clone(),
+            kind,
+            at_ms,
+            text,
+        });
+        if out.len() >= MAX_HITS as usize {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    Query(query): Query<SearchQuery>,
+) -> Result<Response, ApiError> {
+    Ok(Json(hits(&state, &viewer, &query.q).await?).into_response())
+}
+
+/// The search page: a box, and the hits with links into the recordings.
+pub async fn search_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    Extension(viewer): Extension<Viewer>,
+    Extension(csrf): PageCsrf,
+    Query(query): Query<SearchQuery>,
+) -> Result<Response, ApiError> {
+    let found = hits(&state, &viewer, &query.q).await?;
+    let offset = state.config.access.utc_offset_hours;
+    let here = format!("/search?q={}", percent_encode(&query.q));
+    let frame = Frame {
+        lang,
+        title: lang.a(A::SearchLogs),
+        viewer: Some(&viewer),
+        csrf: &csrf.0,
+        here: &here,
+    };
+    let body = html! {
+        section.card.wide {
+            p { a href="/" { "← " (lang.t(T::BackToPortal)) } }
+            h1 { (lang.a(A::SearchLogs)) }
+            form.filters #log-search method="get" action="/search" {
+                label { (lang.a(A::SearchHelp)) input type="search" name="q" value=(query.q) maxlength="200"; }
+                button type="submit" { (lang.a(A::Filter)) }
+            }
+            @if !query.q.trim().is_empty() {
+                @if found.is_empty() {
+                    p #no-hits { (lang.a(A::NoHits)) }
+                } @else {
+                    table.list #hits {
+                        thead { tr { th { (lang.t(T::When)) } th { (lang.t(T::User)) } th { (lang.t(T::Target)) } th { (lang.a(A::Kind)) } th { (lang.a(A::Typed)) } th {} } }
+                        tbody {
+                            @for hit in &found {
+                                tr data-session=(hit.session) {
+                                    td { (format_at(hit.at_ms / 1000, offset)) }
+                                    td { (hit.user) }
+                                    td { (hit.target) }
+                                    td { (hit.kind) }
+                                    td { code { (hit.text) } }
+                                    td { a.play href=(hit.play) { (lang.t(T::Play)) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&frame, body))
+}
