@@ -138,7 +138,7 @@ pub enum TransitionError {
     )]
     DocumentsRequired,
     #[error(
-        "lend at least one device to one of the vendor's users (register it on the vendor page or with `hoshu admin vendor lend`) before this step"
+        "lend at least one device to one of the vendor's users (on the vendor page) before this step"
     )]
     DevicesRequired,
     #[error(

@@ -45,6 +45,8 @@ pub enum AuditKind {
     WatchStarted,
     WatchEnded,
     GatewayStarted,
+    /// The gateway stopped on a signal, after sealing its sessions.
+    GatewayStopped,
     VendorAdded,
     /// A vendor's application moved (from, to, note).
     ApplicationMoved,
@@ -98,6 +100,7 @@ impl AuditKind {
             AuditKind::WatchStarted => "session.watch_start",
             AuditKind::WatchEnded => "session.watch_end",
             AuditKind::GatewayStarted => "gateway.start",
+            AuditKind::GatewayStopped => "gateway.stop",
             AuditKind::VendorAdded => "vendor.add",
             AuditKind::ApplicationMoved => "vendor.application",
             AuditKind::SystemAdded => "system.add",

@@ -11,6 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use hoshu_storage::Store;
 
 use crate::app::config::{self, Config};
+use crate::app::error::OpError;
+use crate::ui::i18n::Lang;
 
 #[derive(Debug, Parser)]
 #[command(name = "hoshu", version, about = "Hoshu remote maintenance gateway")]
@@ -134,6 +136,30 @@ pub fn cli_actor() -> String {
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_else(|_| "unknown".to_owned());
     format!("cli:{who}")
+}
+
+/// The language of the command line's messages: Japanese when the locale says so (`LC_ALL`,
+/// then `LC_MESSAGES`, then `LANG`, as POSIX orders them), English otherwise.
+pub fn cli_lang() -> Lang {
+    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_default();
+    if locale.starts_with("ja") {
+        Lang::Ja
+    } else {
+        Lang::En
+    }
+}
+
+/// The one line an error prints: an operation's refusal in the command line's language, any
+/// other error as the chain of its contexts, outermost first.
+pub fn error_line(err: &anyhow::Error) -> String {
+    let refusal = err.chain().find_map(|e| e.downcast_ref::<OpError>());
+    match (refusal, cli_lang()) {
+        (Some(refusal), Lang::Ja) => format!("エラー: {}", refusal.message(Lang::Ja)),
+        _ => format!("error: {err:#}"),
+    }
 }
 
 /// Runs one command line to its end.

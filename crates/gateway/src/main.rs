@@ -35,8 +35,7 @@ fn main() -> ExitCode {
     match runtime.block_on(hoshu_gateway::cli::run(cli)) {
         Ok(code) => code,
         Err(err) => {
-            // One clear line: the chain of contexts, outermost first.
-            eprintln!("error: {err:#}");
+            eprintln!("{}", hoshu_gateway::cli::error_line(&err));
             ExitCode::FAILURE
         }
     }

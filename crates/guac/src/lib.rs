@@ -74,5 +74,5 @@ pub use instruction::{Arg, Instruction, utf16_len, write_instruction};
 pub use keystrokes::{KeyLine, KeystrokeLog};
 pub use recording::{
     Index, Keyframe, RecordingError, RecordingReader, RecordingStream, RecordingWriter,
-    WriterConfig,
+    WriterConfig, finish_unfinished,
 };

@@ -548,15 +548,15 @@ impl Store {
         Ok(sealed.flatten())
     }
 
-    /// Sessions left open by a gateway that stopped (crash or kill): marked ended at start-up.
-    pub async fn close_orphaned_sessions(&self, now_ms: i64) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE remote_sessions SET ended_at_ms = ?, outcome = 'gateway stopped' WHERE ended_at_ms IS NULL",
-        )
-        .bind(now_ms)
-        .execute(&self.pool)
+    /// Every session that has not ended, oldest first: at start-up, those a gateway that
+    /// stopped (crash or kill) left open.
+    pub async fn unfinished_remote_sessions(&self) -> Result<Vec<RemoteSession>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} WHERE s.ended_at_ms IS NULL ORDER BY s.started_at_ms"
+        ))
+        .fetch_all(&self.pool)
         .await?;
-        Ok(done.rows_affected())
+        rows.iter().map(session_from_row).collect()
     }
 }
 

@@ -16,10 +16,11 @@ use hoshu_domain::Role;
 use hoshu_storage::User;
 use subtle::ConstantTimeEq;
 
+use super::error::{CrossSite, Problem, Refused};
 use crate::app::state::{AppState, unix_now};
 use crate::app::web::{ApiError, cookie, set_cookie};
 use crate::login::{new_token, token_hash};
-use crate::ui::i18n::{Lang, T};
+use crate::ui::i18n::Lang;
 
 pub const SESSION_COOKIE: &str = "hoshu_session";
 pub const CSRF_COOKIE: &str = "hoshu_csrf";
@@ -39,13 +40,13 @@ pub enum Access {
 }
 
 impl Access {
-    fn allows(self, viewer: Option<&Viewer>) -> Result<(), StatusCode> {
+    fn allows(self, viewer: Option<&Viewer>) -> Result<(), Refused> {
         match (self, viewer) {
             (Access::Public | Access::Device, _) => Ok(()),
-            (_, None) => Err(StatusCode::UNAUTHORIZED),
+            (_, None) => Err(Refused::NotLoggedIn),
             (Access::Authenticated, Some(_)) => Ok(()),
             (Access::Roles(roles), Some(v)) if roles.contains(&v.user.role) => Ok(()),
-            (Access::Roles(_), Some(_)) => Err(StatusCode::FORBIDDEN),
+            (Access::Roles(_), Some(_)) => Err(Refused::Role),
         }
     }
 }
@@ -172,7 +173,7 @@ pub async fn guard(
     let api = is_api(request.uri().path());
     let lang = Lang::from_headers(request.headers());
     if cross_origin(request.method(), request.uri(), request.headers()) {
-        return refuse(api, lang, StatusCode::FORBIDDEN);
+        return refuse(api, lang, &CrossSite);
     }
     let token = presented_token(request.headers());
     let viewer = match &token {
@@ -182,8 +183,8 @@ pub async fn guard(
         },
         None => None,
     };
-    if let Err(status) = access.allows(viewer.as_ref()) {
-        let mut response = refuse(api, lang, status);
+    if let Err(refused) = access.allows(viewer.as_ref()) {
+        let mut response = refuse(api, lang, &refused);
         if token.is_some() && viewer.is_none() {
             // The session is gone (expired, ended or locked): drop the stale cookie too.
             response
@@ -208,14 +209,13 @@ pub async fn guard(
     response
 }
 
-fn refuse(api: bool, lang: Lang, status: StatusCode) -> Response {
-    match (api, status) {
-        (true, StatusCode::UNAUTHORIZED) => {
-            ApiError::new(status, "log in first: no valid session").into_response()
-        }
-        (true, _) => ApiError::new(status, "your role does not allow this").into_response(),
-        (false, StatusCode::UNAUTHORIZED) => Redirect::to("/login").into_response(),
-        (false, _) => crate::ui::error_page(lang, status, T::Forbidden),
+fn refuse(api: bool, lang: Lang, problem: &dyn Problem) -> Response {
+    if api {
+        return ApiError::of(problem).into_response();
+    }
+    match problem.status() {
+        StatusCode::UNAUTHORIZED => Redirect::to("/login").into_response(),
+        status => crate::ui::problem_page(lang, status, &problem.message(lang)),
     }
 }
 

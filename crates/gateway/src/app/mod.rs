@@ -8,6 +8,7 @@ pub mod fields;
 pub mod guard;
 pub mod routes;
 pub mod server;
+pub mod services;
 pub mod state;
 pub mod throttle;
 pub mod tls;

@@ -429,6 +429,7 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(ui::not_found)
         .with_state(state)
+        .layer(from_fn(super::web::problems_as_pages))
         .layer(from_fn(super::web::security_headers))
 }
 

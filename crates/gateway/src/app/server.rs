@@ -9,14 +9,25 @@ use axum_server::tls_rustls::RustlsConfig;
 use hoshu_domain::{AuditEvent, AuditKind};
 use hoshu_storage::Store;
 
-use crate::app::config::Config;
-use crate::app::state::AppState;
+use std::sync::Arc;
+
+use super::config::Config;
+use super::services::Services;
+use super::state::AppState;
+use crate::audit::export::SyslogSettings;
+use crate::sessions::Outcome;
+
+/// How long a shutdown may take in all (DESIGN §10: SIGTERM seals every session and exits
+/// within 10 s).
+const SHUTDOWN_WITHIN: Duration = Duration::from_secs(9);
+/// Of that, how long HTTP connections get to finish after the listener closes.
+const CONNECTIONS_WITHIN: Duration = Duration::from_secs(3);
 
 pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let store = Store::open(&config.data_dir)
         .await
         .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
-    serve(config, store, |_| {}).await
+    serve(config, store, Services::new(), |_| {}).await
 }
 
 /// The address people should type: an unspecified bind address is reachable as localhost.
@@ -29,11 +40,38 @@ pub fn url_for(addr: SocketAddr) -> String {
     }
 }
 
+/// The gateway's own long-lived services, registered here and nowhere else (the caller may
+/// have started more, such as the demo target).
+fn start_services(
+    services: &mut Services,
+    state: &AppState,
+    syslog: Option<(SyslogSettings, Option<Arc<rustls::ClientConfig>>)>,
+) {
+    let rechecker = state.clone();
+    services.spawn("access re-checker", move |shutdown| {
+        crate::sessions::policy::recheck(rechecker, shutdown)
+    });
+    let reaper = state.clone();
+    services.spawn("unattached-session reaper", move |shutdown| {
+        crate::sessions::reap_unattached(reaper, shutdown)
+    });
+    if let Some((settings, tls)) = syslog {
+        let exporter = state.clone();
+        services.spawn("syslog exporter", move |shutdown| {
+            crate::audit::export::run(exporter, settings, tls, shutdown)
+        });
+    }
+}
+
 /// Serves until Ctrl-C or SIGTERM. Once listening, `before_url` runs and then the URL is printed
 /// on a line of its own (scripts and tests wait for it, DESIGN §8).
+///
+/// At the signal the listener closes, every live session is ended with "the gateway is shutting
+/// down" (its user sees why) and sealed, the services stop, and the process exits 0.
 pub async fn serve(
     config: Config,
     store: Store,
+    mut services: Services,
     before_url: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<ExitCode> {
     let (cert, key) = crate::app::tls::certificate_paths(&config.tls, &config.data_dir)?;
@@ -54,15 +92,14 @@ pub async fn serve(
         .context("making the listening socket non-blocking")?;
     let addr = listener.local_addr().context("reading the bound address")?;
 
-    // Sessions a previous run left open (a crash or a kill) cannot still be live.
-    let orphans = store
-        .close_orphaned_sessions(hoshu_storage::now_ms())
-        .await
-        .context("closing sessions left open by a previous run")?;
+    // Sessions a previous run left open (a crash or a kill) cannot still be live: their
+    // recordings are finished and sealed now.
+    let orphans =
+        crate::sessions::live::seal_orphans(&store, &config.data_dir.join("recordings")).await;
     if orphans > 0 {
         tracing::info!(
             sessions = orphans,
-            "Sessions left open by a previous run marked ended"
+            "Sessions left open by a previous run sealed"
         );
     }
     // A syslog collector that is misconfigured stops the start; one that is down does not.
@@ -74,22 +111,26 @@ pub async fn serve(
         None => None,
     };
     let state = AppState::new(store, config);
-    crate::sessions::policy::spawn_rechecker(state.clone());
-    if let Some((settings, tls)) = syslog {
-        crate::audit::export::spawn(state.clone(), settings, tls);
-    }
+    start_services(&mut services, &state, syslog);
     state
         .audit(AuditEvent::new(AuditKind::GatewayStarted).detail("listen", addr.to_string()))
         .await
         .context("writing the start event to the audit log")?;
 
     let handle = axum_server::Handle::new();
-    let shutdown = handle.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("Shutting down");
-        shutdown.graceful_shutdown(Some(Duration::from_secs(5)));
-    });
+    let stopping = {
+        let handle = handle.clone();
+        let state = state.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("Shutting down");
+            let deadline = tokio::time::Instant::now() + SHUTDOWN_WITHIN;
+            // No new connections; every live session told why and ended (its task seals it).
+            handle.graceful_shutdown(Some(CONNECTIONS_WITHIN));
+            state.sessions.end_all(&Outcome::ShuttingDown);
+            deadline
+        })
+    };
 
     tracing::info!(listen = %addr, "Gateway listening");
     before_url(addr);
@@ -100,13 +141,33 @@ pub async fn serve(
         axum_server::tls_rustls::RustlsAcceptor::new(RustlsConfig::from_config(tls))
             .acceptor(axum_server::accept::NoDelayAcceptor::new()),
     );
-    axum_server::from_tcp(listener)
+    let served = axum_server::from_tcp(listener)
         .acceptor(acceptor)
         .handle(handle)
         .serve(crate::app::routes::make_service(state.clone()))
+        .await;
+    let deadline = stopping
         .await
-        .context("serving HTTPS")?;
+        .unwrap_or_else(|_| tokio::time::Instant::now() + SHUTDOWN_WITHIN);
+    // Sessions run on their own tasks (upgraded WebSockets outlive their HTTP connection):
+    // wait until every one is sealed.
+    if !state.sessions.wait_sealed(deadline).await {
+        tracing::error!(
+            sessions = state.sessions.len(),
+            "Sessions not sealed before the shutdown deadline; the next start seals them"
+        );
+    }
+    services
+        .stop(deadline.saturating_duration_since(tokio::time::Instant::now()))
+        .await;
+    if let Err(e) = state
+        .audit(AuditEvent::new(AuditKind::GatewayStopped))
+        .await
+    {
+        tracing::error!(error = %e, "Cannot audit the gateway's stop");
+    }
     state.store.close().await;
+    served.context("serving HTTPS")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -72,13 +72,39 @@ pub fn admit(
     state
         .throttle
         .check(addr.ip(), std::time::Instant::now())
-        .map_err(|wait| {
-            tracing::warn!(source = %addr.ip(), wait_secs = wait, "Request throttled");
-            super::web::ApiError::new(
-                axum::http::StatusCode::TOO_MANY_REQUESTS,
-                format!("too many requests from this address; wait {wait} s and try again"),
-            )
+        .map_err(|wait_secs| {
+            tracing::warn!(source = %addr.ip(), wait_secs, "Request throttled");
+            TooManyRequests { wait_secs }.into()
         })
+}
+
+/// A source address over its budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyRequests {
+    pub wait_secs: u64,
+}
+
+impl super::error::Problem for TooManyRequests {
+    fn code(&self) -> &'static str {
+        "too-many-requests"
+    }
+
+    fn status(&self) -> axum::http::StatusCode {
+        axum::http::StatusCode::TOO_MANY_REQUESTS
+    }
+
+    fn message(&self, lang: crate::ui::i18n::Lang) -> String {
+        match lang {
+            crate::ui::i18n::Lang::Ja => format!(
+                "このアドレスからの要求が多すぎます。{}秒待ってからお試しください。",
+                self.wait_secs
+            ),
+            crate::ui::i18n::Lang::En => format!(
+                "too many requests from this address; wait {} s and try again",
+                self.wait_secs
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::error::{Internal, OpError, Problem};
+use crate::ui::i18n::Lang;
+
 /// The value of cookie `name`, if the request carries it.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -43,44 +46,117 @@ pub fn percent_encode(value: &str) -> String {
         .collect()
 }
 
-/// An error answered as JSON `{"error": "…"}` (the API's one error shape).
+/// An error answered as JSON (DESIGN §10): `{"error": English, "error_ja": Japanese, "code"}`,
+/// plus what a route adds (`reason`, `violations` …).
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
+    pub code: &'static str,
     pub message: String,
+    pub message_ja: String,
+    /// More fields of the body.
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    /// The answer to a refusal.
+    pub fn of(problem: &dyn Problem) -> Self {
         ApiError {
-            status,
-            message: message.into(),
+            status: problem.status(),
+            code: problem.code(),
+            message: problem.message(Lang::En),
+            message_ja: problem.message(Lang::Ja),
+            extra: serde_json::Map::new(),
         }
     }
 
+    /// The gateway itself failed: the detail goes to the log only; callers see a message that
+    /// says what to do.
     pub fn internal(err: impl std::fmt::Display) -> Self {
-        // The detail goes to the log only; callers see a message that says what to do.
         tracing::error!(error = %err, "Request failed");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal error; try again later, and tell your administrator if it persists",
-        )
+        ApiError::of(&Internal)
     }
+
+    /// The message in `lang`.
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Ja => &self.message_ja,
+            Lang::En => &self.message,
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.extra.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// The code of the body, when it is more specific than the summary's.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+}
+
+/// What an error response says, kept with it so a page route answers with a page
+/// ([`problems_as_pages`]) instead of JSON.
+#[derive(Debug, Clone)]
+struct ProblemText {
+    en: String,
+    ja: String,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(serde_json::json!({ "error": self.message })),
-        )
-            .into_response()
+        let text = ProblemText {
+            en: self.message.clone(),
+            ja: self.message_ja.clone(),
+        };
+        let mut body = self.extra;
+        body.insert("error".to_owned(), self.message.into());
+        body.insert("error_ja".to_owned(), self.message_ja.into());
+        body.insert("code".to_owned(), self.code.into());
+        let mut response = (self.status, Json(serde_json::Value::Object(body))).into_response();
+        response.extensions_mut().insert(text);
+        response
+    }
+}
+
+/// A failure on a page (a database error, a refusal a page handler passes on) is shown as an
+/// error page in the reader's language, never as the API's JSON.
+pub async fn problems_as_pages(request: Request, next: Next) -> Response {
+    let page = !request.uri().path().starts_with("/api/");
+    let lang = Lang::from_headers(request.headers());
+    let response = next.run(request).await;
+    match response.extensions().get::<ProblemText>() {
+        Some(text) if page => {
+            let message = match lang {
+                Lang::Ja => &text.ja,
+                Lang::En => &text.en,
+            };
+            crate::ui::problem_page(lang, response.status(), message)
+        }
+        _ => response,
+    }
+}
+
+impl<P: Problem> From<P> for ApiError {
+    fn from(problem: P) -> Self {
+        ApiError::of(&problem)
+    }
+}
+
+impl From<OpError> for ApiError {
+    fn from(err: OpError) -> Self {
+        match err {
+            OpError::Refused(problem) => ApiError::of(problem.as_ref()),
+            OpError::Storage(e) => ApiError::internal(e),
+        }
     }
 }
 
 impl From<hoshu_storage::StorageError> for ApiError {
     fn from(err: hoshu_storage::StorageError) -> Self {
-        ApiError::internal(err)
+        ApiError::from(OpError::from(err))
     }
 }
 

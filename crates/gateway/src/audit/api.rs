@@ -47,9 +47,17 @@ impl AuditQuery {
         Ok(AuditFilter {
             kind: text(&self.kind),
             who: text(&self.who),
-            from_ms: crate::app::fields::day_start_ms(&self.from, offset_hours, "from")?,
-            until_ms: crate::app::fields::day_start_ms(&self.until, offset_hours, "until")?
-                .map(|ms| ms + 86_400_000),
+            from_ms: crate::app::fields::day_start_ms(
+                &self.from,
+                offset_hours,
+                crate::app::fields::Field::From,
+            )?,
+            until_ms: crate::app::fields::day_start_ms(
+                &self.until,
+                offset_hours,
+                crate::app::fields::Field::Until,
+            )?
+            .map(|ms| ms + 86_400_000),
             before_seq: self.before,
             limit: self.limit.unwrap_or(max).clamp(1, max),
         })

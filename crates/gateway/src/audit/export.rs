@@ -17,6 +17,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::app::services::Shutdown;
 use crate::app::state::AppState;
 
 /// `[audit.syslog]` in the configuration file.
@@ -205,15 +206,33 @@ pub fn tls_config(settings: &SyslogSettings) -> anyhow::Result<Option<Arc<rustls
     Ok(Some(Arc::new(config)))
 }
 
-/// Streams the chain to the collector until the runtime stops; reconnects with back-off.
-pub fn spawn(state: AppState, settings: SyslogSettings, tls: Option<Arc<rustls::ClientConfig>>) {
-    tokio::spawn(async move {
+/// The exporter service: streams the chain to the collector until shutdown; reconnects with
+/// back-off. A batch cut by the shutdown is sent again at the next start (the position is
+/// saved only after a batch went out).
+pub async fn run(
+    state: AppState,
+    settings: SyslogSettings,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    mut shutdown: Shutdown,
+) {
+    tokio::select! {
+        () = export(&state, &settings, tls) => {}
+        () = shutdown.requested() => {}
+    }
+}
+
+async fn export(
+    state: &AppState,
+    settings: &SyslogSettings,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) {
+    {
         let position_file = state.config.data_dir.join("audit.export");
         let hostname = settings.hostname.clone().unwrap_or_else(this_hostname);
         let procid = std::process::id();
         let mut backoff = Duration::from_secs(1);
         loop {
-            let mut stream = match connect(&settings, tls.as_ref()).await {
+            let mut stream = match connect(settings, tls.as_ref()).await {
                 Ok(stream) => stream,
                 Err(e) => {
                     tracing::warn!(error = %format!("{e:#}"), retry_secs = backoff.as_secs(), "Syslog collector unreachable");
@@ -251,7 +270,7 @@ pub fn spawn(state: AppState, settings: SyslogSettings, tls: Option<Arc<rustls::
             tracing::warn!(error = %failure, "Syslog export interrupted; reconnecting");
             tokio::time::sleep(backoff).await;
         }
-    });
+    }
 }
 
 #[cfg(test)]

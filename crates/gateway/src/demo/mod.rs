@@ -13,6 +13,7 @@ use hoshu_storage::{NewUser, Store};
 use rand::rngs::OsRng;
 
 use crate::app::config::Config;
+use crate::app::services::Services;
 use crate::app::state::unix_now;
 use crate::login::{new_registration_code, registration_code_hash};
 
@@ -64,13 +65,14 @@ pub async fn run(data: PathBuf, listen: SocketAddr) -> anyhow::Result<ExitCode> 
     store
         .set_demo_until(vendor_user.id, Some(unix_now() + DEMO_DAYS * 86_400))
         .await?;
-    let target = crate::demo::target::start("Hoshu demo target").await?;
+    let mut services = Services::new();
+    let target = target::start("Hoshu demo target", &mut services).await?;
     ensure_demo_target(&store, target).await?;
     let banner = format!(
         "{}  target: {DEMO_TARGET} (built-in VNC desktop on {target}; open it from the portal)\n\n",
         banner(&data)
     );
-    crate::app::server::serve(config, store, move |_| print!("{banner}")).await
+    crate::app::server::serve(config, store, services, move |_| print!("{banner}")).await
 }
 
 /// The built-in target's name in the portal.

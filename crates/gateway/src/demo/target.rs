@@ -12,8 +12,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-/// Starts the demo desktop on a loopback port chosen by the system; returns its address.
-pub async fn start(name: &str) -> anyhow::Result<SocketAddr> {
+use crate::app::services::Services;
+
+/// Starts the demo desktop on a loopback port chosen by the system, as one of the gateway's
+/// services; returns its address.
+pub async fn start(name: &str, services: &mut Services) -> anyhow::Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .context("starting the demo target on loopback")?;
@@ -26,9 +29,13 @@ pub async fn start(name: &str) -> anyhow::Result<SocketAddr> {
         name: name.to_owned(),
         password: None,
     };
-    tokio::spawn(async move {
+    services.spawn("demo target", move |mut shutdown| async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = shutdown.requested() => return,
+            };
+            let Ok((stream, _)) = accepted else {
                 continue;
             };
             let desktop = desktop.clone();

@@ -11,7 +11,7 @@ use hoshu_domain::{AuditEvent, AuditKind, PostureReport, evaluate, posture::is_f
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
-use crate::app::fields::parse_day;
+use crate::app::fields::{Field, parse_day};
 use crate::app::guard::Source;
 use crate::app::guard::Viewer;
 use crate::app::state::{AppState, unix_now};
@@ -20,6 +20,7 @@ use crate::app::tls::ClientCertificate;
 use crate::app::web::ApiError;
 use crate::devices::ca::{self, DeviceCaError};
 use crate::devices::device_of_certificate;
+use crate::devices::texts::AgentRefusal;
 use crate::devices::views::device_json;
 use crate::login::registration_code_hash;
 use axum::Extension;
@@ -35,10 +36,6 @@ pub struct EnrolRequest {
     fingerprint: String,
 }
 
-/// The same answer for an unknown, used, expired or revoked code: a guesser learns nothing.
-const CODE_REFUSED: &str =
-    "enrolment code is wrong, used or expired; ask your administrator for a new one";
-
 /// How far before now the certificate starts, so a device whose clock is a little behind
 /// accepts it.
 const CLOCK_SKEW: Duration = Duration::minutes(5);
@@ -50,10 +47,7 @@ pub async fn enroll(
 ) -> Result<Response, ApiError> {
     admit(&state, source)?;
     if !is_fingerprint(&request.fingerprint) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "fingerprint must be 64 lowercase hex digits (SHA-256)",
-        ));
+        return Err(AgentRefusal::Fingerprint.into());
     }
     let code_hash = registration_code_hash(&request.code);
     let now = unix_now();
@@ -68,7 +62,7 @@ pub async fn enroll(
                 event = event.subject(tag);
             }
             state.audit(event).await.map_err(ApiError::internal)?;
-            Err::<Response, _>(ApiError::new(StatusCode::FORBIDDEN, CODE_REFUSED))
+            Err::<Response, _>(ApiError::from(AgentRefusal::Code))
         }
     };
     let device = state
@@ -99,7 +93,10 @@ pub async fn enroll(
         Ok(issued) => issued,
         Err(e @ (DeviceCaError::BadCsr | DeviceCaError::CsrTooLarge)) => {
             // A broken CSR does not use up the code: the agent can try again.
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, e.to_string()));
+            return Err(AgentRefusal::Csr {
+                detail: e.to_string(),
+            }
+            .into());
         }
         Err(e) => return Err(ApiError::internal(e)),
     };
@@ -139,10 +136,6 @@ pub async fn enroll(
         .into_response())
 }
 
-/// One answer for no certificate, an unknown one and a revoked one: the device learns only that
-/// it must enrol (again).
-const DEVICE_REFUSED: &str = "this request needs the client certificate of an enrolled, not revoked device; enrol it with `hoshu-agent enroll`";
-
 /// `POST /api/v1/devices/report`: one posture report, evaluated against `[posture.policy]`
 /// with the holder's company's own rules over it, stored, and answered with the verdict and its reasons.
 pub async fn report(
@@ -152,10 +145,11 @@ pub async fn report(
 ) -> Result<Response, ApiError> {
     let certificate = certificate.map(|c| c.0).unwrap_or_default();
     let Some(device) = device_of_certificate(&state, &certificate).await? else {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, DEVICE_REFUSED));
+        return Err(AgentRefusal::Certificate.into());
     };
-    let report = PostureReport::from_json(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("posture report: {e}")))?;
+    let report = PostureReport::from_json(&body).map_err(|e| AgentRefusal::Report {
+        detail: e.to_string(),
+    })?;
     let now = unix_now();
     let compliance = evaluate(
         &crate::devices::policy_for(&state.config.posture.policy, &device),
@@ -201,7 +195,7 @@ pub async fn status(
 ) -> Result<Response, ApiError> {
     let certificate = certificate.map(|c| c.0).unwrap_or_default();
     let Some(device) = device_of_certificate(&state, &certificate).await? else {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, DEVICE_REFUSED));
+        return Err(AgentRefusal::Certificate.into());
     };
     Ok(Json(device_json(&state, &device, unix_now())).into_response())
 }
@@ -242,7 +236,7 @@ pub async fn lend_device(
     Path(id): Path<i64>,
     Json(request): Json<Lend>,
 ) -> Result<Response, ApiError> {
-    let until = parse_day("until", &request.until)?;
+    let until = parse_day(Field::LentUntil, &request.until)?;
     let lent = crate::devices::lend_device(
         &state.store,
         VendorId(id),

@@ -19,12 +19,12 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use time::{Date, OffsetDateTime, Time, UtcOffset};
 
-use crate::app::error::{OpError, OpResult};
+use crate::app::error::{Missing, OpResult};
 use crate::app::state::AppState;
 use crate::app::state::unix_now;
 use crate::app::tls::ClientCertificate;
-use crate::app::web::ApiError;
 use crate::login::{new_registration_code, registration_code_hash};
+use texts::DeviceRefusal;
 
 /// How long an enrolment code works: the device is usually enrolled at the lending desk.
 pub const ENROLMENT_CODE_TTL_SECS: i64 = 7 * 24 * 3600;
@@ -95,22 +95,18 @@ pub async fn register_device(
 ) -> OpResult<Lent> {
     let asset_tag = asset_tag.trim();
     if !asset_tag_valid(asset_tag) {
-        return Err(OpError::Invalid(
-            "the asset tag must be 1–64 letters, digits, '-', '_' or '.'".to_owned(),
-        ));
+        return Err(DeviceRefusal::AssetTag.into());
     }
     if holder.role != Role::Vendor && holder.role != Role::Admin {
-        return Err(OpError::Invalid(format!(
-            "devices are lent to vendor users (or operators); {} is {}",
-            holder.login,
-            holder.role.as_str()
-        )));
+        return Err(DeviceRefusal::HolderRole {
+            login: holder.login.clone(),
+            role: holder.role,
+        }
+        .into());
     }
     let now = unix_now();
     if lent_until <= now {
-        return Err(OpError::Invalid(
-            "the lending period must end in the future".to_owned(),
-        ));
+        return Err(DeviceRefusal::LendingOver.into());
     }
     let code = new_registration_code();
     let new = NewDevice {
@@ -119,19 +115,14 @@ pub async fn register_device(
         lent_from: now,
         lent_until,
     };
-    match store
+    store
         .add_device(
             &new,
             &registration_code_hash(&code),
             now + ENROLMENT_CODE_TTL_SECS,
             now,
         )
-        .await
-    {
-        Ok(_) => {}
-        Err(e @ StorageError::AssetTagTaken(_)) => return Err(OpError::Conflict(e.to_string())),
-        Err(e) => return Err(e.into()),
-    }
+        .await?;
     let mut event = AuditEvent::new(AuditKind::DeviceAdded)
         .actor(actor)
         .subject(asset_tag)
@@ -161,13 +152,14 @@ pub async fn lend_device(
     let vendor = store
         .vendor(vendor_id)
         .await?
-        .ok_or_else(|| OpError::NotFound(format!("no vendor has id {vendor_id}")))?;
+        .ok_or(Missing::Vendor(vendor_id.0))?;
     let holder = store.existing_user(holder.trim()).await?;
     if holder.vendor.as_deref() != Some(vendor.name.as_str()) {
-        return Err(OpError::Invalid(format!(
-            "{} is not a user of {}; lend the device to one of the vendor's engineers (add them first)",
-            holder.login, vendor.name
-        )));
+        return Err(DeviceRefusal::NotTheVendorsUser {
+            login: holder.login,
+            vendor: vendor.name,
+        }
+        .into());
     }
     register_device(store, asset_tag, &holder, lent_until, actor).await
 }
@@ -181,11 +173,7 @@ pub async fn revoke_device(
     actor: &str,
 ) -> OpResult<(Device, bool)> {
     let asset_tag = asset_tag.trim();
-    let not_found = || {
-        OpError::NotFound(format!(
-            "no device has asset tag {asset_tag:?}; `hoshu admin device list` shows them"
-        ))
-    };
+    let not_found = || Missing::Device(asset_tag.to_owned());
     let device = store
         .device_by_tag(asset_tag)
         .await?
@@ -194,9 +182,9 @@ pub async fn revoke_device(
         let vendor = store
             .vendor(vendor_id)
             .await?
-            .ok_or_else(|| OpError::NotFound(format!("no vendor has id {vendor_id}")))?;
+            .ok_or(Missing::Vendor(vendor_id.0))?;
         if device.vendor.as_deref() != Some(vendor.name.as_str()) {
-            return Err(not_found());
+            return Err(not_found().into());
         }
     }
     if !store.revoke_device(device.id, unix_now()).await? {
@@ -231,19 +219,15 @@ pub async fn set_vendor_posture(
     let vendor = store
         .vendor(vendor_id)
         .await?
-        .ok_or_else(|| OpError::NotFound(format!("no vendor has id {vendor_id}")))?;
+        .ok_or(Missing::Vendor(vendor_id.0))?;
     if change
         .max_report_age_secs
         .is_some_and(|secs| !(60..=86_400).contains(&secs))
     {
-        return Err(OpError::Invalid(
-            "max report age must be 60 to 86400 seconds (agents report every 60 s)".to_owned(),
-        ));
+        return Err(DeviceRefusal::ReportAge.into());
     }
     if change.max_signature_age_days.is_some_and(|days| days > 365) {
-        return Err(OpError::Invalid(
-            "max signature age must be at most 365 days".to_owned(),
-        ));
+        return Err(DeviceRefusal::SignatureAge.into());
     }
     let base = if clear {
         PolicyOverride::default()
@@ -301,7 +285,7 @@ pub fn posture_now(global: &PosturePolicy, device: &Device, now: i64) -> Option<
 pub async fn device_of_certificate(
     state: &AppState,
     certificate: &ClientCertificate,
-) -> Result<Option<hoshu_storage::Device>, ApiError> {
+) -> Result<Option<hoshu_storage::Device>, StorageError> {
     let Some(der) = &certificate.0 else {
         return Ok(None);
     };
@@ -314,8 +298,7 @@ pub async fn device_of_certificate(
     let device = state
         .store
         .device_by_serial(&hex::encode(serial.to_bytes()))
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     Ok(device.filter(|device| {
         // The serial is random, but a certificate is only accepted as the very one issued.
         let on_file = device

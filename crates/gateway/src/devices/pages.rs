@@ -9,7 +9,7 @@ use hoshu_domain::VendorId;
 use maud::html;
 use serde::Deserialize;
 
-use crate::app::fields::parse_day;
+use crate::app::fields::{Field, parse_day};
 use crate::app::guard::Viewer;
 use crate::app::state::AppState;
 use crate::devices;
@@ -37,7 +37,7 @@ pub async fn lend(
 ) -> Response {
     let back = format!("/admin/vendors/{id}");
     let result = async {
-        let until = parse_day("until", &form.until)?;
+        let until = parse_day(Field::LentUntil, &form.until)?;
         devices::lend_device(
             &state.store,
             VendorId(id),

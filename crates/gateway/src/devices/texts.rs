@@ -223,3 +223,148 @@ mod tests {
         );
     }
 }
+
+/// Why a lending, a revocation or a posture rule change was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceRefusal {
+    AssetTag,
+    HolderRole {
+        login: String,
+        role: hoshu_domain::Role,
+    },
+    LendingOver,
+    NotTheVendorsUser {
+        login: String,
+        vendor: String,
+    },
+    ReportAge,
+    SignatureAge,
+}
+
+impl crate::app::error::Problem for DeviceRefusal {
+    fn code(&self) -> &'static str {
+        match self {
+            DeviceRefusal::AssetTag => "asset-tag",
+            DeviceRefusal::HolderRole { .. } => "device-holder-role",
+            DeviceRefusal::LendingOver => "lending-over",
+            DeviceRefusal::NotTheVendorsUser { .. } => "device-holder-vendor",
+            DeviceRefusal::ReportAge => "posture-report-age",
+            DeviceRefusal::SignatureAge => "posture-signature-age",
+        }
+    }
+
+    fn status(&self) -> axum::http::StatusCode {
+        axum::http::StatusCode::BAD_REQUEST
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (DeviceRefusal::AssetTag, Lang::Ja) => {
+                "資産番号は英数字・「-」「_」「.」で1〜64文字にしてください。".to_owned()
+            }
+            (DeviceRefusal::AssetTag, Lang::En) => {
+                "the asset tag must be 1–64 letters, digits, '-', '_' or '.'".to_owned()
+            }
+            (DeviceRefusal::HolderRole { login, role }, Lang::Ja) => format!(
+                "端末を貸与できるのは保守業者のユーザー(または管理者)です。{login} は{}です。",
+                lang.role(*role)
+            ),
+            (DeviceRefusal::HolderRole { login, role }, Lang::En) => format!(
+                "devices are lent to vendor users (or operators); {login} is {}",
+                role.as_str()
+            ),
+            (DeviceRefusal::LendingOver, Lang::Ja) => {
+                "貸与期限は未来の日付にしてください。".to_owned()
+            }
+            (DeviceRefusal::LendingOver, Lang::En) => {
+                "the lending period must end in the future".to_owned()
+            }
+            (DeviceRefusal::NotTheVendorsUser { login, vendor }, Lang::Ja) => format!(
+                "{login} は {vendor} のユーザーではありません。保守業者の技術者に貸与してください(先にユーザーを追加してください)。"
+            ),
+            (DeviceRefusal::NotTheVendorsUser { login, vendor }, Lang::En) => format!(
+                "{login} is not a user of {vendor}; lend the device to one of the vendor's engineers (add them first)"
+            ),
+            (DeviceRefusal::ReportAge, Lang::Ja) => {
+                "状態報告の有効期間は60〜86400秒にしてください(エージェントは60秒ごとに報告します)。".to_owned()
+            }
+            (DeviceRefusal::ReportAge, Lang::En) => {
+                "max report age must be 60 to 86400 seconds (agents report every 60 s)".to_owned()
+            }
+            (DeviceRefusal::SignatureAge, Lang::Ja) => {
+                "ウイルス定義の有効日数は365日以内にしてください。".to_owned()
+            }
+            (DeviceRefusal::SignatureAge, Lang::En) => {
+                "max signature age must be at most 365 days".to_owned()
+            }
+        }
+    }
+}
+
+/// What the devices' own API (enrolment and reports, used by hoshu-agent) refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentRefusal {
+    Fingerprint,
+    /// The same answer for an unknown, used, expired or revoked code: a guesser learns nothing.
+    Code,
+    Csr {
+        detail: String,
+    },
+    /// One answer for no certificate, an unknown one and a revoked one: the device learns only
+    /// that it must enrol (again).
+    Certificate,
+    Report {
+        detail: String,
+    },
+}
+
+impl crate::app::error::Problem for AgentRefusal {
+    fn code(&self) -> &'static str {
+        match self {
+            AgentRefusal::Fingerprint => "device-fingerprint",
+            AgentRefusal::Code => "enrolment-code",
+            AgentRefusal::Csr { .. } => "device-csr",
+            AgentRefusal::Certificate => "device-certificate",
+            AgentRefusal::Report { .. } => "posture-report",
+        }
+    }
+
+    fn status(&self) -> axum::http::StatusCode {
+        match self {
+            AgentRefusal::Code | AgentRefusal::Certificate => axum::http::StatusCode::FORBIDDEN,
+            _ => axum::http::StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (AgentRefusal::Fingerprint, Lang::Ja) => {
+                "fingerprint は16進数64桁(小文字、SHA-256)にしてください。".to_owned()
+            }
+            (AgentRefusal::Fingerprint, Lang::En) => {
+                "fingerprint must be 64 lowercase hex digits (SHA-256)".to_owned()
+            }
+            (AgentRefusal::Code, Lang::Ja) => {
+                "登録コードが正しくないか、使用済みか、期限切れです。管理者に新しいコードを依頼してください。".to_owned()
+            }
+            (AgentRefusal::Code, Lang::En) => {
+                "enrolment code is wrong, used or expired; ask your administrator for a new one"
+                    .to_owned()
+            }
+            (AgentRefusal::Csr { detail }, Lang::Ja) => {
+                format!("証明書署名要求(CSR)を読めません: {detail}")
+            }
+            (AgentRefusal::Csr { detail }, Lang::En) => detail.clone(),
+            (AgentRefusal::Certificate, Lang::Ja) => {
+                "この要求には、登録済みで失効していない端末のクライアント証明書が必要です。端末で hoshu-agent enroll を実行して登録してください。".to_owned()
+            }
+            (AgentRefusal::Certificate, Lang::En) => {
+                "this request needs the client certificate of an enrolled, not revoked device; enrol it with hoshu-agent enroll".to_owned()
+            }
+            (AgentRefusal::Report { detail }, Lang::Ja) => {
+                format!("状態報告を読めません: {detail}")
+            }
+            (AgentRefusal::Report { detail }, Lang::En) => format!("posture report: {detail}"),
+        }
+    }
+}

@@ -6,13 +6,16 @@
 pub mod api;
 pub mod cli;
 pub mod pages;
+pub mod texts;
 
 use hoshu_domain::{AuditEvent, AuditKind, LockScope};
 use hoshu_storage::Store;
 
-use crate::app::error::{OpError, OpResult};
-use crate::app::fields::short_text;
+use crate::app::error::{Missing, OpResult};
+use crate::app::fields::{Field, short_text};
 use crate::app::state::unix_now;
+use crate::ui::i18n::Lang;
+use texts::StopRefusal;
 
 /// A stop's scope as people name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,21 +30,19 @@ impl Scope {
     /// From the form's or API's `scope` and `name`.
     pub fn parse(scope: &str, name: &str) -> OpResult<Scope> {
         let name = name.trim().to_owned();
-        let named = |make: fn(String) -> Scope| {
+        let named = |scope: &'static str, make: fn(String) -> Scope| {
             if name.is_empty() {
-                Err(OpError::Invalid(format!("name the {scope} to stop")))
+                Err(StopRefusal::NameMissing { scope }.into())
             } else {
                 Ok(make(name.clone()))
             }
         };
         match scope {
             "all" => Ok(Scope::All),
-            "vendor" => named(Scope::Vendor),
-            "target" => named(Scope::Target),
-            "user" => named(Scope::User),
-            _ => Err(OpError::Invalid(
-                "scope must be all, vendor, target or user".to_owned(),
-            )),
+            "vendor" => named("vendor", Scope::Vendor),
+            "target" => named("target", Scope::Target),
+            "user" => named("user", Scope::User),
+            _ => Err(StopRefusal::UnknownScope.into()),
         }
     }
 
@@ -54,11 +55,10 @@ impl Scope {
                 (LockScope::Vendor(vendor.id), Some(vendor.name))
             }
             Scope::Target(name) => {
-                let target = store.target_by_name(name).await?.ok_or_else(|| {
-                    OpError::NotFound(format!(
-                        "no target is named {name:?}; `hoshu admin target list` shows them"
-                    ))
-                })?;
+                let target = store
+                    .target_by_name(name)
+                    .await?
+                    .ok_or_else(|| Missing::Target(name.clone()))?;
                 (LockScope::Target(target.id), Some(target.name))
             }
             Scope::User(login) => {
@@ -68,19 +68,15 @@ impl Scope {
         })
     }
 
+    /// The scope in the audit log.
     fn describe(&self) -> String {
-        match self {
-            Scope::All => "all".to_owned(),
-            Scope::Vendor(name) => format!("vendor {name}"),
-            Scope::Target(name) => format!("target {name}"),
-            Scope::User(login) => format!("user {login}"),
-        }
+        self.describe_in(Lang::En)
     }
 }
 
 /// Puts a stop in force; its id.
 pub async fn stop(store: &Store, scope: &Scope, reason: &str, actor: &str) -> OpResult<i64> {
-    let reason = short_text("the reason", reason, 500)?;
+    let reason = short_text(Field::Reason, reason, 500)?;
     let (lock, name) = scope.resolve(store).await?;
     let id = store
         .add_lock(&lock, name.as_deref(), &reason, actor, unix_now())
@@ -100,10 +96,10 @@ pub async fn lift(store: &Store, scope: &Scope, actor: &str) -> OpResult<u64> {
     let (lock, _) = scope.resolve(store).await?;
     let lifted = store.lift_locks(&lock, actor, unix_now()).await?;
     if lifted == 0 {
-        return Err(OpError::NotFound(format!(
-            "no emergency stop is in force for {}",
-            scope.describe()
-        )));
+        return Err(StopRefusal::NoneInForce {
+            scope: scope.clone(),
+        }
+        .into());
     }
     let event = AuditEvent::new(AuditKind::EmergencyStopLifted)
         .actor(actor)

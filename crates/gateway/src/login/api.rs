@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::guard::{SESSION_COOKIE, Source, Viewer};
 use crate::app::state::AppState;
 use crate::app::web::{ApiError, set_cookie};
+use crate::login::texts::LoginRefusal;
 use crate::login::{self, LoginError, RegisterError};
 use crate::ui::i18n::Lang;
 
@@ -44,8 +45,8 @@ pub async fn challenge(
 
 fn login_error(err: LoginError) -> ApiError {
     match err {
-        LoginError::BadLogin => ApiError::new(StatusCode::BAD_REQUEST, err.to_string()),
-        LoginError::Failed => ApiError::new(StatusCode::UNAUTHORIZED, err.to_string()),
+        LoginError::BadLogin => LoginRefusal::BadLogin.into(),
+        LoginError::Failed => LoginRefusal::Failed.into(),
         LoginError::Storage(e) => ApiError::internal(e),
     }
 }
@@ -121,7 +122,7 @@ pub async fn register(
 ) -> Result<Response, Response> {
     crate::app::throttle::admit(&state, source).map_err(IntoResponse::into_response)?;
     if request.cells.len() > hoshu_otp::CELLS * 4 {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "too many cells").into_response());
+        return Err(ApiError::from(LoginRefusal::TooManyCells).into_response());
     }
     match login::register(
         &state,
@@ -136,16 +137,13 @@ pub async fn register(
         Ok(user) => Ok(Json(serde_json::json!({ "login": user.login })).into_response()),
         Err(RegisterError::Violations(violations)) => {
             let texts: Vec<String> = violations.iter().map(|v| lang.violation(v)).collect();
-            let body = serde_json::json!({
-                "error": "the pattern breaks the registration policy; fix every item in violations",
-                "violations": texts,
-            });
-            Err((StatusCode::BAD_REQUEST, Json(body)).into_response())
+            Err(ApiError::from(LoginRefusal::Violations)
+                .with("violations", texts)
+                .into_response())
         }
-        Err(err @ RegisterError::BadCode) => {
-            let body = serde_json::json!({ "error": err.to_string(), "violations": [] });
-            Err((StatusCode::BAD_REQUEST, Json(body)).into_response())
-        }
+        Err(RegisterError::BadCode) => Err(ApiError::from(LoginRefusal::BadCode)
+            .with("violations", serde_json::json!([]))
+            .into_response()),
         Err(err) => Err(ApiError::internal(err).into_response()),
     }
 }
@@ -167,7 +165,7 @@ pub async fn register_check(
     Json(request): Json<CheckRequest>,
 ) -> Result<Response, ApiError> {
     if request.cells.len() > hoshu_otp::CELLS * 4 {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "too many cells"));
+        return Err(LoginRefusal::TooManyCells.into());
     }
     let policy = &state.config.otp;
     let violations =

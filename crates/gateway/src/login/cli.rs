@@ -104,6 +104,10 @@ pub async fn run(
             demo_days,
             manager,
         } => {
+            // The command line names its own option; the refusal the pages share does not.
+            if role == Role::Vendor && vendor.is_none() {
+                anyhow::bail!("a vendor user needs a vendor (company): give --vendor V");
+            }
             let new = NewUser {
                 login: &login,
                 name: &name,

@@ -16,13 +16,13 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 
-use crate::app::error::OpError;
 use crate::app::error::OpResult;
-use crate::app::fields::short_text;
+use crate::app::fields::{Field, short_text};
 use crate::app::guard::Source;
 use crate::app::guard::Viewer;
 use crate::app::state::{AppState, unix_now};
 use crate::app::web::ApiError;
+use texts::LoginRefusal;
 
 /// Longest login ID accepted; longer input is refused before any lookup.
 pub const MAX_LOGIN_LEN: usize = 64;
@@ -401,28 +401,20 @@ pub async fn add_user(
 ) -> OpResult<String> {
     let login = new.login.trim();
     if !valid_login(login) {
-        return Err(OpError::Invalid(
-            "the login ID must be 1 to 64 characters without control characters".to_owned(),
-        ));
+        return Err(LoginRefusal::LoginId.into());
     }
-    let name = short_text("the name", new.name, 100)?;
+    let name = short_text(Field::Name, new.name, 100)?;
     match (new.role, new.vendor) {
         (Role::Vendor, None) => {
-            return Err(OpError::Invalid(
-                "a vendor user needs a vendor (company): --vendor V on the command line".to_owned(),
-            ));
+            return Err(LoginRefusal::VendorRequired.into());
         }
         (Role::Vendor, Some(_)) | (_, None) => {}
         (_, Some(_)) => {
-            return Err(OpError::Invalid(
-                "only vendor users belong to a vendor".to_owned(),
-            ));
+            return Err(LoginRefusal::NotAVendorUser.into());
         }
     }
     if (demo_days.is_some() || manager) && new.role != Role::Vendor {
-        return Err(OpError::Invalid(
-            "only vendor users can be demo users or their company's manager".to_owned(),
-        ));
+        return Err(LoginRefusal::DemoOrManagerNotVendor.into());
     }
     let now = unix_now();
     let id = store

@@ -58,3 +58,114 @@ impl crate::ui::i18n::Lang {
         }
     }
 }
+
+/// Why a login, a registration or a new user was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginRefusal {
+    /// A login ID that cannot be one (empty, too long, control characters).
+    BadLogin,
+    /// Every failed answer looks the same from outside, whatever the cause (DESIGN §4).
+    Failed,
+    BadCode,
+    /// The pattern breaks the registration policy; the violations are listed beside.
+    Violations,
+    TooManyCells,
+    /// A new user whose login ID cannot be one.
+    LoginId,
+    VendorRequired,
+    NotAVendorUser,
+    DemoOrManagerNotVendor,
+    /// The demo period of a new demo user is not a number of days from 1 to 365.
+    DemoDays,
+}
+
+impl crate::app::error::Problem for LoginRefusal {
+    fn code(&self) -> &'static str {
+        match self {
+            LoginRefusal::BadLogin => "bad-login",
+            LoginRefusal::Failed => "login-failed",
+            LoginRefusal::BadCode => "registration-code",
+            LoginRefusal::Violations => "pattern-policy",
+            LoginRefusal::TooManyCells => "too-many-cells",
+            LoginRefusal::LoginId => "login-id",
+            LoginRefusal::VendorRequired => "vendor-required",
+            LoginRefusal::NotAVendorUser => "not-a-vendor-user",
+            LoginRefusal::DemoOrManagerNotVendor => "demo-or-manager-not-vendor",
+            LoginRefusal::DemoDays => "demo-days",
+        }
+    }
+
+    fn status(&self) -> axum::http::StatusCode {
+        match self {
+            LoginRefusal::Failed => axum::http::StatusCode::UNAUTHORIZED,
+            _ => axum::http::StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn message(&self, lang: crate::ui::i18n::Lang) -> String {
+        use crate::ui::i18n::Lang::{En, Ja};
+        match (self, lang) {
+            (LoginRefusal::BadLogin, Ja) => format!(
+                "ログインIDは1〜{}文字で入力してください。",
+                super::MAX_LOGIN_LEN
+            ),
+            (LoginRefusal::BadLogin, En) => {
+                format!("login ID must be 1 to {} characters", super::MAX_LOGIN_LEN)
+            }
+            (LoginRefusal::Failed, Ja) => {
+                "ログインできませんでした。ログインIDとパスワードを確認し、新しい表でもう一度お試しください。".to_owned()
+            }
+            (LoginRefusal::Failed, En) => {
+                "login failed; check your login ID and password, then try again with a new matrix"
+                    .to_owned()
+            }
+            (LoginRefusal::BadCode, Ja) => {
+                "登録コードが正しくないか、使用済みか、期限切れです。管理者に新しいコードを依頼してください。".to_owned()
+            }
+            (LoginRefusal::BadCode, En) => {
+                "registration code is wrong, used or expired; ask your administrator for a new one"
+                    .to_owned()
+            }
+            (LoginRefusal::Violations, Ja) => {
+                "パターンが登録ポリシーに合いません。violations の項目をすべて直してください。"
+                    .to_owned()
+            }
+            (LoginRefusal::Violations, En) => {
+                "the pattern breaks the registration policy; fix every item in violations"
+                    .to_owned()
+            }
+            (LoginRefusal::TooManyCells, Ja) => "マス目の数が多すぎます。".to_owned(),
+            (LoginRefusal::TooManyCells, En) => "too many cells".to_owned(),
+            (LoginRefusal::LoginId, Ja) => {
+                "ログインIDは1〜64文字で、制御文字を含めずに入力してください。".to_owned()
+            }
+            (LoginRefusal::LoginId, En) => {
+                "the login ID must be 1 to 64 characters without control characters".to_owned()
+            }
+            (LoginRefusal::VendorRequired, Ja) => {
+                "保守業者のユーザーには所属する保守業者(会社)が必要です。".to_owned()
+            }
+            (LoginRefusal::VendorRequired, En) => {
+                "a vendor user needs a vendor (company)".to_owned()
+            }
+            (LoginRefusal::NotAVendorUser, Ja) => {
+                "保守業者に所属できるのは保守業者のユーザーだけです。".to_owned()
+            }
+            (LoginRefusal::NotAVendorUser, En) => {
+                "only vendor users belong to a vendor".to_owned()
+            }
+            (LoginRefusal::DemoOrManagerNotVendor, Ja) => {
+                "デモユーザーや会社の管理担当にできるのは保守業者のユーザーだけです。".to_owned()
+            }
+            (LoginRefusal::DemoOrManagerNotVendor, En) => {
+                "only vendor users can be demo users or their company's manager".to_owned()
+            }
+            (LoginRefusal::DemoDays, Ja) => {
+                "デモ期間は1〜365の日数で入力してください。".to_owned()
+            }
+            (LoginRefusal::DemoDays, En) => {
+                "demo days must be a number from 1 to 365".to_owned()
+            }
+        }
+    }
+}

@@ -8,13 +8,16 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use crate::app::error::{CrossSite, Missing, OpError};
 use crate::app::guard::{Source, Viewer};
 use crate::app::state::AppState;
 use crate::app::web::ApiError;
+use crate::sessions::texts::{SessionRefusal, Unopened};
 use crate::sessions::visible::{
     SessionFilter, SessionView, session_view, visible_session, visible_sessions, visible_targets,
 };
-use crate::sessions::{self, open_session};
+use crate::sessions::{self, Outcome, open_session};
+use crate::ui::i18n::Lang;
 
 #[derive(Debug, Serialize)]
 struct TargetView {
@@ -63,7 +66,19 @@ pub async fn create(
             });
             (StatusCode::CREATED, Json(body)).into_response()
         }
-        Err((status, body)) => (status, Json(body)).into_response(),
+        // DESIGN §8: 403 {"error", "reason"} with the access decision's reason and its code;
+        // an unknown target (404) or a failure (500) says why the same way.
+        Err(err) => {
+            if let OpError::Storage(e) = &err {
+                tracing::error!(error = %e, "Opening a session failed");
+            }
+            let mut answer = ApiError::of(&Unopened)
+                .with_code(err.code())
+                .with("reason", err.message(Lang::En))
+                .with("reason_ja", err.message(Lang::Ja));
+            answer.status = err.status();
+            answer.into_response()
+        }
     }
 }
 
@@ -72,25 +87,20 @@ pub async fn create(
 pub async fn tunnel(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
+    lang: Lang,
     Path(id): Path<String>,
     uri: Uri,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     if crate::app::guard::foreign_origin(&uri, &headers) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "tunnel opened from another site",
-        ));
+        return Err(CrossSite.into());
     }
     if !sessions::valid_session_id(&id) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such session"));
+        return Err(Missing::Session.into());
     }
     if !sessions::can_attach(&state, &id, viewer.user.id) {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no such live session for you, or its tunnel is already open; open the target again",
-        ));
+        return Err(Missing::LiveSession.into());
     }
     // The session is taken only once the upgrade succeeded: a failed upgrade leaves it to the
     // unattached-session reaper instead of losing its recorder.
@@ -99,7 +109,7 @@ pub async fn tunnel(
         .protocols(["guacamole"])
         .max_message_size(1 << 20)
         .on_upgrade(move |socket| async move {
-            sessions::serve_tunnel(&state, &id, user, socket).await;
+            sessions::serve_tunnel(&state, &id, user, lang, socket).await;
         }))
 }
 
@@ -120,10 +130,10 @@ pub async fn list(
         Some("live") => Some(true),
         Some("ended") => Some(false),
         Some(other) => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("state must be live or ended, not {other:?}"),
-            ));
+            return Err(SessionRefusal::ListState {
+                given: other.to_owned(),
+            }
+            .into());
         }
     };
     let sessions = query.filter.apply(
@@ -155,7 +165,7 @@ pub async fn recording_index(
         .recording
         .clone()
         .filter(|f| f.ends_with(".guac.zst"))
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no graphical recording"))?;
+        .ok_or(Missing::Recording)?;
     let path = state.config.data_dir.join("recordings").join(file);
     let index = tokio::task::spawn_blocking(move || sessions::playback::index(&path))
         .await
@@ -171,10 +181,7 @@ pub async fn recording(
     Query(query): Query<RecordingQuery>,
 ) -> Result<Response, ApiError> {
     let stored = visible_session(&state, &viewer, &id).await?;
-    let file = stored
-        .recording
-        .clone()
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such session"))?;
+    let file = stored.recording.clone().ok_or(Missing::Session)?;
     let content_type = if file.ends_with(".cast.zst") {
         // asciicast v2 (newline-delimited JSON), as asciinema serves it.
         "application/x-asciicast"
@@ -184,10 +191,7 @@ pub async fn recording(
     // A modified recording is flagged, never silently played (issue 7).
     let integrity = crate::sessions::review::integrity(&state, &stored).await?;
     if integrity == crate::sessions::review::Integrity::Mismatch {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            crate::sessions::review::MISMATCH,
-        ));
+        return Err(SessionRefusal::RecordingModified.into());
     }
     let path = state.config.data_dir.join("recordings").join(&file);
     let mut response = if file.ends_with(".guac.zst") {
@@ -249,13 +253,11 @@ pub async fn end(
     Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    if !sessions::valid_session_id(&id)
-        || !state.sessions.end(
-            &id,
-            &format!("ended by administrator {}", viewer.user.login),
-        )
-    {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such live session"));
+    let ended = Outcome::EndedByAdministrator {
+        login: viewer.user.login.clone(),
+    };
+    if !sessions::valid_session_id(&id) || !state.sessions.end(&id, ended) {
+        return Err(Missing::LiveSession.into());
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -272,20 +274,18 @@ pub async fn watch(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     if crate::app::guard::foreign_origin(&uri, &headers) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "watch opened from another site",
-        ));
+        return Err(CrossSite.into());
     }
     if !sessions::valid_session_id(&id) || state.sessions.watchers(&id).is_none() {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such live session"));
+        return Err(Missing::LiveSession.into());
     }
+    let lang = Lang::from_headers(&headers);
     let user = viewer.user;
     Ok(upgrade
         .protocols(["guacamole"])
         .max_message_size(sessions::WATCH_MAX_MESSAGE)
         .on_upgrade(move |socket| {
-            sessions::serve_watcher(state, id, user, source.ip_string(), socket)
+            sessions::serve_watcher(state, id, user, source.ip_string(), lang, socket)
         }))
 }
 
@@ -299,6 +299,6 @@ pub async fn watchers(
     let list = sessions::valid_session_id(&id)
         .then(|| state.sessions.watcher_list(&id, &viewer.user))
         .flatten()
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such live session"))?;
+        .ok_or(Missing::LiveSession)?;
     Ok(Json(list).into_response())
 }

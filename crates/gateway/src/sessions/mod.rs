@@ -3,97 +3,54 @@
 
 pub mod api;
 pub mod engine;
+pub mod live;
 pub mod pages;
 pub mod playback;
 pub mod policy;
+pub mod registry;
 pub mod review;
+pub mod texts;
 pub mod visible;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
 
+use axum::extract::ws::WebSocket;
 use hoshu_domain::{AuditEvent, AuditKind, Protocol, UserId};
 use hoshu_storage::{RemoteSession, Target};
 use rand::RngCore;
 use tokio::sync::watch;
 
-use axum::extract::ws::WebSocket;
 pub use engine::cast::CastRecorder;
 pub use engine::lifetime::Ending;
+pub use engine::outcome::Outcome;
 pub use engine::recorder::Recorder;
 pub use engine::terminal::TerminalContext;
 pub use engine::tunnel::SessionContext;
 pub use engine::watchers::{WatcherInfo, Watchers};
 pub use engine::watching::{MAX_MESSAGE as WATCH_MAX_MESSAGE, serve_watcher};
-use engine::{cast, terminal, tunnel};
+pub use live::{LiveSession, Recording};
+pub use registry::Registry;
+pub use texts::Refusal;
 
-use crate::sessions::engine::ssh::Credential;
-
-use crate::app::guard::Source;
-use crate::app::guard::Viewer;
+use crate::app::error::{Missing, OpError, OpResult, Problem};
+use crate::app::guard::{Source, Viewer};
+use crate::app::services::Shutdown;
 use crate::app::state::AppState;
-use crate::app::web::ApiError;
-use axum::http::StatusCode;
+use crate::ui::i18n::Lang;
+use engine::ssh::Credential;
+use engine::{cast, terminal, tunnel};
+use registry::Live;
 
 /// A browser that opened a session must attach its tunnel within this time.
-const ATTACH_WITHIN: Duration = Duration::from_secs(60);
-
-/// A live session as the registry holds it.
-#[derive(Debug)]
-struct Live {
-    user: UserId,
-    target: Target,
-    /// The asset tag of the user's device whose certificate the browser presented at open; the
-    /// re-check holds the session to that device.
-    presented: Option<String>,
-    kill: watch::Sender<Option<String>>,
-    bytes_to_browser: Arc<AtomicU64>,
-    /// Until the tunnel attaches: the recorder it will write to.
-    recorder: Option<Recording>,
-    /// Who watches it live (issue 5 item 6; graphical sessions).
-    watchers: Arc<Watchers>,
-}
-
-/// A session's recording: the Guacamole instruction stream of a graphical session, or the
-/// asciicast of a terminal session.
-#[derive(Debug)]
-pub enum Recording {
-    Guac(Recorder),
-    Cast(CastRecorder),
-}
-
-impl Recording {
-    fn finish(self) -> Result<String, String> {
-        match self {
-            Recording::Guac(r) => r.finish(),
-            Recording::Cast(r) => r.finish(),
-        }
-    }
-}
+pub const ATTACH_WITHIN: Duration = Duration::from_secs(60);
 
 /// What the tunnel runs, by the target's protocol.
 #[derive(Debug)]
 pub enum Attached {
     Graphical(SessionContext),
     Terminal(TerminalContext),
-}
-
-/// Sessions that have not ended, by id.
-#[derive(Debug, Default)]
-pub struct Registry {
-    live: Mutex<HashMap<String, Live>>,
-}
-
-/// Why a session could not be opened: `code` a stable word (the access decision's
-/// `Denial::code`, or `gone`, `recording`, `internal`), `reason` the sentence for the user.
-#[derive(Debug)]
-pub struct Refusal {
-    pub code: &'static str,
-    pub reason: String,
-    /// The access decision's denial, for a page to say it in the reader's language.
-    pub denial: Option<hoshu_domain::Denial>,
 }
 
 /// Random UUID (version 4) text.
@@ -128,68 +85,6 @@ pub async fn stored(
     state.store.remote_session(id).await
 }
 
-impl Registry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
-        // A poisoned lock means a panic elsewhere mid-update; the map itself is still consistent.
-        self.live.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Live bytes sent so far, for the session list.
-    pub fn bytes_to_browser(&self, id: &str) -> Option<u64> {
-        self.lock()
-            .get(id)
-            .map(|l| l.bytes_to_browser.load(Ordering::Relaxed))
-    }
-
-    /// Every live session: id, user, target and presented device, for re-checking the access
-    /// decision.
-    pub fn live_pairs(&self) -> Vec<(String, UserId, hoshu_domain::TargetId, Option<String>)> {
-        self.lock()
-            .iter()
-            .map(|(id, live)| {
-                (
-                    id.clone(),
-                    live.user,
-                    live.target.id,
-                    live.presented.clone(),
-                )
-            })
-            .collect()
-    }
-
-    /// Ends a live session with `reason` shown to its user. False when it is not live.
-    pub fn end(&self, id: &str, reason: &str) -> bool {
-        match self.lock().get(id) {
-            Some(live) => {
-                live.kill.send_replace(Some(reason.to_owned()));
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// The watchers of live session `id`, with its target's name. SSH sessions have none: their
-    /// terminal stream is not shared with watchers (yet), so a watcher would see nothing.
-    pub fn watchers(&self, id: &str) -> Option<(Arc<Watchers>, String)> {
-        self.lock()
-            .get(id)
-            .filter(|l| l.target.protocol != Protocol::Ssh)
-            .map(|l| (l.watchers.clone(), l.target.name.clone()))
-    }
-
-    /// Who watches live session `id`, if `user` may know: its own user, admins and auditors.
-    pub fn watcher_list(&self, id: &str, user: &hoshu_storage::User) -> Option<Vec<WatcherInfo>> {
-        let live = self.lock();
-        let session = live.get(id)?;
-        let allowed = session.user == user.id
-            || matches!(
-                user.role,
-                hoshu_domain::Role::Admin | hoshu_domain::Role::Auditor
-            );
-        allowed.then(|| session.watchers.list())
-    }
-}
-
 /// Who may open which target: the access decision of DESIGN §5 (the gateway speaks every
 /// protocol a target can have).
 async fn decide(
@@ -200,22 +95,15 @@ async fn decide(
 ) -> Result<(), Refusal> {
     policy::check(state, user, target.id, presented)
         .await
-        .map_err(|verdict| Refusal {
-            code: match &verdict {
-                policy::Verdict::Denied(denial) => denial.code(),
-                policy::Verdict::Gone => "gone",
-                policy::Verdict::Failed => "internal",
-            },
-            reason: verdict.to_string(),
-            denial: match verdict {
-                policy::Verdict::Denied(denial) => Some(denial),
-                _ => None,
-            },
+        .map_err(|verdict| match verdict {
+            policy::Verdict::Denied(denial) => Refusal::Denied(denial),
+            policy::Verdict::Gone => Refusal::Gone,
+            policy::Verdict::Failed => Refusal::Internal,
         })
 }
 
 /// Opens a session: decides, creates the recording (no recording, no session), records the
-/// session and the decision, and waits for the browser's tunnel.
+/// session and the decision, and keeps its handle until the browser's tunnel attaches.
 pub async fn open(
     state: &AppState,
     user: &hoshu_storage::User,
@@ -223,21 +111,19 @@ pub async fn open(
     source: Option<String>,
     presented: Option<String>,
 ) -> Result<String, Refusal> {
-    let audit_refusal = |code: &str, reason: &str| {
+    let audit_refusal = |refusal: &Refusal| {
         let mut event = AuditEvent::new(AuditKind::SessionRefused)
             .actor(user.login.clone())
             .subject(target.name.clone())
-            .detail("code", code)
-            .detail("reason", reason);
+            .detail("code", refusal.code())
+            .detail("reason", refusal.reason(Lang::En));
         if let Some(s) = &source {
             event = event.source(s.clone());
         }
         event
     };
     if let Err(refusal) = decide(state, user.id, &target, presented.as_deref()).await {
-        let _ = state
-            .audit(audit_refusal(refusal.code, &refusal.reason))
-            .await;
+        let _ = state.audit(audit_refusal(&refusal)).await;
         return Err(refusal);
     }
     let id = new_session_id();
@@ -254,14 +140,9 @@ pub async fn open(
         Ok(recorder) => recorder,
         Err(e) => {
             tracing::error!(error = %e, "Recorder cannot write");
-            let reason =
-                "the session cannot be recorded, so it cannot be opened; tell the administrator";
-            let _ = state.audit(audit_refusal("recording", reason)).await;
-            return Err(Refusal {
-                denial: None,
-                code: "recording",
-                reason: reason.to_owned(),
-            });
+            let refusal = Refusal::Recording;
+            let _ = state.audit(audit_refusal(&refusal)).await;
+            return Err(refusal);
         }
     };
     let started_ms = hoshu_storage::now_ms();
@@ -279,15 +160,11 @@ pub async fn open(
     }
     if let Err(e) = stored.and(state.store.append_audit(&event).await.map(|_| ())) {
         tracing::error!(error = %e, "Cannot record the session");
-        return Err(Refusal {
-            denial: None,
-            code: "recording",
-            reason: "the session cannot be recorded in the database; tell the administrator"
-                .to_owned(),
-        });
+        return Err(Refusal::RecordingInDatabase);
     }
     let (kill, _) = watch::channel(None);
-    state.sessions.lock().insert(
+    let session = LiveSession::new(state.clone(), id.clone(), recorder);
+    state.sessions.insert(
         id.clone(),
         Live {
             user: user.id,
@@ -295,29 +172,12 @@ pub async fn open(
             presented,
             kill,
             bytes_to_browser: Arc::new(AtomicU64::new(0)),
-            recorder: Some(recorder),
+            waiting: Some(session),
+            opened: Instant::now(),
             watchers: Arc::default(),
         },
     );
     tracing::info!(session = %id, user = %user.login, "Session opened");
-    // A session whose browser never attaches ends on its own.
-    let reaper_state = state.clone();
-    let reaper_id = id.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(ATTACH_WITHIN).await;
-        let unattached = reaper_state
-            .sessions
-            .lock()
-            .get_mut(&reaper_id)
-            .and_then(|live| live.recorder.take());
-        if let Some(recorder) = unattached {
-            let ending = Ending {
-                outcome: "the browser never connected".to_owned(),
-                status: hoshu_guac::Status::CLIENT_TIMEOUT,
-            };
-            close(&reaper_state, &reaper_id, ending, recorder).await;
-        }
-    });
     Ok(id)
 }
 
@@ -325,25 +185,34 @@ pub async fn open(
 pub fn can_attach(state: &AppState, id: &str, user: UserId) -> bool {
     state
         .sessions
-        .lock()
-        .get(id)
-        .is_some_and(|l| l.user == user && l.recorder.is_some())
+        .with(id, |l| l.user == user && l.waiting.is_some())
+        .unwrap_or(false)
 }
 
-/// Hands the tunnel what it needs, once: the session must be live, unattached, and the caller's.
-pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<Attached> {
-    let (target, recorder, kill, bytes, watchers) = {
-        let mut live = state.sessions.lock();
-        let session = live.get_mut(id).filter(|l| l.user == user)?;
-        let recorder = session.recorder.take()?;
-        (
-            session.target.clone(),
-            recorder,
-            session.kill.subscribe(),
-            session.bytes_to_browser.clone(),
-            session.watchers.clone(),
-        )
-    };
+/// Hands the tunnel what it needs, once: the session must be live, unattached, and the
+/// caller's. The handle goes with it.
+pub async fn attach(
+    state: &AppState,
+    id: &str,
+    user: UserId,
+    lang: Lang,
+) -> Option<(LiveSession, Attached)> {
+    let (session, target, kill, bytes, watchers) = state
+        .sessions
+        .with(id, |live| {
+            if live.user != user {
+                return None;
+            }
+            let session = live.waiting.take()?;
+            Some((
+                session,
+                live.target.clone(),
+                live.kill.subscribe(),
+                live.bytes_to_browser.clone(),
+                live.watchers.clone(),
+            ))
+        })
+        .flatten()?;
     let password = match state.store.target_password(target.id).await {
         Ok(password) => password,
         Err(e) => {
@@ -351,107 +220,71 @@ pub async fn attach(state: &AppState, id: &str, user: UserId) -> Option<Attached
             None
         }
     };
-    Some(match recorder {
-        Recording::Guac(recorder) => Attached::Graphical(SessionContext {
+    let attached = if target.protocol == Protocol::Ssh {
+        // A stored key wins over a stored password; with neither, the user is asked.
+        let key = match state.store.target_private_key(target.id).await {
+            Ok(key) => key,
+            Err(e) => {
+                tracing::error!(error = %e, "Cannot read the target's private key");
+                None
+            }
+        };
+        let credential = key
+            .map(Credential::PrivateKey)
+            .or(password.map(Credential::Password));
+        Attached::Terminal(TerminalContext {
+            id: id.to_owned(),
+            target,
+            credential,
+            kill,
+            bytes_to_browser: bytes,
+            store: state.store.clone(),
+            lang,
+        })
+    } else {
+        Attached::Graphical(SessionContext {
             id: id.to_owned(),
             target,
             password,
-            recorder,
             kill,
             bytes_to_browser: bytes,
             watchers,
             store: state.store.clone(),
-        }),
-        Recording::Cast(recorder) => {
-            // A stored key wins over a stored password; with neither, the user is asked.
-            let key = match state.store.target_private_key(target.id).await {
-                Ok(key) => key,
-                Err(e) => {
-                    tracing::error!(error = %e, "Cannot read the target's private key");
-                    None
-                }
-            };
-            let credential = key
-                .map(Credential::PrivateKey)
-                .or(password.map(Credential::Password));
-            Attached::Terminal(TerminalContext {
-                id: id.to_owned(),
-                target,
-                credential,
-                recorder,
-                kill,
-                bytes_to_browser: bytes,
-                store: state.store.clone(),
-            })
-        }
-    })
+            lang,
+        })
+    };
+    Some((session, attached))
 }
 
 /// Runs an upgraded tunnel to the session's end: attaches, runs the protocol's task, seals.
-pub async fn serve_tunnel(state: &AppState, id: &str, user: UserId, socket: WebSocket) {
-    let Some(attached) = attach(state, id, user).await else {
+/// Whatever way the task ends, the session's handle seals it.
+pub async fn serve_tunnel(state: &AppState, id: &str, user: UserId, lang: Lang, socket: WebSocket) {
+    let Some((mut session, attached)) = attach(state, id, user, lang).await else {
         return;
     };
-    let (ending, recording) = match attached {
-        Attached::Graphical(context) => {
-            let (ending, recorder) = tunnel::run(socket, context).await;
-            (ending, Recording::Guac(recorder))
+    let ending = match (attached, session.recording()) {
+        (Attached::Graphical(context), Some(Recording::Guac(recorder))) => {
+            tunnel::run(socket, context, recorder).await
         }
-        Attached::Terminal(context) => {
-            let (ending, recorder) = terminal::run(socket, context).await;
-            (ending, Recording::Cast(recorder))
+        (Attached::Terminal(context), Some(Recording::Cast(recorder))) => {
+            terminal::run(socket, context, recorder).await
         }
+        // INVARIANT: `open` and `attach` both choose by `target.protocol == Ssh`.
+        _ => Ending::error(hoshu_guac::Status::SERVER_ERROR, Outcome::TaskEnded),
     };
-    close(state, id, ending, recording).await;
+    session.close(ending).await;
 }
 
-/// Seals a session: finishes the recording, stores the end, audits it with the recording's
-/// SHA-256, and forgets the live entry.
-pub async fn close(state: &AppState, id: &str, ending: Ending, recorder: Recording) {
-    let live = state.sessions.lock().remove(id);
-    if let Some(live) = &live {
-        live.watchers.close(&ending.outcome);
-    }
-    let bytes = live
-        .as_ref()
-        .map_or(0, |l| l.bytes_to_browser.load(Ordering::Relaxed));
-    let sha256 = match tokio::task::spawn_blocking(move || recorder.finish()).await {
-        Ok(Ok(sha)) => Some(sha),
-        Ok(Err(e)) => {
-            tracing::error!(session = %id, error = %e, "Recording could not be finished");
-            None
+/// The reaper service: a session whose browser does not attach its tunnel within
+/// [`ATTACH_WITHIN`] of the open ends (and is sealed) on its own.
+pub async fn reap_unattached(state: AppState, mut shutdown: Shutdown) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => state.sessions.reap_unattached(ATTACH_WITHIN),
+            () = shutdown.requested() => return,
         }
-        Err(_) => None,
-    };
-    let ended_ms = hoshu_storage::now_ms();
-    let bytes_i64 = i64::try_from(bytes).unwrap_or(i64::MAX);
-    if let Err(e) = state
-        .store
-        .end_remote_session(id, ended_ms, &ending.outcome, bytes_i64, sha256.as_deref())
-        .await
-    {
-        tracing::error!(session = %id, error = %e, "Cannot store the session's end");
     }
-    let stored = state.store.remote_session(id).await.ok().flatten();
-    let mut event = AuditEvent::new(AuditKind::SessionClosed)
-        .detail("session", id)
-        .detail("outcome", ending.outcome.as_str())
-        .detail("bytes_to_browser", bytes)
-        .detail(
-            "recording_sha256",
-            sha256.clone().map_or(serde_json::Value::Null, Into::into),
-        );
-    if let Some(s) = &stored {
-        event = event
-            .actor(s.user_login.clone())
-            .subject(s.target.clone())
-            .detail("started_at_ms", s.started_at_ms)
-            .detail("ended_at_ms", ended_ms);
-    }
-    if let Err(e) = state.store.append_audit(&event).await {
-        tracing::error!(session = %id, error = %e, "Cannot audit the session's end");
-    }
-    tracing::info!(session = %id, outcome = %ending.outcome, bytes, "Session closed");
 }
 
 /// Whether `user` may see `session` (list, recording, logs): `hoshu_domain::may_read_session`.
@@ -486,58 +319,28 @@ pub fn read_recording(path: std::path::PathBuf) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Opens a session on a target (its id and the target's protocol), or says why not; shared with
-/// the portal's form.
+/// Opens a session on a target by name (its id and the target's protocol), or says why not;
+/// shared by the API and the portal's form.
 pub async fn open_session(
     state: &AppState,
     viewer: &Viewer,
     target: &str,
     source: Source,
     certificate: &crate::app::tls::ClientCertificate,
-) -> Result<(String, hoshu_domain::Protocol), (StatusCode, serde_json::Value)> {
+) -> OpResult<(String, Protocol)> {
     // The user's own lent device, when the browser presented its certificate.
-    let presented = match crate::devices::device_of_certificate(state, certificate).await {
-        Ok(device) => device
-            .filter(|d| d.user == viewer.user.id)
-            .map(|d| d.asset_tag),
-        Err(e) => {
-            return Err((
-                e.status,
-                serde_json::json!({ "error": e.message, "reason": "internal error" }),
-            ));
-        }
-    };
-    let target = match state.store.target_by_name(target).await {
-        Ok(Some(target)) => target,
-        Ok(None) => {
-            return Err((
-                StatusCode::NOT_FOUND,
-                serde_json::json!({ "error": format!("no target named {target:?}"), "reason": "unknown target" }),
-            ));
-        }
-        Err(e) => {
-            let e = ApiError::internal(e);
-            return Err((
-                e.status,
-                serde_json::json!({ "error": e.message, "reason": "internal error" }),
-            ));
-        }
-    };
+    let presented = crate::devices::device_of_certificate(state, certificate)
+        .await?
+        .filter(|d| d.user == viewer.user.id)
+        .map(|d| d.asset_tag);
+    let target = state
+        .store
+        .target_by_name(target)
+        .await?
+        .ok_or_else(|| OpError::from(Missing::Target(target.to_owned())))?;
     let protocol = target.protocol;
-    open(state, &viewer.user, target, source.ip_string(), presented)
-        .await
-        .map(|id| (id, protocol))
-        .map_err(|refusal| {
-            (
-                StatusCode::FORBIDDEN,
-                serde_json::json!({
-                    "error": "the session cannot be opened",
-                    "reason": refusal.reason,
-                    "code": refusal.code,
-                    "reason_ja": refusal.denial.as_ref().map(|d| crate::ui::i18n::Lang::Ja.denial(d)),
-                }),
-            )
-        })
+    let id = open(state, &viewer.user, target, source.ip_string(), presented).await?;
+    Ok((id, protocol))
 }
 
 #[cfg(test)]

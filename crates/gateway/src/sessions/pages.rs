@@ -8,12 +8,14 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
+use crate::app::error::{OpError, Problem};
 use crate::app::guard::{Source, Viewer};
 use crate::app::state::AppState;
 use crate::app::web::ApiError;
 use crate::sessions;
-use crate::sessions::open_session;
+use crate::sessions::texts::SessionRefusal;
 use crate::sessions::visible::{session_view, visible_sessions};
+use crate::sessions::{Outcome, open_session};
 use crate::ui::i18n::{Lang, T};
 use crate::ui::{CsrfForm, Frame, PageCsrf, error_page, page};
 
@@ -33,15 +35,12 @@ pub async fn open_target(
     let certificate = certificate.map(|c| c.0).unwrap_or_default();
     match open_session(&state, &viewer, &form.target, source, &certificate).await {
         Ok((id, _)) => Redirect::to(&format!("/sessions/{id}/view")).into_response(),
-        Err((status, body)) => {
-            let localized = match lang {
-                Lang::Ja => body["reason_ja"].as_str(),
-                Lang::En => None,
-            };
-            let reason = localized
-                .or(body["reason"].as_str())
-                .unwrap_or("")
-                .to_owned();
+        Err(err) => {
+            if let OpError::Storage(e) = &err {
+                tracing::error!(error = %e, "Opening a session failed");
+            }
+            let status = err.status();
+            let reason = err.message(lang);
             let frame = Frame {
                 lang,
                 title: lang.t(T::SessionRefused),
@@ -304,7 +303,9 @@ pub async fn end(
     if sessions::valid_session_id(&id) {
         state.sessions.end(
             &id,
-            &format!("ended by administrator {}", viewer.user.login),
+            Outcome::EndedByAdministrator {
+                login: viewer.user.login.clone(),
+            },
         );
     }
     Redirect::to("/sessions").into_response()
@@ -384,7 +385,7 @@ pub async fn play(
         let body = html! {
             section.card {
                 p.error #integrity data-state="mismatch" role="alert" {
-                    (match lang { Lang::Ja => crate::sessions::review::MISMATCH_JA, Lang::En => crate::sessions::review::MISMATCH })
+                    (SessionRefusal::RecordingModified.message(lang))
                 }
                 p { a href="/sessions" { (lang.t(T::Sessions)) } }
             }

@@ -11,7 +11,10 @@ use hoshu_domain::{
 };
 use time::Date;
 
+use crate::app::services::Shutdown;
 use crate::app::state::{AppState, unix_now};
+use crate::sessions::Outcome;
+use crate::ui::i18n::Lang;
 
 /// How often the change counter is read: the bound on how late an emergency stop from the
 /// command line cuts sessions (DESIGN §8: within 1 s).
@@ -167,20 +170,21 @@ pub async fn recheck_live(state: &AppState) {
             },
             Err(verdict) => Err(verdict),
         };
-        let reason = match verdict {
+        let outcome = match verdict {
             Ok(()) => continue,
             // A database hiccup must not cut every session; the next round decides again.
             Err(Verdict::Failed) => continue,
-            // The live session's user may read either language; the end message has no
-            // language of its own.
-            Err(Verdict::Denied(denial)) => crate::ui::i18n::Lang::both_denial(&denial),
-            Err(verdict) => verdict.to_string(),
+            // The user is told in their own language by the session's tunnel.
+            Err(Verdict::Denied(denial)) => Outcome::Denied(denial),
+            Err(Verdict::Gone) => Outcome::UserOrTargetGone,
         };
-        if state.sessions.end(&id, &reason) {
-            tracing::info!(session = %id, reason = %reason, "Session no longer allowed; ended");
+        let reason = outcome.message(Lang::En);
+        if state.sessions.end(&id, outcome.clone()) {
+            tracing::info!(session = %id, reason = outcome.code(), "Session no longer allowed; ended");
             let event = AuditEvent::new(AuditKind::SessionRevoked)
                 .detail("session", id.as_str())
-                .detail("reason", reason.as_str());
+                .detail("reason", reason.as_str())
+                .detail("code", outcome.code());
             if let Err(e) = state.audit(event).await {
                 tracing::error!(error = %e, "Cannot audit a revoked session");
             }
@@ -188,29 +192,28 @@ pub async fn recheck_live(state: &AppState) {
     }
 }
 
-/// The re-checking task; runs until the runtime stops. A session opened between two checks
-/// lowers `access_deadline` itself (in `check`).
-pub fn spawn_rechecker(state: AppState) {
-    tokio::spawn(async move {
-        let every = Duration::from_secs(state.config.access.recheck_secs);
-        let mut last_generation = state.store.access_generation().await.ok();
-        let mut last_full = tokio::time::Instant::now();
-        loop {
-            tokio::select! {
-                () = tokio::time::sleep(POLL) => {}
-                () = state.access_changed.notified() => {}
-            }
-            let generation = state.store.access_generation().await.ok();
-            let changed = generation.is_some() && generation != last_generation;
-            // An approval window ending is checked at that second, not up to `every` later.
-            let due = unix_now() >= state.access_deadline.load(Ordering::Relaxed);
-            if changed || due || last_full.elapsed() >= every {
-                last_generation = generation;
-                last_full = tokio::time::Instant::now();
-                // Reset first: this round and any session opened meanwhile lower it again.
-                state.access_deadline.store(i64::MAX, Ordering::Relaxed);
-                recheck_live(&state).await;
-            }
+/// The re-checking service; runs until shutdown. A session opened between two checks lowers
+/// `access_deadline` itself (in `check`).
+pub async fn recheck(state: AppState, mut shutdown: Shutdown) {
+    let every = Duration::from_secs(state.config.access.recheck_secs);
+    let mut last_generation = state.store.access_generation().await.ok();
+    let mut last_full = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(POLL) => {}
+            () = state.access_changed.notified() => {}
+            () = shutdown.requested() => return,
         }
-    });
+        let generation = state.store.access_generation().await.ok();
+        let changed = generation.is_some() && generation != last_generation;
+        // An approval window ending is checked at that second, not up to `every` later.
+        let due = unix_now() >= state.access_deadline.load(Ordering::Relaxed);
+        if changed || due || last_full.elapsed() >= every {
+            last_generation = generation;
+            last_full = tokio::time::Instant::now();
+            // Reset first: this round and any session opened meanwhile lower it again.
+            state.access_deadline.store(i64::MAX, Ordering::Relaxed);
+            recheck_live(&state).await;
+        }
+    }
 }

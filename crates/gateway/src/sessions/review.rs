@@ -5,15 +5,17 @@
 use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::{Deserialize, Serialize};
 
+use crate::app::error::Missing;
 use crate::app::guard::Viewer;
 use crate::app::state::AppState;
 use crate::app::web::{ApiError, percent_encode};
 use crate::sessions;
+use crate::sessions::engine::recorder::file_sha256;
+use crate::sessions::texts::SessionRefusal;
 use crate::ui::access_texts::A;
 use crate::ui::i18n::{Lang, T};
 use crate::ui::{Frame, PageCsrf, format_at, page};
@@ -54,7 +56,7 @@ pub async fn thumbnail(
         .store
         .thumbnail(&stored.id, at_ms)
         .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such thumbnail"))?;
+        .ok_or(Missing::Thumbnail)?;
     let mut response = image.into_response();
     let headers = response.headers_mut();
     if let Ok(value) = axum::http::HeaderValue::from_str(&mimetype) {
@@ -106,16 +108,9 @@ pub async fn integrity(
         return Ok(Integrity::Mismatch);
     };
     let path = state.config.data_dir.join("recordings").join(file);
-    // Streamed: a long recording is hashed without holding it in memory.
-    let actual = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-        use sha2::Digest;
-        let mut hasher = sha2::Sha256::new();
-        let mut file = std::fs::File::open(path)?;
-        std::io::copy(&mut file, &mut hasher)?;
-        Ok(hex::encode(hasher.finalize()))
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let actual = tokio::task::spawn_blocking(move || file_sha256(&path))
+        .await
+        .map_err(ApiError::internal)?;
     Ok(match actual {
         Ok(actual) if actual == sealed => Integrity::Verified,
         Ok(_) | Err(_) => {
@@ -124,12 +119,6 @@ pub async fn integrity(
         }
     })
 }
-
-/// The message for a recording that fails its check, in Japanese (the page's default).
-pub const MISMATCH_JA: &str = "この録画は、セッション終了時に監査ログへ封印された SHA-256 と一致しません。変更または差し替えられています。監査担当者に連絡してください。";
-
-/// The message for a recording that fails its check.
-pub const MISMATCH: &str = "this recording does not match the SHA-256 sealed in the audit chain when its session closed: it was modified or replaced; tell the auditor";
 
 /// Most hits one search returns.
 const MAX_HITS: u32 = 200;
@@ -183,10 +172,7 @@ async fn hits(state: &AppState, viewer: &Viewer, needle: &str) -> Result<Vec<Hit
         return Ok(Vec::new());
     }
     if needle.chars().count() > 200 {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "search for at most 200 characters",
-        ));
+        return Err(SessionRefusal::SearchTooLong { max: 200 }.into());
     }
     // Fetch more than shown: hits in sessions the reader may not see are dropped after.
     let found = state

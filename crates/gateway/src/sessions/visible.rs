@@ -1,11 +1,11 @@
 //! Who sees which target and which session (DESIGN §5, §7): the lists of the API and the pages,
 //! their filters, and one session by id for those allowed to read it.
 
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::app::error::Missing;
 use crate::app::guard::Viewer;
 use crate::app::state::AppState;
 use crate::app::web::ApiError;
@@ -57,9 +57,17 @@ pub struct SessionFilter {
 impl SessionFilter {
     /// The first and the end (exclusive) millisecond of the date filters.
     fn bounds(&self, offset_hours: i8) -> Result<(Option<i64>, Option<i64>), ApiError> {
-        let from = crate::app::fields::day_start_ms(&self.from, offset_hours, "from")?;
-        let until = crate::app::fields::day_start_ms(&self.until, offset_hours, "until")?
-            .map(|ms| ms + 86_400_000);
+        let from = crate::app::fields::day_start_ms(
+            &self.from,
+            offset_hours,
+            crate::app::fields::Field::From,
+        )?;
+        let until = crate::app::fields::day_start_ms(
+            &self.until,
+            offset_hours,
+            crate::app::fields::Field::Until,
+        )?
+        .map(|ms| ms + 86_400_000);
         Ok((from, until))
     }
 
@@ -158,5 +166,5 @@ pub async fn visible_session(
     sessions::stored(state, id)
         .await?
         .filter(|stored| sessions::may_see(&viewer.user, stored))
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such session"))
+        .ok_or_else(|| Missing::Session.into())
 }

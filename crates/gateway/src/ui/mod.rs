@@ -12,6 +12,7 @@ use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::app::error::Missing;
 use crate::app::error::OpError;
 use crate::app::guard::{CsrfToken, MaybeViewer, Viewer};
 use crate::app::web::{ApiError, set_cookie};
@@ -80,9 +81,14 @@ pub fn page(frame: &Frame<'_>, body: Markup) -> Response {
 }
 
 pub fn error_page(lang: Lang, status: StatusCode, text: T) -> Response {
+    problem_page(lang, status, lang.t(text))
+}
+
+/// A page that says what went wrong (`message`, in `lang`) with the status as its heading.
+pub fn problem_page(lang: Lang, status: StatusCode, message: &str) -> Response {
     let frame = Frame {
         lang,
-        title: lang.t(text),
+        title: message,
         viewer: None,
         csrf: "",
         here: "/",
@@ -90,7 +96,7 @@ pub fn error_page(lang: Lang, status: StatusCode, text: T) -> Response {
     let body = html! {
         section.card {
             h1 { (status.as_u16()) }
-            p.error { (lang.t(text)) }
+            p.error #problem role="alert" { (message) }
             p { a href="/" { "Hoshu" } }
         }
     };
@@ -99,7 +105,7 @@ pub fn error_page(lang: Lang, status: StatusCode, text: T) -> Response {
 
 pub async fn not_found(lang: Lang, request: Request) -> Response {
     if request.uri().path().starts_with("/api/") {
-        return ApiError::new(StatusCode::NOT_FOUND, "no such API endpoint").into_response();
+        return ApiError::from(Missing::Endpoint).into_response();
     }
     error_page(lang, StatusCode::NOT_FOUND, T::NotFound)
 }
@@ -259,22 +265,12 @@ pub fn matrix_grid(id: &str, cell: impl Fn(u8) -> Markup) -> Markup {
 pub type PageViewer = Extension<MaybeViewer>;
 pub type PageCsrf = Extension<CsrfToken>;
 
-/// A page that says what went wrong with a form, with a way back.
+/// A page that says what went wrong with a form, in the reader's language, with a way back.
 pub fn op_error_page(lang: Lang, viewer: &Viewer, back: &str, err: OpError) -> Response {
-    let status = match &err {
-        OpError::Invalid(_) => StatusCode::BAD_REQUEST,
-        OpError::NotFound(_) => StatusCode::NOT_FOUND,
-        OpError::Conflict(_) => StatusCode::CONFLICT,
-        OpError::Forbidden(_) => StatusCode::FORBIDDEN,
-        OpError::Storage(e) => {
-            tracing::error!(error = %e, "Form failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    let message = match &err {
-        OpError::Storage(_) => lang.t(T::BadRequest).to_owned(),
-        other => other.to_string(),
-    };
+    if let OpError::Storage(e) = &err {
+        tracing::error!(error = %e, "Form failed");
+    }
+    let message = err.message(lang);
     let frame = Frame {
         lang,
         title: lang.t(T::BadRequest),
@@ -284,11 +280,11 @@ pub fn op_error_page(lang: Lang, viewer: &Viewer, back: &str, err: OpError) -> R
     };
     let body = html! {
         section.card {
-            p.error #form-error role="alert" { (message) }
+            p.error #form-error role="alert" data-code=(err.code()) { (message) }
             p { a href=(back) { "← " (lang.t(T::BackToPortal)) } }
         }
     };
-    (status, page(&frame, body)).into_response()
+    (err.status(), page(&frame, body)).into_response()
 }
 
 /// After a form: back to the page it came from, or a page saying what went wrong.

@@ -11,8 +11,9 @@ use hoshu_storage::{Contract, Document, Vendor};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::app::error::Missing;
 use crate::app::error::OpError;
-use crate::app::fields::parse_day;
+use crate::app::fields::{Field, parse_day};
 use crate::app::guard::Viewer;
 use crate::app::state::AppState;
 use crate::app::web::ApiError;
@@ -201,11 +202,7 @@ pub async fn document(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let (doc, content) = state
-        .store
-        .document(id)
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such document"))?;
+    let (doc, content) = state.store.document(id).await?.ok_or(Missing::Document)?;
     let mut response = content.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -252,8 +249,8 @@ pub async fn add_contract(
         &state.store,
         vendor.id,
         &new.title,
-        parse_day("valid_from", &new.valid_from)?,
-        parse_day("valid_until", &new.valid_until)?,
+        parse_day(Field::ValidFrom, &new.valid_from)?,
+        parse_day(Field::ValidUntil, &new.valid_until)?,
         &new.systems,
         &viewer.user.login,
     )

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod cli;
 pub mod pages;
+pub mod texts;
 
 use hoshu_domain::{
     ApplicationState, AuditEvent, AuditKind, Protocol, TransitionFacts, VendorId, check_transition,
@@ -14,10 +15,10 @@ use hoshu_storage::{NewContract, NewDocument, Store, Vendor};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::app::error::{OpError, OpResult};
-use crate::app::fields::note_text;
-use crate::app::fields::short_text;
+use crate::app::error::{ChangedMeanwhile, Internal, Missing, OpResult};
+use crate::app::fields::{Field, note_text, short_text};
 use crate::app::state::unix_now;
+use texts::VendorRefusal;
 
 /// The hearing sheet (ヒアリングシート), the first step of the flow.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -45,14 +46,14 @@ impl HearingSheet {
             .systems
             .iter()
             .filter(|s| !s.trim().is_empty())
-            .map(|s| short_text("each system", s, 100))
+            .map(|s| short_text(Field::SystemsUsed, s, 100))
             .collect::<OpResult<Vec<_>>>()?;
         Ok(HearingSheet {
-            contacts: short_text("contacts", &self.contacts, 500)?,
+            contacts: short_text(Field::Contacts, &self.contacts, 500)?,
             systems,
-            tools: note_text("tools", &self.tools, 2000)?,
+            tools: note_text(Field::Tools, &self.tools, 2000)?,
             protocols: self.protocols,
-            frequency: note_text("frequency", &self.frequency, 200)?,
+            frequency: note_text(Field::Frequency, &self.frequency, 200)?,
         })
     }
 }
@@ -63,9 +64,12 @@ pub async fn add_vendor(
     sheet: HearingSheet,
     actor: &str,
 ) -> OpResult<VendorId> {
-    let name = short_text("the vendor name", name, 100)?;
+    let name = short_text(Field::VendorName, name, 100)?;
     let sheet = sheet.validated()?;
-    let json = serde_json::to_value(&sheet).map_err(|e| OpError::Invalid(e.to_string()))?;
+    let json = serde_json::to_value(&sheet).map_err(|e| {
+        tracing::error!(error = %e, "Hearing sheet not serialisable");
+        Internal
+    })?;
     let id = store.create_vendor(&name, &json, actor, unix_now()).await?;
     let event = AuditEvent::new(AuditKind::VendorAdded)
         .actor(actor)
@@ -80,7 +84,7 @@ pub async fn vendor(store: &Store, id: VendorId) -> OpResult<Vendor> {
     store
         .vendor(id)
         .await?
-        .ok_or_else(|| OpError::NotFound(format!("no vendor has id {id}")))
+        .ok_or_else(|| Missing::Vendor(id.0).into())
 }
 
 /// Moves the vendor's application to `to`, when the flow allows it with what is on record.
@@ -93,7 +97,7 @@ pub async fn move_application(
     today: Date,
 ) -> OpResult<ApplicationState> {
     let vendor = vendor(store, vendor_id).await?;
-    let note = note_text("the note", note, 2000)?;
+    let note = note_text(Field::Note, note, 2000)?;
     let documents = store
         .documents(vendor.id)
         .await?
@@ -110,14 +114,12 @@ pub async fn move_application(
             .iter()
             .any(|c| c.valid_until >= today),
     };
-    check_transition(vendor.state, to, &facts).map_err(|e| OpError::Invalid(e.to_string()))?;
+    check_transition(vendor.state, to, &facts)?;
     if !store
         .move_application(vendor.id, vendor.state, to, actor, &note, unix_now())
         .await?
     {
-        return Err(OpError::Conflict(
-            "the application was moved by someone else meanwhile; reload and try again".to_owned(),
-        ));
+        return Err(ChangedMeanwhile.into());
     }
     let event = AuditEvent::new(AuditKind::ApplicationMoved)
         .actor(actor)
@@ -130,8 +132,8 @@ pub async fn move_application(
 }
 
 pub async fn add_system(store: &Store, name: &str, description: &str, actor: &str) -> OpResult<()> {
-    let name = short_text("the system name", name, 100)?;
-    let description = note_text("the description", description, 500)?;
+    let name = short_text(Field::SystemName, name, 100)?;
+    let description = note_text(Field::Description, description, 500)?;
     store.ensure_system(&name, &description, unix_now()).await?;
     let event = AuditEvent::new(AuditKind::SystemAdded)
         .actor(actor)
@@ -150,11 +152,9 @@ pub async fn add_contract(
     actor: &str,
 ) -> OpResult<i64> {
     let vendor = vendor(store, vendor_id).await?;
-    let title = short_text("the contract title", title, 200)?;
+    let title = short_text(Field::ContractTitle, title, 200)?;
     if valid_until < valid_from {
-        return Err(OpError::Invalid(
-            "the contract must end on or after the day it starts".to_owned(),
-        ));
+        return Err(VendorRefusal::ContractDates.into());
     }
     let systems: Vec<String> = systems
         .iter()
@@ -162,9 +162,7 @@ pub async fn add_contract(
         .filter(|s| !s.is_empty())
         .collect();
     if systems.is_empty() {
-        return Err(OpError::Invalid(
-            "a contract covers at least one business system; name one".to_owned(),
-        ));
+        return Err(VendorRefusal::ContractWithoutSystem.into());
     }
     let new = NewContract {
         vendor_id: vendor.id,
@@ -195,15 +193,13 @@ pub async fn change_contract(
     actor: &str,
 ) -> OpResult<()> {
     if valid_until < valid_from {
-        return Err(OpError::Invalid(
-            "the contract must end on or after the day it starts".to_owned(),
-        ));
+        return Err(VendorRefusal::ContractDates.into());
     }
     if !store
         .set_contract_validity(id, valid_from, valid_until)
         .await?
     {
-        return Err(OpError::NotFound(format!("no contract has id {id}")));
+        return Err(Missing::Contract(id).into());
     }
     let event = AuditEvent::new(AuditKind::ContractChanged)
         .actor(actor)
@@ -216,7 +212,7 @@ pub async fn change_contract(
 
 pub async fn remove_contract(store: &Store, id: i64, actor: &str) -> OpResult<()> {
     if !store.remove_contract(id).await? {
-        return Err(OpError::NotFound(format!("no contract has id {id}")));
+        return Err(Missing::Contract(id).into());
     }
     let event = AuditEvent::new(AuditKind::ContractRemoved)
         .actor(actor)
@@ -250,16 +246,15 @@ pub fn document_type(filename: &str, content: &[u8]) -> OpResult<&'static str> {
         "txt" => ("text/plain; charset=utf-8", b""),
         "csv" => ("text/csv; charset=utf-8", b""),
         _ => {
-            return Err(OpError::Invalid(
-                "documents must be PDF, PNG, JPEG, Word (.docx), Excel (.xlsx), text or CSV files"
-                    .to_owned(),
-            ));
+            return Err(VendorRefusal::DocumentType.into());
         }
     };
     if !content.starts_with(magic) || (magic.is_empty() && std::str::from_utf8(content).is_err()) {
-        return Err(OpError::Invalid(format!(
-            "{filename:?} is not a valid .{extension} file; attach the original document"
-        )));
+        return Err(VendorRefusal::DocumentContent {
+            filename: filename.to_owned(),
+            extension,
+        }
+        .into());
     }
     Ok(content_type)
 }
@@ -280,15 +275,15 @@ pub async fn add_document(
         .next()
         .unwrap_or(filename)
         .to_owned();
-    let filename = short_text("the file name", &filename, 200)?;
+    let filename = short_text(Field::FileName, &filename, 200)?;
     if content.is_empty() {
-        return Err(OpError::Invalid("the file is empty".to_owned()));
+        return Err(VendorRefusal::DocumentEmpty.into());
     }
     if content.len() > MAX_DOCUMENT {
-        return Err(OpError::Invalid(format!(
-            "documents may be at most {} MiB",
-            MAX_DOCUMENT / (1024 * 1024)
-        )));
+        return Err(VendorRefusal::DocumentTooLarge {
+            max_mib: MAX_DOCUMENT / (1024 * 1024),
+        }
+        .into());
     }
     if let Some(contract) = contract_id
         && !store
@@ -297,10 +292,11 @@ pub async fn add_document(
             .iter()
             .any(|c| c.id == contract)
     {
-        return Err(OpError::NotFound(format!(
-            "vendor {} has no contract with id {contract}",
-            vendor.name
-        )));
+        return Err(VendorRefusal::NoSuchContractOfVendor {
+            vendor: vendor.name,
+            contract,
+        }
+        .into());
     }
     let content_type = document_type(&filename, content)?;
     let new = NewDocument {
@@ -355,17 +351,5 @@ mod tests {
         assert!(document_type("notes.txt", b"\xff\xfe bad").is_err());
         assert!(document_type("notes.txt", "作業手順".as_bytes()).is_ok());
         assert!(document_type("sheet.xlsx", b"PK\x03\x04rest").is_ok());
-    }
-
-    #[test]
-    fn short_texts_are_trimmed_and_bounded() {
-        assert_eq!(
-            short_text("x", "  保守  ", 10).ok().as_deref(),
-            Some("保守")
-        );
-        assert!(short_text("x", "   ", 10).is_err());
-        assert!(short_text("x", "a\nb", 10).is_err());
-        assert!(short_text("x", &"a".repeat(11), 10).is_err());
-        assert!(note_text("x", "line one\nline two", 100).is_ok());
     }
 }

@@ -13,15 +13,17 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::app::error::OpError;
-use crate::app::fields::parse_day;
+use crate::app::fields::{Field, parse_day};
 use crate::app::guard::{CsrfToken, Viewer};
 use crate::app::state::AppState;
 use crate::app::web::ApiError;
+use crate::login::texts::LoginRefusal;
 use crate::ui::access_texts::A;
 use crate::ui::done;
 use crate::ui::i18n::{Lang, T};
 use crate::ui::op_error_page;
 use crate::ui::{CsrfForm, Frame, PageCsrf, error_page, format_at, page};
+use crate::vendors::texts::VendorRefusal;
 use crate::vendors::{self, HearingSheet};
 
 fn can_change(viewer: &Viewer) -> bool {
@@ -335,7 +337,10 @@ pub async fn move_application(
         )
         .await
         .map(|_| ()),
-        Err(e) => Err(OpError::Invalid(e.to_string())),
+        Err(_) => Err(VendorRefusal::UnknownState {
+            given: form.to.clone(),
+        }
+        .into()),
     };
     state.access_changed.notify_one();
     done(lang, &viewer, &back, result)
@@ -357,8 +362,8 @@ pub async fn add_contract(
     CsrfForm(form): CsrfForm<ContractForm>,
 ) -> Response {
     let result = async {
-        let from = parse_day("valid_from", &form.valid_from)?;
-        let until = parse_day("valid_until", &form.valid_until)?;
+        let from = parse_day(Field::ValidFrom, &form.valid_from)?;
+        let until = parse_day(Field::ValidUntil, &form.valid_until)?;
         let systems: Vec<String> = form
             .systems
             .split([',', '、'])
@@ -411,9 +416,7 @@ pub async fn add_user(
                 days.parse::<u16>()
                     .ok()
                     .filter(|d| (1..=365).contains(d))
-                    .ok_or_else(|| {
-                        OpError::Invalid("demo days must be a number from 1 to 365".to_owned())
-                    })?,
+                    .ok_or_else(|| OpError::from(LoginRefusal::DemoDays))?,
             ),
         };
         let new = NewUser {
@@ -483,10 +486,10 @@ pub async fn attach_document(
                                 lang,
                                 &viewer,
                                 &back,
-                                OpError::Invalid(format!(
-                                    "the file could not be read; documents may be at most {} MiB",
-                                    vendors::MAX_DOCUMENT / (1024 * 1024)
-                                )),
+                                VendorRefusal::DocumentTooLarge {
+                                    max_mib: vendors::MAX_DOCUMENT / (1024 * 1024),
+                                }
+                                .into(),
                             );
                         }
                     }
@@ -501,12 +504,7 @@ pub async fn attach_document(
         return error_page(lang, StatusCode::FORBIDDEN, T::BadRequest);
     }
     let Some((name, bytes)) = file else {
-        return op_error_page(
-            lang,
-            &viewer,
-            &back,
-            OpError::Invalid("choose a file to attach".to_owned()),
-        );
+        return op_error_page(lang, &viewer, &back, VendorRefusal::NoFile.into());
     };
     let result = vendors::add_document(
         &state.store,

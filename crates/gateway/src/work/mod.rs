@@ -4,15 +4,17 @@
 
 pub mod api;
 pub mod pages;
+pub mod texts;
 
 use hoshu_domain::{AuditEvent, AuditKind, Role};
 use hoshu_storage::{User, WorkRequest, WorkRequestState};
 use serde::Deserialize;
 
-use crate::app::error::{OpError, OpResult};
-use crate::app::fields::{note_text, short_text};
+use crate::app::error::{Missing, OpError, OpResult};
+use crate::app::fields::{Field, note_text, short_text};
 use crate::app::state::{AppState, unix_now};
 use crate::sessions::policy;
+use texts::WorkRefusal;
 
 /// The longest window one request may ask for.
 const MAX_WINDOW_SECS: i64 = 31 * 24 * 3600;
@@ -31,29 +33,28 @@ pub struct NewRequest {
 
 pub async fn request(state: &AppState, user: &User, new: NewRequest) -> OpResult<i64> {
     if user.role != Role::Vendor {
-        return Err(OpError::Forbidden(
-            "work requests are made by vendor engineers".to_owned(),
-        ));
+        return Err(WorkRefusal::NotAVendor.into());
     }
-    let purpose = short_text("the purpose", &new.purpose.replace(['\r', '\n'], " "), 1000)?;
+    let purpose = short_text(
+        Field::Purpose,
+        &new.purpose.replace(['\r', '\n'], " "),
+        1000,
+    )?;
     let now = unix_now();
     if new.ends_at <= new.starts_at {
-        return Err(OpError::Invalid(
-            "the work window must end after it starts".to_owned(),
-        ));
+        return Err(WorkRefusal::WindowOrder.into());
     }
     if new.ends_at <= now {
-        return Err(OpError::Invalid(
-            "the work window is already over; choose a time in the future".to_owned(),
-        ));
+        return Err(WorkRefusal::WindowOver.into());
     }
     if new.ends_at - new.starts_at > MAX_WINDOW_SECS {
-        return Err(OpError::Invalid(
-            "one request may cover at most 31 days; split longer work".to_owned(),
-        ));
+        return Err(WorkRefusal::WindowTooLong {
+            max_days: MAX_WINDOW_SECS / 86_400,
+        }
+        .into());
     }
     if new.targets.is_empty() || new.targets.len() > MAX_TARGETS {
-        return Err(OpError::Invalid(format!("name 1 to {MAX_TARGETS} targets")));
+        return Err(WorkRefusal::TargetCount { max: MAX_TARGETS }.into());
     }
     let mut ids = Vec::new();
     for name in &new.targets {
@@ -69,9 +70,7 @@ pub async fn request(state: &AppState, user: &User, new: NewRequest) -> OpResult
         match target {
             Some(t) if visible => ids.push(t.id),
             _ => {
-                return Err(OpError::NotFound(format!(
-                    "no target named {name:?} is available to you"
-                )));
+                return Err(WorkRefusal::UnknownTarget { name: name.clone() }.into());
             }
         }
     }
@@ -119,9 +118,7 @@ impl std::str::FromStr for Decision {
             "reject" => Ok(Decision::Reject),
             "revoke" => Ok(Decision::Revoke),
             "withdraw" => Ok(Decision::Withdraw),
-            _ => Err(OpError::Invalid(
-                "decision must be approve, reject, revoke or withdraw".to_owned(),
-            )),
+            _ => Err(WorkRefusal::UnknownDecision.into()),
         }
     }
 }
@@ -133,9 +130,9 @@ pub async fn decide(
     decision: Decision,
     comment: &str,
 ) -> OpResult<WorkRequest> {
-    let comment = note_text("the comment", comment, 1000)?;
+    let comment = note_text(Field::Comment, comment, 1000)?;
     let Some(request) = state.store.work_request(id).await? else {
-        return Err(OpError::NotFound(format!("no work request has id {id}")));
+        return Err(Missing::WorkRequest(id).into());
     };
     let approver = matches!(actor.role, Role::Approver | Role::Admin);
     let (from, to) = match decision {
@@ -146,9 +143,7 @@ pub async fn decide(
     };
     match decision {
         Decision::Withdraw if request.user_id != actor.id => {
-            return Err(OpError::Forbidden(
-                "only the engineer who made a request may withdraw it".to_owned(),
-            ));
+            return Err(WorkRefusal::NotYourRequest.into());
         }
         Decision::Withdraw
             if !matches!(
@@ -156,45 +151,37 @@ pub async fn decide(
                 WorkRequestState::Pending | WorkRequestState::Approved
             ) =>
         {
-            return Err(OpError::Conflict(format!(
-                "the request is {}; only pending or approved requests can be withdrawn",
-                request.state.as_str()
-            )));
+            return Err(WorkRefusal::NotWithdrawable {
+                state: request.state,
+            }
+            .into());
         }
         Decision::Withdraw => {}
         _ if !approver => {
-            return Err(OpError::Forbidden(
-                "only approvers and administrators decide work requests".to_owned(),
-            ));
+            return Err(WorkRefusal::NotADecider.into());
         }
         // Four eyes: nobody approves their own work.
         _ if request.user_id == actor.id => {
-            return Err(OpError::Forbidden(
-                "you cannot decide your own work request".to_owned(),
-            ));
+            return Err(WorkRefusal::OwnRequest.into());
         }
         Decision::Reject | Decision::Revoke if comment.is_empty() => {
-            return Err(OpError::Invalid(
-                "say why in the comment, so the engineer knows what to change".to_owned(),
-            ));
+            return Err(WorkRefusal::ReasonRequired.into());
         }
         _ => {}
     }
     if request.state != from {
-        return Err(OpError::Conflict(format!(
-            "the request is {}, not {}; reload to see its current state",
-            request.state.as_str(),
-            from.as_str()
-        )));
+        return Err(WorkRefusal::WrongState {
+            state: request.state,
+            expected: from,
+        }
+        .into());
     }
     if !state
         .store
         .decide_work_request(id, from, to, &actor.login, &comment, unix_now())
         .await?
     {
-        return Err(OpError::Conflict(
-            "the request was decided by someone else meanwhile; reload".to_owned(),
-        ));
+        return Err(WorkRefusal::DecidedMeanwhile.into());
     }
     let event = AuditEvent::new(AuditKind::WorkDecided)
         .actor(actor.login.as_str())
@@ -209,7 +196,7 @@ pub async fn decide(
         .store
         .work_request(id)
         .await?
-        .ok_or_else(|| OpError::NotFound(format!("no work request has id {id}")))
+        .ok_or_else(|| Missing::WorkRequest(id).into())
 }
 
 /// The requests `user` may see: their own (vendors), all (approvers, admins, auditors).

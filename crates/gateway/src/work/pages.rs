@@ -9,10 +9,8 @@ use hoshu_domain::Role;
 use hoshu_storage::WorkRequestState;
 use maud::html;
 use serde::Deserialize;
-use time::PrimitiveDateTime;
-use time::macros::format_description;
 
-use crate::app::error::OpError;
+use crate::app::fields::{Field, local_time};
 use crate::app::guard::Viewer;
 use crate::app::state::AppState;
 use crate::app::web::ApiError;
@@ -128,16 +126,6 @@ fn decision_word(decision: Decision) -> &'static str {
 }
 
 /// A `datetime-local` value in the organisation's time zone, as Unix seconds.
-fn local_time(field: &str, text: &str, offset_hours: i8) -> Result<i64, OpError> {
-    let parsed = PrimitiveDateTime::parse(
-        text.trim(),
-        format_description!("[year]-[month]-[day]T[hour]:[minute]"),
-    )
-    .map_err(|_| OpError::Invalid(format!("{field} must be a date and time")))?;
-    let offset = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    Ok(parsed.assume_offset(offset).unix_timestamp())
-}
-
 /// The request form: one checkbox per target (`target.N` = name), so it is read as a map.
 pub async fn request(
     State(state): State<AppState>,
@@ -155,8 +143,8 @@ pub async fn request(
                 .map(|(_, v)| v.clone())
                 .collect(),
             purpose: field("purpose").to_owned(),
-            starts_at: local_time("the start", field("starts"), offset)?,
-            ends_at: local_time("the end", field("ends"), offset)?,
+            starts_at: local_time(Field::WorkStart, field("starts"), offset)?,
+            ends_at: local_time(Field::WorkEnd, field("ends"), offset)?,
         };
         work::request(&state, &viewer.user, new).await
     }

@@ -225,6 +225,8 @@ pub struct Session {
 #[derive(Debug)]
 pub struct Gateway {
     child: Option<Child>,
+    /// How it was started, for a restart on the same data directory.
+    args: Vec<OsString>,
     /// Scheme, host and port, without the trailing slash.
     base: String,
     data: PathBuf,
@@ -278,6 +280,25 @@ impl Gateway {
         data: PathBuf,
         config: Option<PathBuf>,
     ) -> Gateway {
+        let (child, base, cert, log) = Gateway::spawn(args, &data);
+        Gateway {
+            child: Some(child),
+            args: args.to_vec(),
+            base,
+            data,
+            config,
+            cert,
+            log,
+            dir,
+        }
+    }
+
+    /// Starts the binary with `args` and waits for its URL line: the process, its URL without
+    /// the trailing slash, its certificate and what it prints.
+    fn spawn(
+        args: &[OsString],
+        data: &Path,
+    ) -> (Child, String, reqwest::Certificate, Arc<Mutex<String>>) {
         let mut child = Command::new(BIN)
             .args(args)
             .env_remove("RUST_LOG")
@@ -316,15 +337,43 @@ impl Gateway {
         let pem = std::fs::read(data.join("tls").join("cert.pem"))
             .expect("the gateway wrote its certificate to DIR/tls/cert.pem");
         let cert = reqwest::Certificate::from_pem(&pem).expect("the certificate is PEM");
-        Gateway {
-            child: Some(child),
-            base: url.trim().trim_end_matches('/').to_owned(),
-            data,
-            config,
+        (
+            child,
+            url.trim().trim_end_matches('/').to_owned(),
             cert,
             log,
-            dir,
+        )
+    }
+
+    /// Starts the gateway again, as it was started, on the same data directory (after
+    /// [`Gateway::stop`] or [`Gateway::terminate`]). Its port is new.
+    pub fn restart(&mut self) {
+        self.stop();
+        let (child, base, cert, log) = Gateway::spawn(&self.args, &self.data);
+        self.child = Some(child);
+        self.base = base;
+        self.cert = cert;
+        self.log = log;
+    }
+
+    /// Sends SIGTERM and waits up to `within` for the process to exit: its status, and how
+    /// long it took. `None` if it was still running then.
+    pub fn terminate(&mut self, within: Duration) -> Option<(std::process::ExitStatus, Duration)> {
+        let child = self.child.as_mut().expect("the gateway is running");
+        let started = Instant::now();
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM was sent");
+        while started.elapsed() < within {
+            if let Some(status) = child.try_wait().expect("waiting for the gateway") {
+                self.child = None;
+                return Some((status, started.elapsed()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
+        None
     }
 
     /// Kills the gateway (idempotent).

@@ -150,6 +150,9 @@ pub async fn websocket(
         .into_client_request()
         .expect("a WebSocket request");
     let headers = request.headers_mut();
+    // The test clients read the gateway's messages in English (a browser sends its own
+    // language; without one the gateway speaks Japanese).
+    headers.insert("Accept-Language", HeaderValue::from_static("en"));
     if let Some(subprotocol) = subprotocol {
         headers.insert(
             "Sec-WebSocket-Protocol",
@@ -286,6 +289,23 @@ impl Tunnel {
             k.len(),
             k.len()
         ));
+    }
+
+    /// Types `text` (ASCII) then Return as a browser on a US keyboard sends it: characters
+    /// typed with Shift come between Shift_L's press and release.
+    pub fn type_line(&self, text: &str) {
+        const SHIFT_L: u32 = 0xffe1;
+        for b in text.bytes() {
+            let shifted = b.is_ascii_uppercase() || br#"~!@#$%^&*()_+{}|:"<>?"#.contains(&b);
+            if shifted {
+                self.send(&format!("3.key,5.{SHIFT_L},1.1;"));
+            }
+            self.key(u32::from(b));
+            if shifted {
+                self.send(&format!("3.key,5.{SHIFT_L},1.0;"));
+            }
+        }
+        self.key(0xff0d);
     }
 
     /// `10.disconnect;`, as the browser's disconnect button.

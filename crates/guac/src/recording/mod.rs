@@ -26,6 +26,36 @@ mod writer;
 pub use reader::{RecordingReader, RecordingStream};
 pub use writer::{RecordingWriter, WriterConfig};
 
+/// Finishes a recording whose writer stopped before [`RecordingWriter::finish`] (the gateway
+/// was killed or crashed mid-session): keeps every complete chunk, cuts whatever follows the
+/// last one, and appends the index, so the file opens and plays like any finished recording.
+/// A recording that is already finished is left as it is. Returns the index.
+///
+/// The cut is at the last chunk whose bytes are all there: a writer that is killed leaves a
+/// prefix of what it wrote, so a chunk that is complete is whole (its CRC is still checked
+/// whenever it is read).
+pub fn finish_unfinished(file: &mut std::fs::File) -> Result<Index, RecordingError> {
+    use std::io::{Seek, SeekFrom, Write};
+    if let Ok(finished) = RecordingReader::open(&mut *file) {
+        return Ok(finished.index().clone());
+    }
+    let index = RecordingReader::open_unfinished(&mut *file)?
+        .index()
+        .clone();
+    file.set_len(index.data_end)?;
+    file.seek(SeekFrom::Start(index.data_end))?;
+    let timestamps = index.first_timestamp_ms.zip(index.last_timestamp_ms);
+    file.write_all(&writer::index_frame(
+        &index.keyframes,
+        timestamps,
+        index.stream_len,
+        index.data_end,
+    ))?;
+    file.sync_all()?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(RecordingReader::open(&mut *file)?.index().clone())
+}
+
 /// Version byte of the file header and of the index.
 pub const FORMAT_VERSION: u8 = 1;
 

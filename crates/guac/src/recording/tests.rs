@@ -302,6 +302,37 @@ fn an_unfinished_writer_leaves_a_recoverable_file() {
 }
 
 #[test]
+fn an_unfinished_file_is_finished_where_its_last_whole_chunk_ends() {
+    let sample = sample(300, 100, small_chunks());
+    let whole = RecordingReader::open(Cursor::new(&sample.file)).unwrap();
+    let index_at = whole.index().data_end as usize;
+    for cut in [index_at, index_at - 7, sample.file.len() / 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.guac.zst");
+        std::fs::write(&path, &sample.file[..cut]).unwrap();
+        let mut file = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let index = finish_unfinished(&mut file).unwrap();
+        assert!(index.finished, "cut at {cut}");
+        let bytes = std::fs::read(&path).unwrap();
+        let reader = RecordingReader::open(Cursor::new(&bytes)).unwrap();
+        let got = read_all(reader.stream().unwrap()).unwrap();
+        assert!(sample.stream.starts_with(&got), "cut at {cut}");
+        if cut == index_at {
+            assert_eq!(got, sample.stream, "every chunk was whole");
+            assert_eq!(index.keyframes, whole.index().keyframes);
+        }
+        // Finishing again changes nothing.
+        let again = finish_unfinished(&mut file).unwrap();
+        assert_eq!(again, index);
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    }
+}
+
+#[test]
 fn a_finished_file_opens_as_unfinished_too() {
     let sample = sample(200, 50, small_chunks());
     let finished = RecordingReader::open(Cursor::new(&sample.file)).unwrap();

@@ -244,35 +244,49 @@ impl<W: Write> RecordingWriter<W> {
 
     /// The index frame; see the crate documentation for its layout.
     fn index_bytes(&self) -> Vec<u8> {
-        let entries = self.keyframes.len();
-        let payload_len = super::INDEX_FIXED_LEN + entries * super::INDEX_ENTRY_LEN;
-        let mut out = Vec::with_capacity(super::FRAME_HEADER_LEN + payload_len);
-        out.extend_from_slice(&MAGIC_INDEX.to_le_bytes());
-        // INVARIANT: at most MAX_KEYFRAMES entries, so about 24 MiB.
-        out.extend_from_slice(&u32::try_from(payload_len).unwrap_or(u32::MAX).to_le_bytes());
-        let payload_start = out.len();
-        out.push(FORMAT_VERSION);
-        out.extend_from_slice(&u32::try_from(entries).unwrap_or(u32::MAX).to_le_bytes());
-        for keyframe in &self.keyframes {
-            out.extend_from_slice(&keyframe.timestamp_ms.to_le_bytes());
-            out.extend_from_slice(&keyframe.file_offset.to_le_bytes());
-            out.extend_from_slice(&keyframe.stream_offset.to_le_bytes());
-        }
-        // An empty recording stores 0 for both; `entries` and `stream_len`
-        // of 0 tell the reader there were no timestamps.
-        let first = self.first_timestamp.unwrap_or(0);
-        let last = if self.first_timestamp.is_some() {
-            self.last_timestamp
-        } else {
-            0
-        };
-        out.extend_from_slice(&first.to_le_bytes());
-        out.extend_from_slice(&last.to_le_bytes());
-        out.extend_from_slice(&self.stream_offset.to_le_bytes());
-        out.extend_from_slice(&self.file_offset.to_le_bytes());
-        let crc = Crc32::new().update(&out[payload_start..]).finish();
-        out.extend_from_slice(&crc.to_le_bytes());
-        out.extend_from_slice(INDEX_TAG);
-        out
+        index_frame(
+            &self.keyframes,
+            self.first_timestamp
+                .map(|first| (first, self.last_timestamp)),
+            self.stream_offset,
+            self.file_offset,
+        )
     }
+}
+
+/// The index frame of a recording whose chunks end at `data_end`: `timestamps` are the first
+/// and last timestamps written (`None` for a recording with nothing in it). Shared by the writer
+/// and by [`finish_unfinished`](super::finish_unfinished), so a recovered recording's index is
+/// exactly what the writer would have written.
+pub(crate) fn index_frame(
+    keyframes: &[Keyframe],
+    timestamps: Option<(u64, u64)>,
+    stream_len: u64,
+    data_end: u64,
+) -> Vec<u8> {
+    let entries = keyframes.len();
+    let payload_len = super::INDEX_FIXED_LEN + entries * super::INDEX_ENTRY_LEN;
+    let mut out = Vec::with_capacity(super::FRAME_HEADER_LEN + payload_len);
+    out.extend_from_slice(&MAGIC_INDEX.to_le_bytes());
+    // INVARIANT: at most MAX_KEYFRAMES entries, so about 24 MiB.
+    out.extend_from_slice(&u32::try_from(payload_len).unwrap_or(u32::MAX).to_le_bytes());
+    let payload_start = out.len();
+    out.push(FORMAT_VERSION);
+    out.extend_from_slice(&u32::try_from(entries).unwrap_or(u32::MAX).to_le_bytes());
+    for keyframe in keyframes {
+        out.extend_from_slice(&keyframe.timestamp_ms.to_le_bytes());
+        out.extend_from_slice(&keyframe.file_offset.to_le_bytes());
+        out.extend_from_slice(&keyframe.stream_offset.to_le_bytes());
+    }
+    // An empty recording stores 0 for both; `entries` and `stream_len` of 0 tell the reader
+    // there were no timestamps.
+    let (first, last) = timestamps.unwrap_or((0, 0));
+    out.extend_from_slice(&first.to_le_bytes());
+    out.extend_from_slice(&last.to_le_bytes());
+    out.extend_from_slice(&stream_len.to_le_bytes());
+    out.extend_from_slice(&data_end.to_le_bytes());
+    let crc = Crc32::new().update(&out[payload_start..]).finish();
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(INDEX_TAG);
+    out
 }

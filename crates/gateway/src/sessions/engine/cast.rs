@@ -140,6 +140,53 @@ pub fn read_cast(path: &Path) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// Finishes a terminal recording whose writer stopped (the gateway was killed): its complete
+/// lines are written again as one finished zstd frame in place of the file, so it reads like
+/// any finished recording. A finished recording is left as it is. Returns the time of its last
+/// event (Unix ms), when the header says when it started.
+pub fn finish_unfinished(path: &Path) -> Result<Option<u64>, String> {
+    let complete = {
+        let file = File::open(path).map_err(|e| format!("cannot open recording: {e}"))?;
+        zstd::stream::decode_all(std::io::BufReader::new(file)).ok()
+    };
+    let text = match complete {
+        Some(text) => text,
+        None => {
+            let text = read_cast(path)?;
+            let rewritten = path.with_extension("zst.sealing");
+            let mut encoder = zstd::stream::write::Encoder::new(
+                File::create(&rewritten).map_err(|e| format!("cannot rewrite recording: {e}"))?,
+                1,
+            )
+            .map_err(|e| format!("cannot rewrite recording: {e}"))?;
+            encoder
+                .write_all(&text)
+                .and_then(|()| encoder.finish())
+                .and_then(|file| file.sync_all())
+                .map_err(|e| format!("cannot rewrite recording: {e}"))?;
+            std::fs::rename(&rewritten, path)
+                .map_err(|e| format!("cannot replace the recording: {e}"))?;
+            text
+        }
+    };
+    Ok(last_event_ms(&text))
+}
+
+/// When the last event of an asciicast happened: the header's start plus the last event's
+/// offset.
+fn last_event_ms(cast: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(cast).ok()?;
+    let mut lines = text.lines();
+    let header: serde_json::Value = serde_json::from_str(lines.next()?).ok()?;
+    let started_ms = header["timestamp"].as_u64()? * 1000;
+    let offset_secs = lines
+        .rev()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|event| event[0].as_f64())
+        .unwrap_or(0.0);
+    Some(started_ms + (offset_secs * 1000.0) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +225,27 @@ mod tests {
             CastRecorder::create(&path).is_err(),
             "an existing recording is never overwritten"
         );
+    }
+
+    #[test]
+    fn an_unfinished_cast_is_finished_with_its_complete_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.cast.zst");
+        let mut cast = CastRecorder::create(&path).unwrap();
+        cast.start(80, 24, 1_700_000_000_000, "box").unwrap();
+        cast.output(1_700_000_002_500, "one\r\n").unwrap();
+        cast.flush().unwrap();
+        cast.output(1_700_000_003_000, "lost").unwrap();
+        // The gateway dies here: the frame is never ended.
+        std::mem::forget(cast);
+        assert!(zstd::stream::decode_all(&std::fs::read(&path).unwrap()[..]).is_err());
+        assert_eq!(finish_unfinished(&path).unwrap(), Some(1_700_000_002_500));
+        let finished = std::fs::read(&path).unwrap();
+        let text = String::from_utf8(zstd::stream::decode_all(&finished[..]).unwrap()).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.ends_with("[2.5,\"o\",\"one\\r\\n\"]\n"), "{text}");
+        // Finished already: left as it is.
+        assert_eq!(finish_unfinished(&path).unwrap(), Some(1_700_000_002_500));
+        assert_eq!(std::fs::read(&path).unwrap(), finished);
     }
 }

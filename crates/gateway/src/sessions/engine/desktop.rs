@@ -10,6 +10,7 @@ use hoshu_storage::Target;
 use tokio::net::TcpStream;
 
 use super::lifetime::{CONNECT_TIMEOUT, Ending};
+use super::outcome::Outcome;
 use hoshu_display::{Display, Screen};
 
 /// What the tunnel must do beyond drawing, after the target spoke.
@@ -60,7 +61,10 @@ pub trait Desktop: Send {
 pub fn upstream(name: &str, e: impl std::fmt::Display) -> Ending {
     Ending::error(
         Status::UPSTREAM_ERROR,
-        format!("connection to {name} failed: {e}"),
+        Outcome::ConnectionFailed {
+            target: name.to_owned(),
+            detail: e.to_string(),
+        },
     )
 }
 
@@ -79,16 +83,19 @@ pub async fn connect_address(name: &str, host: &str, port: u16) -> Result<TcpStr
         }
         Ok(Err(e)) => Err(Ending::error(
             Status::UPSTREAM_NOT_FOUND,
-            format!(
-                "cannot reach {name} ({address}): {e}; ask the administrator whether it is running"
-            ),
+            Outcome::Unreachable {
+                target: name.to_owned(),
+                address,
+                detail: e.to_string(),
+            },
         )),
         Err(_) => Err(Ending::error(
             Status::UPSTREAM_TIMEOUT,
-            format!(
-                "{name} ({address}) did not answer within {} s; try again later",
-                CONNECT_TIMEOUT.as_secs()
-            ),
+            Outcome::ConnectTimeout {
+                target: name.to_owned(),
+                address,
+                secs: CONNECT_TIMEOUT.as_secs(),
+            },
         )),
     }
 }

@@ -9,6 +9,12 @@ use hoshu_guac::Status;
 use hoshu_storage::Target;
 use tokio::sync::watch;
 
+use super::outcome::Outcome;
+use crate::ui::i18n::Lang;
+
+/// How often a session's task writes what its recorder holds to the file (and checks its
+/// limits): what a kill -9 can lose of a recording is at most this, plus the frame in flight.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(500);
 /// A target that does not accept the connection within this time is given up on.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A browser that takes no data for this long is gone (a stalled network): the session ends
@@ -23,31 +29,28 @@ const CLOSE_LINGER: Duration = Duration::from_secs(2);
 /// both kinds of session classify endings alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ending {
-    pub outcome: String,
+    pub outcome: Outcome,
     pub status: Status,
 }
 
 impl Ending {
-    pub fn normal(outcome: &str) -> Ending {
+    pub fn normal(outcome: Outcome) -> Ending {
         Ending {
-            outcome: outcome.to_owned(),
+            outcome,
             status: Status::SUCCESS,
         }
     }
 
-    pub fn error(status: Status, outcome: impl Into<String>) -> Ending {
-        Ending {
-            outcome: outcome.into(),
-            status,
-        }
+    pub fn error(status: Status, outcome: Outcome) -> Ending {
+        Ending { outcome, status }
     }
 
-    /// What a Guacamole client is told last: why (`error`), or just `disconnect` after a
-    /// normal end.
-    pub fn last_instruction(&self) -> String {
+    /// What a Guacamole client is told last, in its user's language: why (`error`), or just
+    /// `disconnect` after a normal end.
+    pub fn last_instruction(&self, lang: Lang) -> String {
         if self.status.is_error() {
             hoshu_guac::ServerInstruction::Error {
-                message: &self.outcome,
+                message: &self.outcome.message(lang),
                 status: self.status,
             }
             .encode()
@@ -57,20 +60,20 @@ impl Ending {
     }
 }
 
+/// The kill switch of a live session: an outcome put in it ends the session.
+pub type KillSwitch = watch::Receiver<Option<Outcome>>;
+
 pub fn unix_ms() -> u64 {
     u64::try_from(hoshu_storage::now_ms()).unwrap_or(0)
 }
 
 /// The ending an administrator (or shutdown) asked for through the kill switch.
-pub fn killed(
-    kill: &watch::Receiver<Option<String>>,
-    changed: Result<(), watch::error::RecvError>,
-) -> Ending {
-    let reason = match changed {
-        Ok(()) => kill.borrow().clone().unwrap_or_else(|| "ended".to_owned()),
-        Err(_) => "the gateway is shutting down".to_owned(),
+pub fn killed(kill: &KillSwitch, changed: Result<(), watch::error::RecvError>) -> Ending {
+    let outcome = match changed {
+        Ok(()) => kill.borrow().clone().unwrap_or(Outcome::ShuttingDown),
+        Err(_) => Outcome::ShuttingDown,
     };
-    Ending::error(Status::SESSION_CLOSED, reason)
+    Ending::error(Status::SESSION_CLOSED, outcome)
 }
 
 /// Sends one message to the browser, bounded by [`SEND_TIMEOUT`] and raced against the kill
@@ -78,16 +81,18 @@ pub fn killed(
 pub async fn send_bounded(
     socket: &mut WebSocket,
     message: Message,
-    kill: &mut watch::Receiver<Option<String>>,
+    kill: &mut KillSwitch,
 ) -> Result<(), Ending> {
     let send = socket.send(message);
     tokio::select! {
         sent = tokio::time::timeout(SEND_TIMEOUT, send) => match sent {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Ending::normal("browser went away")),
+            Ok(Err(_)) => Err(Ending::normal(Outcome::BrowserGone)),
             Err(_) => Err(Ending::error(
                 Status::CLIENT_TIMEOUT,
-                format!("the browser took no data for {} s", SEND_TIMEOUT.as_secs()),
+                Outcome::BrowserStalled {
+                    secs: SEND_TIMEOUT.as_secs(),
+                },
             )),
         },
         changed = kill.changed() => Err(killed(kill, changed)),
@@ -149,19 +154,17 @@ impl TimeLimits {
         if self.last_input.elapsed() >= self.idle {
             return Some(Ending::error(
                 Status::SESSION_TIMEOUT,
-                format!(
-                    "no input for {} s; the session ended (idle timeout)",
-                    self.idle.as_secs()
-                ),
+                Outcome::IdleTimeout {
+                    secs: self.idle.as_secs(),
+                },
             ));
         }
         if self.started.elapsed() >= self.max {
             return Some(Ending::error(
                 Status::SESSION_TIMEOUT,
-                format!(
-                    "the maximum session time of {} s was reached",
-                    self.max.as_secs()
-                ),
+                Outcome::MaxDuration {
+                    secs: self.max.as_secs(),
+                },
             ));
         }
         None

@@ -6,6 +6,7 @@
 pub mod cast;
 pub mod desktop;
 pub mod lifetime;
+pub mod outcome;
 pub mod rdp;
 pub mod recorder;
 pub mod ssh;

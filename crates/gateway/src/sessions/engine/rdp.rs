@@ -34,6 +34,7 @@ use tokio_rustls::client::TlsStream;
 
 use super::desktop::{Desktop, Follow, connect_address, connect_tcp, upstream};
 use super::lifetime::{Ending, killed};
+use super::outcome::Outcome;
 use super::tunnel::Outbox;
 use hoshu_display::Rect;
 use hoshu_display::{Display, Screen};
@@ -142,11 +143,9 @@ impl RdpDesktop {
         else {
             return Err(Ending::error(
                 Status::SERVER_ERROR,
-                format!(
-                    "{} has no pinned certificate; ask the administrator to run `hoshu admin \
-                     target accept-certificate --name {}`",
-                    target.name, target.name
-                ),
+                Outcome::RdpNoPin {
+                    target: target.name.clone(),
+                },
             ));
         };
         let layout: Layout = target.keyboard.parse().unwrap_or(Layout::Us);
@@ -180,11 +179,10 @@ impl RdpDesktop {
             Err(_) => {
                 return Err(Ending::error(
                     Status::UPSTREAM_TIMEOUT,
-                    format!(
-                        "{} did not complete the RDP log-on within {} s; try again later",
-                        target.name,
-                        CONNECT_WITHIN.as_secs()
-                    ),
+                    Outcome::RdpLogonTimeout {
+                        target: target.name.clone(),
+                        secs: CONNECT_WITHIN.as_secs(),
+                    },
                 ));
             }
         };
@@ -275,10 +273,10 @@ impl RdpDesktop {
                     &pointer.bitmap_data,
                 ),
                 ActiveStageOutput::Terminate(reason) => {
-                    return Err(Ending::normal(&format!(
-                        "{} ended the session: {reason}",
-                        self.name
-                    )));
+                    return Err(Ending::normal(Outcome::RdpServerEnded {
+                        target: self.name.clone(),
+                        reason: reason.to_string(),
+                    }));
                 }
                 ActiveStageOutput::DeactivateAll => {
                     self.reactivation = Some(self.activation.create());
@@ -473,7 +471,7 @@ async fn ask_credentials(
         let text = tokio::select! {
             message = out.socket.recv() => match message {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => {
-                    return Err(Ending::normal("browser closed the session"));
+                    return Err(Ending::normal(Outcome::BrowserClosed));
                 }
                 Some(Ok(Message::Text(text))) => text,
                 Some(Ok(_)) => continue,
@@ -482,7 +480,9 @@ async fn ask_credentials(
             () = &mut deadline => {
                 return Err(Ending::error(
                     Status::CLIENT_TIMEOUT,
-                    "no credentials were given within 5 minutes",
+                    Outcome::CredentialsTimeout {
+                        secs: CREDENTIALS_WITHIN.as_secs(),
+                    },
                 ));
             }
         };
@@ -491,7 +491,9 @@ async fn ask_credentials(
             let instruction = instruction.map_err(|e| {
                 Ending::error(
                     Status::CLIENT_BAD_REQUEST,
-                    format!("browser sent a malformed instruction: {e}"),
+                    Outcome::BrowserMalformed {
+                        detail: e.to_string(),
+                    },
                 )
             })?;
             match ClientEvent::parse(&instruction) {
@@ -511,7 +513,7 @@ async fn ask_credentials(
                         if value.len() + data.len() > MAX_CREDENTIAL {
                             return Err(Ending::error(
                                 Status::CLIENT_OVERRUN,
-                                "the credentials given are too long",
+                                Outcome::CredentialsTooLong,
                             ));
                         }
                         value.extend_from_slice(&data);
@@ -534,7 +536,7 @@ async fn ask_credentials(
                     }
                 }
                 Ok(ClientEvent::Disconnect) => {
-                    return Err(Ending::normal("disconnected by the user"));
+                    return Err(Ending::normal(Outcome::UserDisconnected));
                 }
                 _ => {}
             }
@@ -689,7 +691,13 @@ fn server_public_key(der: &[u8]) -> Option<Vec<u8>> {
 fn failed(target: &Target, error: &ConnectorError, during_nla: bool) -> Ending {
     let failure = Failure::of(error, during_nla);
     tracing::info!(target = %target.name, error = %error.report(), ?failure, "RDP log-on failed");
-    Ending::error(Status::UPSTREAM_ERROR, failure.message(&target.name))
+    Ending::error(
+        Status::UPSTREAM_ERROR,
+        Outcome::Rdp {
+            target: target.name.clone(),
+            failure,
+        },
+    )
 }
 
 /// The connection sequence up to the active stage.
@@ -712,12 +720,10 @@ async fn establish(
             tracing::warn!(target = %target.name, pinned = %pin, presented = %now, "RDP certificate changed");
             return Err(Ending::error(
                 Status::UPSTREAM_ERROR,
-                format!(
-                    "the certificate of {} has changed (it now presents {now}), so the session \
-                     was refused; ask the administrator to check the server and run `hoshu \
-                     admin target accept-certificate --name {}`",
-                    target.name, target.name
-                ),
+                Outcome::RdpCertificateChanged {
+                    target: target.name.clone(),
+                    presented: now.to_string(),
+                },
             ));
         }
         Err(TlsFailure::Other(e)) => return Err(upstream(&target.name, format!("TLS: {e}"))),
@@ -749,7 +755,7 @@ pub async fn fetch_certificate(host: &str, port: u16) -> anyhow::Result<Certific
     let address = format!("{host}:{port}");
     let tcp = connect_address("the target", host, port)
         .await
-        .map_err(|ending| anyhow::anyhow!(ending.outcome))?;
+        .map_err(|ending| anyhow::anyhow!(ending.outcome.message(crate::ui::i18n::Lang::En)))?;
     let local = tcp.local_addr()?;
     let mut framed = TokioFramed::new(tcp);
     let settings = Settings {

@@ -55,6 +55,14 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
+/// The SHA-256 of a file, hex, read in pieces: a long recording is hashed without holding it
+/// in memory.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut File::open(path)?, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
 pub struct Recorder {
     writer: RecordingWriter<Hashing<BufWriter<File>>>,
     path: PathBuf,

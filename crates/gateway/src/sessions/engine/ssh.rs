@@ -19,6 +19,8 @@ const WINDOW: u32 = 256 * 1024;
 /// the connection, so a flooding command blocks at the target.
 const CHANNEL_BUFFER: usize = 8;
 
+/// Why an SSH connection was refused or failed. The messages say what to do; an administrator
+/// pins or re-accepts a host key on the target's page or with the command line.
 #[derive(Debug, thiserror::Error)]
 pub enum SshError {
     #[error("cannot reach {address}: {reason}; ask the administrator whether it is running")]
@@ -28,7 +30,7 @@ pub enum SshError {
     #[error(
         "the host key of {address} changed (it presents {presented}, the pinned key is {pinned}); \
          the session was refused because the server may be an impostor: an administrator must \
-         check the server and run `hoshu admin target accept-host-key --name {name}`"
+         check the server and accept the new host key of target {name}"
     )]
     HostKeyChanged {
         name: String,
@@ -37,8 +39,7 @@ pub enum SshError {
         pinned: String,
     },
     #[error(
-        "target {name} has no pinned host key; an administrator must run \
-         `hoshu admin target accept-host-key --name {name}`"
+        "target {name} has no pinned host key; an administrator must accept the target's host key"
     )]
     NoPinnedKey { name: String },
     #[error("the stored host key of target {name} is unreadable: {reason}; accept it again")]
@@ -51,6 +52,58 @@ pub enum SshError {
     LoginRefused { address: String, user: String },
     #[error("the stored private key of this target is unreadable: {0}; add the target again")]
     BadPrivateKey(String),
+}
+
+impl SshError {
+    /// A stable word for the outcome.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SshError::Unreachable { .. } => "unreachable",
+            SshError::Timeout { .. } => "handshake-timeout",
+            SshError::HostKeyChanged { .. } => "ssh-host-key-changed",
+            SshError::NoPinnedKey { .. } => "ssh-no-pinned-key",
+            SshError::BadPinnedKey { .. } => "ssh-bad-pinned-key",
+            SshError::Protocol { .. } => "ssh-protocol",
+            SshError::LoginRefused { .. } => "ssh-login-refused",
+            SshError::BadPrivateKey(_) => "ssh-bad-private-key",
+        }
+    }
+
+    /// The same sentence in Japanese.
+    pub fn japanese(&self) -> String {
+        match self {
+            SshError::Unreachable { address, reason } => format!(
+                "{address} に接続できません: {reason}。動作しているか管理者に確認してください。"
+            ),
+            SshError::Timeout { address } => format!(
+                "{address} が{}秒以内に SSH の接続手順を終えませんでした。",
+                STEP_TIMEOUT.as_secs()
+            ),
+            SshError::HostKeyChanged {
+                name,
+                address,
+                presented,
+                pinned,
+            } => format!(
+                "{address} のホスト鍵が変わりました(提示された鍵 {presented}、登録済みの鍵 {pinned})。なりすましのおそれがあるため接続を拒否しました。管理者がサーバを確認し、接続先 {name} の新しいホスト鍵を承認する必要があります。"
+            ),
+            SshError::NoPinnedKey { name } => format!(
+                "接続先 {name} のホスト鍵が登録されていません。管理者がホスト鍵を承認する必要があります。"
+            ),
+            SshError::BadPinnedKey { name, reason } => format!(
+                "接続先 {name} の登録済みホスト鍵を読めません: {reason}。もう一度承認してください。"
+            ),
+            SshError::Protocol { address, reason } => {
+                format!("{address} との SSH 通信が失敗しました: {reason}")
+            }
+            SshError::LoginRefused { address, user } => format!(
+                "{address} がユーザー「{user}」のログインを拒否しました。接続先の資格情報(または入力したパスワード)を確認してください。"
+            ),
+            SshError::BadPrivateKey(reason) => format!(
+                "この接続先の保存された秘密鍵を読めません: {reason}。接続先を登録し直してください。"
+            ),
+        }
+    }
 }
 
 /// A host key as stored: an OpenSSH public-key line.

@@ -23,11 +23,15 @@ use hoshu_guac::Status;
 use hoshu_storage::{Store, Target};
 use russh::ChannelMsg;
 use serde::Deserialize;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::cast::CastRecorder;
-use super::lifetime::{Ending, TimeLimits, close_lingering, killed, send_bounded, unix_ms};
+use super::lifetime::{
+    Ending, FLUSH_EVERY, KillSwitch, TimeLimits, close_lingering, killed, send_bounded, unix_ms,
+};
+use super::outcome::Outcome;
 use crate::sessions::engine::ssh::{self, Credential, SshError};
+use crate::ui::i18n::Lang;
 use hoshu_display::CommandLog;
 use hoshu_display::Utf8Stream;
 
@@ -45,15 +49,17 @@ const MAX_INPUT: usize = 64 * 1024;
 /// Keys waiting for the SSH connection; the browser's frames are not read while it is full.
 const INPUT_QUEUE: usize = 64;
 
-/// Everything the terminal task needs; built when the session's tunnel attaches.
+/// Everything the terminal task needs besides its recorder (which the session's handle owns);
+/// built when the session's tunnel attaches.
 pub struct TerminalContext {
     pub id: String,
     pub target: Target,
     pub credential: Option<Credential>,
-    pub recorder: CastRecorder,
-    pub kill: watch::Receiver<Option<String>>,
+    pub kill: KillSwitch,
     pub bytes_to_browser: Arc<AtomicU64>,
     pub store: Store,
+    /// The user's language, for what the gateway itself tells the browser.
+    pub lang: Lang,
 }
 
 impl std::fmt::Debug for TerminalContext {
@@ -111,7 +117,7 @@ fn control(value: serde_json::Value) -> Message {
 /// Sends to the browser through the shared bounded send, counting bytes.
 struct Browser<'a> {
     socket: &'a mut WebSocket,
-    kill: &'a mut watch::Receiver<Option<String>>,
+    kill: &'a mut KillSwitch,
     bytes: &'a AtomicU64,
     last_heard: Instant,
 }
@@ -142,7 +148,7 @@ impl Browser<'_> {
             self.last_heard = Instant::now();
             match message {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => {
-                    return Err(Ending::normal("browser closed the session"));
+                    return Err(Ending::normal(Outcome::BrowserClosed));
                 }
                 Some(Ok(Message::Text(text))) => {
                     if let Ok(control) = serde_json::from_str::<Control>(&text) {
@@ -155,16 +161,21 @@ impl Browser<'_> {
     }
 }
 
-/// Runs the session to its end and returns how it ended; the caller seals the recording.
-pub async fn run(mut socket: WebSocket, ctx: TerminalContext) -> (Ending, CastRecorder) {
+/// Runs the session to its end, recording into `recorder`, and returns how it ended; the
+/// session's handle seals the recording.
+pub async fn run(
+    mut socket: WebSocket,
+    ctx: TerminalContext,
+    recorder: &mut CastRecorder,
+) -> Ending {
     let TerminalContext {
         id,
         target,
         credential,
-        mut recorder,
         mut kill,
         bytes_to_browser,
         store,
+        lang,
     } = ctx;
     let ending = {
         let mut browser = Browser {
@@ -178,19 +189,24 @@ pub async fn run(mut socket: WebSocket, ctx: TerminalContext) -> (Ending, CastRe
             &id,
             &target,
             credential,
-            &mut recorder,
+            recorder,
             &store,
+            lang,
         )
         .await
     };
     if recorder.is_started() {
-        let _ = recorder.marker(unix_ms(), &format!("ended: {}", ending.outcome));
+        let _ = recorder.marker(
+            unix_ms(),
+            &format!("ended: {}", ending.outcome.message(lang)),
+        );
     }
     let last = control(serde_json::json!({
-        "type": "end", "reason": ending.outcome, "status": ending.status.0,
+        "type": "end", "reason": ending.outcome.message(lang), "code": ending.outcome.code(),
+        "status": ending.status.0,
     }));
     close_lingering(&mut socket, last, ending.status.0.to_string()).await;
-    (ending, recorder)
+    ending
 }
 
 /// The user name and credential to log in with: the target's, or asked from the user.
@@ -213,7 +229,9 @@ async fn credentials(
             None => {
                 return Err(Ending::error(
                     Status::CLIENT_TIMEOUT,
-                    "no password was given within 2 minutes; open the target again",
+                    Outcome::CredentialsTimeout {
+                        secs: CREDENTIALS_WITHIN.as_secs(),
+                    },
                 ));
             }
             Some(Control::Credentials { username, password }) => {
@@ -225,7 +243,7 @@ async fn credentials(
                     (None, _) => {
                         return Err(Ending::error(
                             Status::CLIENT_BAD_REQUEST,
-                            "a user name is needed for this target; open it again and type one",
+                            Outcome::UsernameNeeded,
                         ));
                     }
                 };
@@ -236,6 +254,12 @@ async fn credentials(
     }
 }
 
+/// The recorder failed: the session ends (no recording, no session); the detail goes to the log.
+fn recording_failed(detail: String) -> Ending {
+    tracing::error!(error = %detail, "Recording failed; the session ends");
+    Ending::error(Status::SERVER_ERROR, Outcome::RecordingFailed)
+}
+
 fn ssh_ending(e: SshError) -> Ending {
     let status = match &e {
         SshError::Unreachable { .. } => Status::UPSTREAM_NOT_FOUND,
@@ -243,7 +267,7 @@ fn ssh_ending(e: SshError) -> Ending {
         SshError::LoginRefused { .. } => Status::CLIENT_UNAUTHORIZED,
         _ => Status::UPSTREAM_ERROR,
     };
-    Ending::error(status, e.to_string())
+    Ending::error(status, Outcome::Ssh((&e).into()))
 }
 
 async fn drive(
@@ -253,6 +277,7 @@ async fn drive(
     stored: Option<Credential>,
     recorder: &mut CastRecorder,
     store: &Store,
+    lang: Lang,
 ) -> Ending {
     // The page reports its size as soon as the tunnel opens; the shell starts with it.
     let (mut cols, mut rows) = (80, 24);
@@ -296,12 +321,15 @@ async fn drive(
         Err(e) => {
             return Ending::error(
                 Status::UPSTREAM_ERROR,
-                format!("{} did not open a shell: {e}", target.name),
+                Outcome::ShellNotOpened {
+                    target: target.name.clone(),
+                    detail: e.to_string(),
+                },
             );
         }
     };
     if let Err(e) = recorder.start(cols, rows, unix_ms(), &target.name) {
-        return Ending::error(Status::SERVER_ERROR, e);
+        return recording_failed(e);
     }
     if let Err(ending) = browser
         .send(control(serde_json::json!({ "type": "connected" })))
@@ -331,7 +359,7 @@ async fn drive(
     let mut input_text = Utf8Stream::default();
     let mut pending: Option<Input> = None;
     let mut exit_status: Option<u32> = None;
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
     let mut last_ping = Instant::now();
     let ending = loop {
         tokio::select! {
@@ -340,8 +368,8 @@ async fn drive(
                     Some(ChannelMsg::Data { data }) | Some(ChannelMsg::ExtendedData { data, .. }) => data,
                     Some(ChannelMsg::ExitStatus { exit_status: s }) => { exit_status = Some(s); continue; }
                     Some(ChannelMsg::Close) | None => break match exit_status {
-                        Some(s) => Ending::normal(&format!("the shell on {} ended (exit status {s})", target.name)),
-                        None => Ending::normal(&format!("{} closed the session", target.name)),
+                        Some(status) => Ending::normal(Outcome::ShellEnded { target: target.name.clone(), status }),
+                        None => Ending::normal(Outcome::TargetEndedSession { target: target.name.clone() }),
                     },
                     Some(_) => continue,
                 };
@@ -349,7 +377,7 @@ async fn drive(
                 let text = output_text.decode(&data);
                 // INVARIANT: recorded before it is sent (no recording, no session).
                 if let Err(e) = recorder.output(now, &text) {
-                    break Ending::error(Status::SERVER_ERROR, e);
+                    break recording_failed(e);
                 }
                 for command in commands.output(&text) {
                     if let Err(e) = store.add_session_command(id, command.at_ms, &command.text).await {
@@ -363,12 +391,12 @@ async fn drive(
             message = browser.socket.recv(), if pending.is_none() => {
                 browser.last_heard = Instant::now();
                 match message {
-                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break Ending::normal("browser closed the session"),
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break Ending::normal(Outcome::BrowserClosed),
                     Some(Ok(Message::Binary(keys))) => {
                         if keys.len() > MAX_INPUT || (is_paste(&keys) && !target.clipboard.allows_paste_in()) {
                             tracing::debug!(session = %id, bytes = keys.len(), "Paste refused by policy");
                             let notice = control(serde_json::json!({
-                                "type": "notice", "message": "pasting is disabled for this target",
+                                "type": "notice", "message": crate::sessions::texts::paste_refused(lang),
                             }));
                             if let Err(ending) = browser.send(notice).await {
                                 break ending;
@@ -383,7 +411,7 @@ async fn drive(
                         Ok(Control::Resize { cols: c, rows: r }) if valid_size(c, r) && (c, r) != (cols, rows) => {
                             (cols, rows) = (c, r);
                             if let Err(e) = recorder.resize(unix_ms(), c, r) {
-                                break Ending::error(Status::SERVER_ERROR, e);
+                                break recording_failed(e);
                             }
                             commands.resize(c);
                             pending = Some(Input::Resize(c, r));
@@ -391,7 +419,7 @@ async fn drive(
                         Ok(_) => {}
                         // Text that is not JSON is a broken client; a message of a type this
                         // gateway does not know (a newer page) is ignored.
-                        Err(e) if e.is_syntax() || e.is_eof() => break Ending::error(Status::CLIENT_BAD_REQUEST, format!("browser sent a malformed control message: {e}")),
+                        Err(e) if e.is_syntax() || e.is_eof() => break Ending::error(Status::CLIENT_BAD_REQUEST, Outcome::BrowserMalformed { detail: e.to_string() }),
                         Err(e) => tracing::debug!(session = %id, error = %e, "Control message ignored"),
                     },
                     Some(Ok(_)) => {}
@@ -399,14 +427,14 @@ async fn drive(
             }
             permit = input_tx.reserve(), if pending.is_some() => match (permit, pending.take()) {
                 (Ok(permit), Some(input)) => permit.send(input),
-                _ => break Ending::error(Status::UPSTREAM_ERROR, format!("connection to {} failed", target.name)),
+                _ => break Ending::error(Status::UPSTREAM_ERROR, Outcome::ConnectionFailed { target: target.name.clone(), detail: String::new() }),
             },
             result = &mut writer => {
-                let reason = match result {
-                    Ok(Err(e)) => format!("connection to {} failed: {e}", target.name),
-                    _ => format!("connection to {} failed", target.name),
+                let detail = match result {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => String::new(),
                 };
-                break Ending::error(Status::UPSTREAM_ERROR, reason);
+                break Ending::error(Status::UPSTREAM_ERROR, Outcome::ConnectionFailed { target: target.name.clone(), detail });
             }
             changed = browser.kill.changed() => break killed(browser.kill, changed),
             _ = tick.tick() => {
@@ -414,10 +442,10 @@ async fn drive(
                     break ending;
                 }
                 if browser.last_heard.elapsed() >= BROWSER_SILENCE {
-                    break Ending::normal("browser stopped answering");
+                    break Ending::normal(Outcome::BrowserSilent);
                 }
                 if let Err(e) = recorder.flush() {
-                    break Ending::error(Status::SERVER_ERROR, e);
+                    break recording_failed(e);
                 }
                 if last_ping.elapsed() >= PING_EVERY {
                     last_ping = Instant::now();

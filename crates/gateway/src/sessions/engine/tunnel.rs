@@ -12,14 +12,17 @@ use hoshu_guac::{
     ClientEvent, Decoder, Limits, ServerInstruction, Status, StreamIndex, write_stream_data,
 };
 use hoshu_storage::Target;
-use tokio::sync::watch;
 
 use super::desktop::{Desktop, Follow};
-use super::lifetime::{Ending, TimeLimits, close_lingering, killed, send_bounded, unix_ms};
+use super::lifetime::{
+    Ending, FLUSH_EVERY, KillSwitch, TimeLimits, close_lingering, killed, send_bounded, unix_ms,
+};
+use super::outcome::Outcome;
 use super::rdp;
 use super::recorder::Recorder;
 use super::vnc::VncDesktop;
 use super::watchers::{Watchers, write_list_pipe};
+use crate::ui::i18n::Lang;
 use hoshu_display::KeyframeSchedule;
 use hoshu_display::{Display, Screen};
 use hoshu_guac::{KeyLine, KeystrokeLog};
@@ -36,17 +39,19 @@ const MAX_PASTE: usize = 64 * 1024;
 /// Largest clipboard text passed to the browser (copy-out).
 const MAX_COPY_OUT: usize = 256 * 1024;
 
-/// Everything the session task needs; built when the session opens.
+/// Everything the session task needs besides its recorder (which the session's handle owns);
+/// built when the tunnel attaches.
 pub struct SessionContext {
     pub id: String,
     pub target: Target,
     pub password: Option<String>,
-    pub recorder: Recorder,
-    pub kill: watch::Receiver<Option<String>>,
+    pub kill: KillSwitch,
     pub bytes_to_browser: Arc<AtomicU64>,
     pub watchers: Arc<Watchers>,
     /// Where the keystroke log goes.
     pub store: hoshu_storage::Store,
+    /// The user's language, for what the gateway itself tells the browser.
+    pub lang: Lang,
 }
 
 impl std::fmt::Debug for SessionContext {
@@ -57,6 +62,12 @@ impl std::fmt::Debug for SessionContext {
             .field("target", &self.target.name)
             .finish_non_exhaustive()
     }
+}
+
+/// The recorder failed: the session ends (no recording, no session); the detail goes to the log.
+fn recording_failed(detail: String) -> Ending {
+    tracing::error!(error = %detail, "Recording failed; the session ends");
+    Ending::error(Status::SERVER_ERROR, Outcome::RecordingFailed)
 }
 
 /// Pictures of the screen at the recording's keyframes, for the player's time line; encoded
@@ -137,7 +148,7 @@ pub(super) struct Outbox<'a> {
     pub(super) socket: &'a mut WebSocket,
     recorder: &'a mut Recorder,
     bytes: &'a AtomicU64,
-    pub(super) kill: &'a mut watch::Receiver<Option<String>>,
+    pub(super) kill: &'a mut KillSwitch,
     watchers: &'a Watchers,
 }
 
@@ -157,7 +168,7 @@ impl Outbox<'_> {
         }
         self.recorder
             .write(unix_ms(), &instructions)
-            .map_err(|e| Ending::error(Status::SERVER_ERROR, e))?;
+            .map_err(recording_failed)?;
         if for_watchers.is_empty() {
             self.watchers.broadcast(&instructions, sync_ms);
         } else {
@@ -178,17 +189,18 @@ impl Outbox<'_> {
     }
 }
 
-/// Runs the session to its end and returns how it ended; the caller seals the recording.
-pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorder) {
+/// Runs the session to its end, recording into `recorder`, and returns how it ended; the
+/// session's handle seals the recording.
+pub async fn run(mut socket: WebSocket, ctx: SessionContext, recorder: &mut Recorder) -> Ending {
     let SessionContext {
         id,
         target,
         password,
-        mut recorder,
         mut kill,
         bytes_to_browser,
         watchers,
         store,
+        lang,
     } = ctx;
     let mut keys = KeyLogger {
         log: KeystrokeLog::new(),
@@ -198,7 +210,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
     let ending = {
         let mut outbox = Outbox {
             socket: &mut socket,
-            recorder: &mut recorder,
+            recorder,
             bytes: &bytes_to_browser,
             kill: &mut kill,
             watchers: &watchers,
@@ -210,7 +222,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
     watchers.close(&ending.outcome);
     // Tell the browser why (the recording too, when it is an error), then close with the
     // status as the reason (notes: the client reads the close reason as the status code).
-    let last = ending.last_instruction();
+    let last = ending.last_instruction(lang);
     if ending.status.is_error() {
         let _ = recorder.write(unix_ms(), &last);
     }
@@ -220,7 +232,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) -> (Ending, Recorde
         ending.status.0.to_string(),
     )
     .await;
-    (ending, recorder)
+    ending
 }
 
 /// Opens the target's desktop (the browser meanwhile holds the tunnel's id) and runs it.
@@ -283,7 +295,7 @@ async fn desktop_loop<D: Desktop>(
     };
     let mut limits = TimeLimits::of(target);
     let mut last_browser = Instant::now();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
     // The user's pointer, for the watchers only (the user's own page draws it locally; it is
     // not recorded): the last position, and whether the watchers have not seen it yet.
     let mut pointer: Option<(i32, i32, u8)> = None;
@@ -303,7 +315,7 @@ async fn desktop_loop<D: Desktop>(
                         Follow::Connected => {
                             ServerInstruction::Name { name: &target.name }.encode_into(&mut reply);
                             if let Err(e) = out.recorder.keyframe(unix_ms()) {
-                                return Ending::error(Status::SERVER_ERROR, e);
+                                return recording_failed(e);
                             }
                         }
                         Follow::CutText(text) if target.clipboard.allows_copy_out() => {
@@ -322,7 +334,7 @@ async fn desktop_loop<D: Desktop>(
             }
             message = out.socket.recv() => {
                 let text = match message {
-                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ending::normal("browser closed the session"),
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ending::normal(Outcome::BrowserClosed),
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(_)) => continue,
                 };
@@ -330,7 +342,7 @@ async fn desktop_loop<D: Desktop>(
                 for instruction in decoder.feed(text.as_bytes()) {
                     let instruction = match instruction {
                         Ok(instruction) => instruction,
-                        Err(e) => return Ending::error(Status::CLIENT_BAD_REQUEST, format!("browser sent a malformed instruction: {e}")),
+                        Err(e) => return Ending::error(Status::CLIENT_BAD_REQUEST, Outcome::BrowserMalformed { detail: e.to_string() }),
                     };
                     let Ok(event) = ClientEvent::parse(&instruction) else { continue };
                     match event {
@@ -376,7 +388,7 @@ async fn desktop_loop<D: Desktop>(
                                 desktop.paste(&String::from_utf8_lossy(&text));
                             }
                         }
-                        ClientEvent::Disconnect => return Ending::normal("disconnected by the user"),
+                        ClientEvent::Disconnect => return Ending::normal(Outcome::UserDisconnected),
                         // No file transfer, no printing (DESIGN §5): other streams are not forwarded.
                         _ => {}
                     }
@@ -388,16 +400,16 @@ async fn desktop_loop<D: Desktop>(
             () = out.watchers.changed() => {}
             _ = tick.tick() => {
                 if !desktop.is_connected() && limits.elapsed() >= HANDSHAKE_TIMEOUT {
-                    return Ending::error(Status::UPSTREAM_TIMEOUT, format!("{} did not complete the {} handshake within {} s", target.name, target.protocol.as_str().to_uppercase(), HANDSHAKE_TIMEOUT.as_secs()));
+                    return Ending::error(Status::UPSTREAM_TIMEOUT, Outcome::HandshakeTimeout { target: target.name.clone(), protocol: target.protocol.as_str().to_uppercase(), secs: HANDSHAKE_TIMEOUT.as_secs() });
                 }
                 if let Some(ending) = limits.reached() {
                     return ending;
                 }
                 if last_browser.elapsed() >= BROWSER_SILENCE {
-                    return Ending::normal("browser stopped answering");
+                    return Ending::normal(Outcome::BrowserSilent);
                 }
                 if let Err(e) = out.recorder.flush() {
-                    return Ending::error(Status::SERVER_ERROR, e);
+                    return recording_failed(e);
                 }
             }
         }
@@ -447,7 +459,7 @@ async fn desktop_loop<D: Desktop>(
                     .keyframe(now_ms)
                     .and_then(|()| out.recorder.write(now_ms, &picture))
                 {
-                    return Ending::error(Status::SERVER_ERROR, e);
+                    return recording_failed(e);
                 }
                 keyframes.written(now_ms, out.recorder.stream_len());
                 thumbnails.take(&screen, now_ms);

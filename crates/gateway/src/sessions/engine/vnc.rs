@@ -9,6 +9,7 @@ use tokio::net::TcpStream;
 
 use super::desktop::{Desktop, Follow, connect_tcp, upstream};
 use super::lifetime::Ending;
+use super::outcome::Outcome;
 use hoshu_display::Rect;
 use hoshu_display::{Display, Screen};
 
@@ -86,7 +87,9 @@ impl Desktop for VncDesktop {
             Ok(0) => {
                 return Err(Ending::error(
                     Status::UPSTREAM_ERROR,
-                    format!("{} closed the connection", self.name),
+                    Outcome::TargetClosed {
+                        target: self.name.clone(),
+                    },
                 ));
             }
             Ok(n) => n,
@@ -96,7 +99,10 @@ impl Desktop for VncDesktop {
             tracing::info!(target = %self.name, error = %e, "Target ended the session");
             return Err(Ending::error(
                 Status::UPSTREAM_ERROR,
-                format!("{}: {e}", self.name),
+                Outcome::TargetProtocol {
+                    target: self.name.clone(),
+                    detail: e.to_string(),
+                },
             ));
         }
         let mut follows = Vec::new();

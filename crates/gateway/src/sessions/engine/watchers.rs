@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::outcome::Outcome;
+
 use hoshu_guac::{ServerInstruction, StreamIndex, write_stream_data};
 use serde::Serialize;
 use tokio::sync::{Notify, mpsc};
@@ -85,7 +87,7 @@ struct Inner {
     /// The list changed since the session's browser was last told.
     list_changed: bool,
     /// Set when the session has ended: why. Nobody joins after that.
-    ended: Option<String>,
+    ended: Option<Outcome>,
 }
 
 /// The watchers of one live session.
@@ -254,14 +256,14 @@ impl Watchers {
     }
 
     /// The session ended (`outcome`): every watcher's queue closes after what is in it.
-    pub fn close(&self, outcome: &str) {
+    pub fn close(&self, outcome: &Outcome) {
         let mut inner = self.lock();
-        inner.ended = Some(outcome.to_owned());
+        inner.ended = Some(outcome.clone());
         inner.watchers.clear();
     }
 
     /// Why the session ended, once it has.
-    pub fn ending(&self) -> Option<String> {
+    pub fn ending(&self) -> Option<Outcome> {
         self.lock().ended.clone()
     }
 }
@@ -359,16 +361,16 @@ mod tests {
     fn closing_ends_every_queue_and_refuses_new_watchers() {
         let watchers = Watchers::default();
         let mut ticket = watchers.join("admin", 1).expect("the session is live");
-        watchers.close("ended by administrator admin");
+        let ended = Outcome::EndedByAdministrator {
+            login: "admin".into(),
+        };
+        watchers.close(&ended);
         assert!(matches!(
             ticket.batches.try_recv(),
             Err(mpsc::error::TryRecvError::Disconnected)
         ));
         assert_eq!(watchers.join("other", 2).err(), Some(NotJoined::Ended));
-        assert_eq!(
-            watchers.ending().as_deref(),
-            Some("ended by administrator admin")
-        );
+        assert_eq!(watchers.ending(), Some(ended));
         assert!(watchers.list().is_empty());
     }
 

@@ -12,8 +12,10 @@ use hoshu_domain::{AuditEvent, AuditKind};
 use hoshu_guac::{ClientEvent, Decoder, Limits, ServerInstruction, Status};
 
 use super::lifetime::{Ending, close_lingering};
+use super::outcome::Outcome;
 use super::watchers::{NotJoined, Ticket, Watchers};
 use crate::app::state::AppState;
+use crate::ui::i18n::Lang;
 
 /// Frames a watcher's browser may have unanswered before its queue stops being read (then
 /// the queue fills, and the watcher is resynchronised with a fresh picture).
@@ -32,6 +34,7 @@ pub async fn serve_watcher(
     id: String,
     user: hoshu_storage::User,
     source: Option<String>,
+    lang: Lang,
     mut socket: WebSocket,
 ) {
     // The tunnel opens with its id (notes: WebSocketTunnel handshake), whatever follows.
@@ -48,12 +51,13 @@ pub async fn serve_watcher(
     let (watchers, target, ticket) = match joined {
         Ok(joined) => joined,
         Err(refused) => {
-            let status = match refused {
-                NotJoined::Ended => Status::RESOURCE_NOT_FOUND,
-                NotJoined::Full => Status::CLIENT_TOO_MANY,
+            let end = match refused {
+                NotJoined::Ended => {
+                    Ending::error(Status::RESOURCE_NOT_FOUND, Outcome::WatchNotLive)
+                }
+                NotJoined::Full => Ending::error(Status::CLIENT_TOO_MANY, Outcome::WatchFull),
             };
-            let end = Ending::error(status, refused.to_string());
-            finish(&mut socket, &end).await;
+            finish(&mut socket, &end, lang).await;
             return;
         }
     };
@@ -71,11 +75,8 @@ pub async fn serve_watcher(
     if let Err(e) = state.audit(event(AuditKind::WatchStarted)).await {
         tracing::error!(session = %id, error = %e, "Cannot audit the start of watching");
         watchers.leave(ticket.id);
-        let end = Ending::error(
-            Status::SERVER_ERROR,
-            "watching cannot be recorded in the audit log; tell the administrator",
-        );
-        finish(&mut socket, &end).await;
+        let end = Ending::error(Status::SERVER_ERROR, Outcome::WatchNotAudited);
+        finish(&mut socket, &end, lang).await;
         return;
     }
     tracing::info!(session = %id, watcher = %user.login, target = %target, "Watching started");
@@ -83,9 +84,10 @@ pub async fn serve_watcher(
     let watcher_id = ticket.id;
     let end = follow(&mut socket, &watchers, ticket).await;
     watchers.leave(watcher_id);
-    finish(&mut socket, &end).await;
+    finish(&mut socket, &end, lang).await;
     let ended = event(AuditKind::WatchEnded)
-        .detail("outcome", end.outcome.as_str())
+        .detail("outcome", end.outcome.message(Lang::En))
+        .detail("outcome_code", end.outcome.code())
         .detail(
             "duration_ms",
             u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -93,12 +95,12 @@ pub async fn serve_watcher(
     if let Err(e) = state.audit(ended).await {
         tracing::error!(session = %id, error = %e, "Cannot audit the end of watching");
     }
-    tracing::info!(session = %id, watcher = %user.login, outcome = %end.outcome, "Watching ended");
+    tracing::info!(session = %id, watcher = %user.login, outcome = end.outcome.code(), "Watching ended");
 }
 
 /// Sends the watcher its queue and reads what it sends, until one side ends.
 async fn follow(socket: &mut WebSocket, watchers: &Watchers, mut ticket: Ticket) -> Ending {
-    let gone = |()| Ending::normal("the watcher's browser went away");
+    let gone = |()| Ending::normal(Outcome::WatcherGone);
     let mut unacked: VecDeque<u64> = VecDeque::new();
     let mut decoder = Decoder::new(Limits::default());
     let mut last_browser = Instant::now();
@@ -119,14 +121,14 @@ async fn follow(socket: &mut WebSocket, watchers: &Watchers, mut ticket: Ticket)
             }
             message = socket.recv() => {
                 let text = match message {
-                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ending::normal("the watcher closed the view"),
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ending::normal(Outcome::WatcherClosed),
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(_)) => continue,
                 };
                 last_browser = Instant::now();
                 for instruction in decoder.feed(text.as_bytes()) {
                     let Ok(instruction) = instruction else {
-                        return Ending::error(Status::CLIENT_BAD_REQUEST, "the watcher's browser sent a malformed instruction");
+                        return Ending::error(Status::CLIENT_BAD_REQUEST, Outcome::WatcherMalformed);
                     };
                     match ClientEvent::parse(&instruction) {
                         Ok(ClientEvent::Ping { timestamp }) => {
@@ -140,7 +142,7 @@ async fn follow(socket: &mut WebSocket, watchers: &Watchers, mut ticket: Ticket)
                                 unacked.pop_front();
                             }
                         }
-                        Ok(ClientEvent::Disconnect) => return Ending::normal("the watcher closed the view"),
+                        Ok(ClientEvent::Disconnect) => return Ending::normal(Outcome::WatcherClosed),
                         // Read-only: keys, mouse, clipboard and every other stream of a watcher
                         // are dropped here and never reach the session.
                         _ => {}
@@ -149,7 +151,7 @@ async fn follow(socket: &mut WebSocket, watchers: &Watchers, mut ticket: Ticket)
             }
             _ = tick.tick() => {
                 if last_browser.elapsed() >= BROWSER_SILENCE {
-                    return Ending::normal("the watcher's browser stopped answering");
+                    return Ending::normal(Outcome::WatcherSilent);
                 }
                 // A watcher waiting for its own `sync` replies does not read its queue, so it
                 // would not see the queue close: look, once a second.
@@ -167,12 +169,11 @@ fn removed(watchers: &Watchers) -> Ending {
     match watchers.ending() {
         Some(outcome) => Ending::error(
             Status::SESSION_CLOSED,
-            format!("the session ended: {outcome}"),
+            Outcome::WatchSessionEnded {
+                outcome: Box::new(outcome),
+            },
         ),
-        None => Ending::error(
-            Status::CLIENT_TIMEOUT,
-            "this view fell too far behind the session; open it again",
-        ),
+        None => Ending::error(Status::CLIENT_TIMEOUT, Outcome::WatcherBehind),
     }
 }
 
@@ -185,10 +186,10 @@ async fn send(socket: &mut WebSocket, text: String) -> Result<(), ()> {
 
 /// Tells the watcher why (an `error` instruction, unless it left by itself) and closes, as the
 /// session's tunnel does.
-async fn finish(socket: &mut WebSocket, end: &Ending) {
+async fn finish(socket: &mut WebSocket, end: &Ending, lang: Lang) {
     close_lingering(
         socket,
-        axum::extract::ws::Message::Text(end.last_instruction().into()),
+        axum::extract::ws::Message::Text(end.last_instruction(lang).into()),
         end.status.0.to_string(),
     )
     .await;
