@@ -4,3 +4,4 @@ pub mod api;
 pub mod cli;
 pub mod export;
 pub mod pages;
+pub mod texts;

@@ -10,7 +10,7 @@ use crate::app::guard::Viewer;
 use crate::app::state::AppState;
 use crate::app::web::{ApiError, percent_encode};
 use crate::audit::api::{AuditQuery, verification};
-use crate::ui::access_texts::A;
+use crate::audit::texts::AuditText;
 use crate::ui::i18n::{Lang, T};
 use crate::ui::{Frame, PageCsrf, format_at};
 
@@ -48,7 +48,7 @@ pub async fn page(
     };
     let frame = Frame {
         lang,
-        title: lang.a(A::AuditLog),
+        title: lang.t(T::AuditLog),
         viewer: Some(&viewer),
         csrf: &csrf.0,
         here: "/audit",
@@ -56,28 +56,28 @@ pub async fn page(
     let body = html! {
         section.card.wide {
             p { a href="/" { "← " (lang.t(T::BackToPortal)) } }
-            h1 { (lang.a(A::AuditLog)) }
+            h1 { (lang.t(T::AuditLog)) }
             @if intact {
                 p.notice #chain-state data-intact="true" {
-                    (lang.a(A::ChainIntact)) " (" (verified["events"]) ")"
+                    (lang.t(AuditText::ChainIntact)) " (" (verified["events"]) ")"
                 }
             } @else {
                 p.error #chain-state data-intact="false" role="alert" {
-                    (lang.a(A::ChainBroken)) ": " (verified["reason"].as_str().unwrap_or(""))
+                    (lang.t(AuditText::ChainBroken)) ": " (verified["reason"].as_str().unwrap_or(""))
                 }
             }
             form.filters #audit-filters method="get" action="/audit" {
-                label { (lang.a(A::Kind)) input type="text" name="kind" value=(query.kind) placeholder="login, session.open…"; }
-                label { (lang.a(A::Who)) input type="text" name="who" value=(query.who); }
-                label { (lang.a(A::ValidFrom)) input type="date" name="from" value=(query.from); }
-                label { (lang.a(A::ValidUntil)) input type="date" name="until" value=(query.until); }
-                button type="submit" { (lang.a(A::Filter)) }
-                a #audit-download href={ "/api/v1/audit/export?" (params(None)) } { (lang.a(A::DownloadJsonl)) }
+                label { (lang.t(T::Kind)) input type="text" name="kind" value=(query.kind) placeholder="login, session.open…"; }
+                label { (lang.t(AuditText::Who)) input type="text" name="who" value=(query.who); }
+                label { (lang.t(T::ValidFrom)) input type="date" name="from" value=(query.from); }
+                label { (lang.t(T::ValidUntil)) input type="date" name="until" value=(query.until); }
+                button type="submit" { (lang.t(T::Filter)) }
+                a #audit-download href={ "/api/v1/audit/export?" (params(None)) } { (lang.t(AuditText::DownloadJsonl)) }
             }
             table.list #audit-events {
                 thead { tr {
-                    th { "#" } th { (lang.t(T::When)) } th { (lang.a(A::Kind)) } th { (lang.a(A::Actor)) }
-                    th { (lang.a(A::Subject)) } th { (lang.t(T::From)) } th { (lang.a(A::Detail)) }
+                    th { "#" } th { (lang.t(T::When)) } th { (lang.t(T::Kind)) } th { (lang.t(T::Actor)) }
+                    th { (lang.t(AuditText::Subject)) } th { (lang.t(T::From)) } th { (lang.t(AuditText::Detail)) }
                 } }
                 tbody {
                     @for e in &events {
@@ -94,7 +94,7 @@ pub async fn page(
                 }
             }
             @if let Some(last) = events.last().filter(|_| events.len() as u32 == PAGE) {
-                p { a #audit-older href={ "/audit?" (params(Some(last.seq))) } { (lang.a(A::Older)) } }
+                p { a #audit-older href={ "/audit?" (params(Some(last.seq))) } { (lang.t(AuditText::Older)) } }
             }
         }
     };

@@ -13,9 +13,9 @@ use crate::app::fields::{Field, parse_day};
 use crate::app::guard::Viewer;
 use crate::app::state::AppState;
 use crate::devices;
-use crate::devices::texts::D;
-use crate::ui::access_texts::A;
+use crate::devices::texts::DeviceText;
 use crate::ui::i18n::Lang;
+use crate::ui::i18n::T;
 use crate::ui::{CsrfForm, Frame, page};
 use crate::ui::{done, op_error_page};
 
@@ -55,7 +55,7 @@ pub async fn lend(
     };
     let frame = Frame {
         lang,
-        title: lang.d(D::LendDevice),
+        title: lang.t(DeviceText::LendDevice),
         viewer: Some(&viewer),
         csrf: "",
         here: &back,
@@ -72,11 +72,11 @@ pub async fn lend(
     let body = html! {
         section.card {
             p.notice { (lent.asset_tag) " → " (lent.holder) }
-            p.notice { (lang.d(D::CodeIssued)) }
+            p.notice { (lang.t(DeviceText::CodeIssued)) }
             p { code #enrolment-code { (lent.code) } }
-            p { (lang.d(D::CodeHelp)) }
+            p { (lang.t(DeviceText::CodeHelp)) }
             pre #enrol-command { (command) }
-            p { a href=(back) { "← " (lang.a(A::Vendors)) } }
+            p { a href=(back) { "← " (lang.t(T::Vendors)) } }
         }
     };
     page(&frame, body)

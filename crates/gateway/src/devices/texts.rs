@@ -96,87 +96,6 @@ impl Lang {
     }
 }
 
-/// Texts of the device lists and forms (vendor page, portal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum D {
-    Holder,
-    LendingPeriod,
-    DeviceState,
-    LastReport,
-    Posture,
-    Enrolled,
-    AwaitingEnrolment,
-    Revoked,
-    LendingEnded,
-    Compliant,
-    NotCompliant,
-    NoReport,
-    Revoke,
-    LendDevice,
-    LentUntil,
-    LendAndIssueCode,
-    CodeIssued,
-    CodeHelp,
-    Legacy,
-    PosturePolicy,
-    FollowsGlobal,
-    VendorRule,
-    YourDevices,
-    NoDevices,
-    AddUsersFirst,
-}
-
-impl Lang {
-    pub fn d(self, text: D) -> &'static str {
-        let (ja, en) = match text {
-            D::Holder => ("利用者", "Holder"),
-            D::LendingPeriod => ("貸与期間", "Lending period"),
-            D::DeviceState => ("状態", "State"),
-            D::LastReport => ("最終報告", "Last report"),
-            D::Posture => ("セキュリティ状態", "Posture"),
-            D::Enrolled => ("登録済み", "Enrolled"),
-            D::AwaitingEnrolment => ("登録待ち", "Waiting for enrolment"),
-            D::Revoked => ("失効", "Revoked"),
-            D::LendingEnded => ("貸与期間終了", "Lending ended"),
-            D::Compliant => ("適合", "Compliant"),
-            D::NotCompliant => ("不適合", "Not compliant"),
-            D::NoReport => ("報告なし", "No report yet"),
-            D::Revoke => ("失効させる", "Revoke"),
-            D::LendDevice => ("端末を貸与(登録)", "Lend a device (register it)"),
-            D::LentUntil => ("貸与終了日", "Lent until"),
-            D::LendAndIssueCode => (
-                "貸与して登録コードを発行",
-                "Lend and issue the enrolment code",
-            ),
-            D::CodeIssued => (
-                "端末の登録コードです。この画面でしか表示されません(7日間有効、1回限り)。",
-                "The device's enrolment code: shown only now, valid 7 days, once.",
-            ),
-            D::CodeHelp => (
-                "貸与端末で次のコマンドを実行してください。証明書と、ブラウザに取り込む PKCS#12 ファイルが作られます:",
-                "On the lent device, run this; it makes the certificate and a PKCS#12 file for the browser:",
-            ),
-            D::Legacy => (
-                "端末登録の導入前に記録された資産番号(利用者・証明書なし)",
-                "Asset tags recorded before device registration (no holder, no certificate)",
-            ),
-            D::PosturePolicy => ("端末のセキュリティ条件", "Device posture policy"),
-            D::FollowsGlobal => ("全体設定に従います。", "Follows the global policy."),
-            D::VendorRule => ("この業者の設定", "this vendor's rule"),
-            D::YourDevices => ("あなたの貸与端末", "Your lent devices"),
-            D::NoDevices => ("貸与された端末はありません。", "No device is lent to you."),
-            D::AddUsersFirst => (
-                "端末は保守業者の利用者に貸与します。先に利用者を追加してください。",
-                "Devices are lent to the vendor's users: add a user first.",
-            ),
-        };
-        match self {
-            Lang::Ja => ja,
-            Lang::En => en,
-        }
-    }
-}
-
 /// The product as a vendor knows it: "ClamAV" rather than "ClamAV 1.0.7/27482".
 fn short_name(product: &str) -> &str {
     match family(product) {
@@ -365,6 +284,83 @@ impl crate::app::error::Problem for AgentRefusal {
                 format!("状態報告を読めません: {detail}")
             }
             (AgentRefusal::Report { detail }, Lang::En) => format!("posture report: {detail}"),
+        }
+    }
+}
+
+/// Texts of the device lists and forms (vendor page, portal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceText {
+    Devices,
+    AssetTag,
+    Holder,
+    LendingPeriod,
+    DeviceState,
+    LastReport,
+    Posture,
+    Enrolled,
+    AwaitingEnrolment,
+    Revoked,
+    LendingEnded,
+    Compliant,
+    NotCompliant,
+    NoReport,
+    Revoke,
+    LendDevice,
+    LentUntil,
+    LendAndIssueCode,
+    CodeIssued,
+    CodeHelp,
+    Legacy,
+    PosturePolicy,
+    FollowsGlobal,
+    VendorRule,
+    AddUsersFirst,
+}
+
+impl crate::ui::i18n::Text for DeviceText {
+    fn both(self) -> (&'static str, &'static str) {
+        match self {
+            DeviceText::Devices => ("貸与端末", "Lent devices"),
+            DeviceText::AssetTag => ("資産番号", "Asset tag"),
+            DeviceText::Holder => ("利用者", "Holder"),
+            DeviceText::LendingPeriod => ("貸与期間", "Lending period"),
+            DeviceText::DeviceState => ("状態", "State"),
+            DeviceText::LastReport => ("最終報告", "Last report"),
+            DeviceText::Posture => ("セキュリティ状態", "Posture"),
+            DeviceText::Enrolled => ("登録済み", "Enrolled"),
+            DeviceText::AwaitingEnrolment => ("登録待ち", "Waiting for enrolment"),
+            DeviceText::Revoked => ("失効", "Revoked"),
+            DeviceText::LendingEnded => ("貸与期間終了", "Lending ended"),
+            DeviceText::Compliant => ("適合", "Compliant"),
+            DeviceText::NotCompliant => ("不適合", "Not compliant"),
+            DeviceText::NoReport => ("報告なし", "No report yet"),
+            DeviceText::Revoke => ("失効させる", "Revoke"),
+            DeviceText::LendDevice => ("端末を貸与(登録)", "Lend a device (register it)"),
+            DeviceText::LentUntil => ("貸与終了日", "Lent until"),
+            DeviceText::LendAndIssueCode => (
+                "貸与して登録コードを発行",
+                "Lend and issue the enrolment code",
+            ),
+            DeviceText::CodeIssued => (
+                "端末の登録コードです。この画面でしか表示されません(7日間有効、1回限り)。",
+                "The device's enrolment code: shown only now, valid 7 days, once.",
+            ),
+            DeviceText::CodeHelp => (
+                "貸与端末で次のコマンドを実行してください。証明書と、ブラウザに取り込む PKCS#12 ファイルが作られます:",
+                "On the lent device, run this; it makes the certificate and a PKCS#12 file for the browser:",
+            ),
+            DeviceText::Legacy => (
+                "端末登録の導入前に記録された資産番号(利用者・証明書なし)",
+                "Asset tags recorded before device registration (no holder, no certificate)",
+            ),
+            DeviceText::PosturePolicy => ("端末のセキュリティ条件", "Device posture policy"),
+            DeviceText::FollowsGlobal => ("全体設定に従います。", "Follows the global policy."),
+            DeviceText::VendorRule => ("この業者の設定", "this vendor's rule"),
+            DeviceText::AddUsersFirst => (
+                "端末は保守業者の利用者に貸与します。先に利用者を追加してください。",
+                "Devices are lent to the vendor's users: add a user first.",
+            ),
         }
     }
 }

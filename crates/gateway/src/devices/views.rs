@@ -9,21 +9,20 @@ use maud::{Markup, html};
 
 use crate::app::state::{AppState, unix_now};
 use crate::devices::posture_now;
-use crate::devices::texts::D;
-use crate::ui::access_texts::A;
+use crate::devices::texts::DeviceText;
 use crate::ui::format_at;
 use crate::ui::i18n::Lang;
 
 /// Where a device stands, as a word and a stable `data-state` value.
-fn device_state(device: &Device, now: i64) -> (&'static str, D) {
+fn device_state(device: &Device, now: i64) -> (&'static str, DeviceText) {
     if device.revoked_at.is_some() {
-        ("revoked", D::Revoked)
+        ("revoked", DeviceText::Revoked)
     } else if device.lent_until < now {
-        ("lending-ended", D::LendingEnded)
+        ("lending-ended", DeviceText::LendingEnded)
     } else if device.cert_serial.is_none() {
-        ("awaiting-enrolment", D::AwaitingEnrolment)
+        ("awaiting-enrolment", DeviceText::AwaitingEnrolment)
     } else {
-        ("enrolled", D::Enrolled)
+        ("enrolled", DeviceText::Enrolled)
     }
 }
 
@@ -33,13 +32,13 @@ fn posture_cell(lang: Lang, global: &PosturePolicy, device: &Device, now: i64) -
         return html! { td.posture { "—" } };
     }
     match posture_now(global, device, now) {
-        None => html! { td.posture data-compliant="unknown" { (lang.d(D::NoReport)) } },
+        None => html! { td.posture data-compliant="unknown" { (lang.t(DeviceText::NoReport)) } },
         Some(verdict) if verdict.compliant => {
-            html! { td.posture data-compliant="true" { (lang.d(D::Compliant)) } }
+            html! { td.posture data-compliant="true" { (lang.t(DeviceText::Compliant)) } }
         }
         Some(verdict) => html! {
             td.posture data-compliant="false" {
-                strong { (lang.d(D::NotCompliant)) }
+                strong { (lang.t(DeviceText::NotCompliant)) }
                 ul.reasons {
                     @for reason in &verdict.reasons {
                         li data-code=(reason.code()) { (lang.posture_problem(reason)) }
@@ -64,8 +63,8 @@ pub fn device_table(
     html! {
         table.list #devices {
             thead { tr {
-                th { (lang.a(A::AssetTag)) } th { (lang.d(D::Holder)) } th { (lang.d(D::LendingPeriod)) }
-                th { (lang.d(D::DeviceState)) } th { (lang.d(D::LastReport)) } th { (lang.d(D::Posture)) }
+                th { (lang.t(DeviceText::AssetTag)) } th { (lang.t(DeviceText::Holder)) } th { (lang.t(DeviceText::LendingPeriod)) }
+                th { (lang.t(DeviceText::DeviceState)) } th { (lang.t(DeviceText::LastReport)) } th { (lang.t(DeviceText::Posture)) }
                 @if revoke.is_some() { th {} }
             } }
             tbody {
@@ -75,7 +74,7 @@ pub fn device_table(
                         td { (d.asset_tag) }
                         td { (d.user_login) }
                         td { (format_at(d.lent_from, offset)) " – " (format_at(d.lent_until, offset)) }
-                        td.state { (lang.d(state_text)) }
+                        td.state { (lang.t(state_text)) }
                         td.last-report { @match d.last_report_at { Some(at) => (format_at(at, offset)), None => "—" } }
                         (posture_cell(lang, global, d, now))
                         @if let Some((action, csrf)) = revoke {
@@ -84,7 +83,7 @@ pub fn device_table(
                                     form.inline.revoke-device method="post" action=(action) {
                                         input type="hidden" name="csrf" value=(csrf);
                                         input type="hidden" name="asset_tag" value=(d.asset_tag);
-                                        button.danger type="submit" { (lang.d(D::Revoke)) }
+                                        button.danger type="submit" { (lang.t(DeviceText::Revoke)) }
                                     }
                                 }
                             }
@@ -110,31 +109,31 @@ pub fn vendor_section(
     let here = format!("/admin/vendors/{}", vendor.id);
     let revoke_action = format!("{here}/devices/revoke");
     html! {
-        h2 { (lang.a(A::Devices)) }
+        h2 { (lang.t(DeviceText::Devices)) }
         (device_table(lang, state, devices, csrf.map(|c| (revoke_action.as_str(), c))))
         @if !legacy.is_empty() {
-            p { (lang.d(D::Legacy)) }
+            p { (lang.t(DeviceText::Legacy)) }
             ul #legacy-devices { @for tag in legacy { li { (tag) } } }
         }
         @if let Some(csrf) = csrf {
-            h3 { (lang.d(D::LendDevice)) }
+            h3 { (lang.t(DeviceText::LendDevice)) }
             @if users.is_empty() {
-                p #lend-needs-users { (lang.d(D::AddUsersFirst)) }
+                p #lend-needs-users { (lang.t(DeviceText::AddUsersFirst)) }
             } @else {
                 form.stack #lend-device method="post" action={ (here) "/devices" } {
                     input type="hidden" name="csrf" value=(csrf);
-                    label { (lang.a(A::AssetTag)) input type="text" name="asset_tag" required maxlength="64" pattern="[A-Za-z0-9._\\-]+"; }
-                    label { (lang.d(D::Holder))
+                    label { (lang.t(DeviceText::AssetTag)) input type="text" name="asset_tag" required maxlength="64" pattern="[A-Za-z0-9._\\-]+"; }
+                    label { (lang.t(DeviceText::Holder))
                         select name="user" required {
                             @for u in users { option value=(u.login) { (u.login) " (" (u.name) ")" } }
                         }
                     }
-                    label { (lang.d(D::LentUntil)) input type="date" name="until" required; }
-                    button type="submit" { (lang.d(D::LendAndIssueCode)) }
+                    label { (lang.t(DeviceText::LentUntil)) input type="date" name="until" required; }
+                    button type="submit" { (lang.t(DeviceText::LendAndIssueCode)) }
                 }
             }
         }
-        h3 { (lang.d(D::PosturePolicy)) }
+        h3 { (lang.t(DeviceText::PosturePolicy)) }
         (policy_view(lang, &state.config.posture.policy, vendor.posture_policy.as_ref()))
     }
 }
@@ -176,12 +175,12 @@ fn policy_view(lang: Lang, global: &PosturePolicy, rules: Option<&PolicyOverride
         ),
     ];
     html! {
-        @if own.is_empty() { p #posture-global { (lang.d(D::FollowsGlobal)) } }
+        @if own.is_empty() { p #posture-global { (lang.t(DeviceText::FollowsGlobal)) } }
         dl.facts #posture-policy {
             @for (name, value, vendor) in rows {
                 dt { (name) }
                 dd data-rule=(name) data-vendor=(vendor) {
-                    (value) @if vendor { " (" (lang.d(D::VendorRule)) ")" }
+                    (value) @if vendor { " (" (lang.t(DeviceText::VendorRule)) ")" }
                 }
             }
         }

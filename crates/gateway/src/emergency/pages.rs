@@ -11,8 +11,8 @@ use serde::Deserialize;
 use crate::app::guard::Viewer;
 use crate::app::state::AppState;
 use crate::app::web::ApiError;
+use crate::emergency::texts::EmergencyText;
 use crate::emergency::{self, Scope};
-use crate::ui::access_texts::A;
 use crate::ui::done;
 use crate::ui::i18n::{Lang, T};
 use crate::ui::{CsrfForm, Frame, PageCsrf, format_at};
@@ -37,51 +37,51 @@ pub async fn page(
     let offset = state.config.access.utc_offset_hours;
     let frame = Frame {
         lang,
-        title: lang.a(A::EmergencyStop),
+        title: lang.t(T::EmergencyStop),
         viewer: Some(&viewer),
         csrf: &csrf.0,
         here: "/admin/emergency",
     };
     let scope_label = |scope: &LockScope| {
-        lang.a(match scope {
-            LockScope::All => A::ScopeAll,
-            LockScope::Vendor(_) => A::ScopeVendor,
-            LockScope::Target(_) => A::ScopeTarget,
-            LockScope::User(_) => A::ScopeUser,
+        lang.t(match scope {
+            LockScope::All => EmergencyText::ScopeAll,
+            LockScope::Vendor(_) => EmergencyText::ScopeVendor,
+            LockScope::Target(_) => EmergencyText::ScopeTarget,
+            LockScope::User(_) => EmergencyText::ScopeUser,
         })
     };
     let body = html! {
         section.card.wide {
             p { a href="/" { "← " (lang.t(T::BackToPortal)) } }
-            h1 { (lang.a(A::EmergencyStop)) }
-            p.lead { (lang.a(A::EmergencyHelp)) }
+            h1 { (lang.t(T::EmergencyStop)) }
+            p.lead { (lang.t(EmergencyText::EmergencyHelp)) }
             @if admin {
                 form.stack #stop-all method="post" action="/admin/emergency/stop" {
                     input type="hidden" name="csrf" value=(csrf.0);
                     input type="hidden" name="scope" value="all";
-                    label { (lang.a(A::Reason)) input type="text" name="reason" required maxlength="500"; }
-                    button.danger type="submit" { (lang.a(A::StopNow)) " — " (lang.a(A::ScopeAll)) }
+                    label { (lang.t(EmergencyText::Reason)) input type="text" name="reason" required maxlength="500"; }
+                    button.danger type="submit" { (lang.t(EmergencyText::StopNow)) " — " (lang.t(EmergencyText::ScopeAll)) }
                 }
                 form.stack #stop-one method="post" action="/admin/emergency/stop" {
                     input type="hidden" name="csrf" value=(csrf.0);
-                    label { (lang.a(A::Scope))
+                    label { (lang.t(EmergencyText::Scope))
                         select name="scope" {
-                            option value="vendor" { (lang.a(A::ScopeVendor)) }
-                            option value="target" { (lang.a(A::ScopeTarget)) }
-                            option value="user" { (lang.a(A::ScopeUser)) }
+                            option value="vendor" { (lang.t(EmergencyText::ScopeVendor)) }
+                            option value="target" { (lang.t(EmergencyText::ScopeTarget)) }
+                            option value="user" { (lang.t(EmergencyText::ScopeUser)) }
                         }
                     }
-                    label { (lang.a(A::NameOfScope)) input type="text" name="name" required maxlength="100"; }
-                    label { (lang.a(A::Reason)) input type="text" name="reason" required maxlength="500"; }
-                    button.danger type="submit" { (lang.a(A::StopNow)) }
+                    label { (lang.t(EmergencyText::NameOfScope)) input type="text" name="name" required maxlength="100"; }
+                    label { (lang.t(EmergencyText::Reason)) input type="text" name="reason" required maxlength="500"; }
+                    button.danger type="submit" { (lang.t(EmergencyText::StopNow)) }
                 }
             }
-            h2 { (lang.a(A::LocksInForce)) }
+            h2 { (lang.t(EmergencyText::LocksInForce)) }
             @if locks.is_empty() {
-                p #no-locks { (lang.a(A::NoLocks)) }
+                p #no-locks { (lang.t(EmergencyText::NoLocks)) }
             } @else {
                 table.list #locks {
-                    thead { tr { th { (lang.a(A::Scope)) } th { (lang.a(A::NameOfScope)) } th { (lang.a(A::Reason)) } th { (lang.a(A::Actor)) } th { (lang.t(T::When)) } th {} } }
+                    thead { tr { th { (lang.t(EmergencyText::Scope)) } th { (lang.t(EmergencyText::NameOfScope)) } th { (lang.t(EmergencyText::Reason)) } th { (lang.t(T::Actor)) } th { (lang.t(T::When)) } th {} } }
                     tbody {
                         @for lock in &locks {
                             tr data-scope=(scope_word(&lock.scope)) {
@@ -96,7 +96,7 @@ pub async fn page(
                                             input type="hidden" name="csrf" value=(csrf.0);
                                             input type="hidden" name="scope" value=(scope_word(&lock.scope));
                                             input type="hidden" name="name" value=(lock.subject_name.as_deref().unwrap_or(""));
-                                            button.lift type="submit" { (lang.a(A::Lift)) }
+                                            button.lift type="submit" { (lang.t(EmergencyText::Lift)) }
                                         }
                                     }
                                 }

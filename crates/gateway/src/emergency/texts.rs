@@ -79,3 +79,48 @@ impl Problem for StopRefusal {
         }
     }
 }
+
+/// The emergency stop page's texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmergencyText {
+    EmergencyHelp,
+    Scope,
+    ScopeAll,
+    ScopeVendor,
+    ScopeTarget,
+    ScopeUser,
+    NameOfScope,
+    Reason,
+    StopNow,
+    Lift,
+    LocksInForce,
+    NoLocks,
+}
+
+impl crate::ui::i18n::Text for EmergencyText {
+    fn both(self) -> (&'static str, &'static str) {
+        match self {
+            EmergencyText::EmergencyHelp => (
+                "対象の接続をすべて直ちに切断し、解除されるまで新しい接続を拒否します。",
+                "Cuts every matching session at once and refuses new ones until lifted.",
+            ),
+            EmergencyText::Scope => ("範囲", "Scope"),
+            EmergencyText::ScopeAll => ("すべて", "Everything"),
+            EmergencyText::ScopeVendor => ("保守業者", "Vendor"),
+            EmergencyText::ScopeTarget => ("接続先", "Target"),
+            EmergencyText::ScopeUser => ("利用者", "User"),
+            EmergencyText::NameOfScope => (
+                "名前(業者名・接続先名・ログインID)",
+                "Name (vendor, target or login ID)",
+            ),
+            EmergencyText::Reason => ("理由", "Reason"),
+            EmergencyText::StopNow => ("今すぐ停止", "Stop now"),
+            EmergencyText::Lift => ("解除", "Lift"),
+            EmergencyText::LocksInForce => ("実施中の緊急停止", "Emergency stops in force"),
+            EmergencyText::NoLocks => (
+                "実施中の緊急停止はありません。",
+                "No emergency stop is in force.",
+            ),
+        }
+    }
+}

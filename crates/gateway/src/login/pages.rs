@@ -11,6 +11,7 @@ use crate::app::guard::Source;
 use crate::app::state::AppState;
 use crate::app::throttle::admit;
 use crate::login::session_cookie;
+use crate::login::texts::LoginText;
 use crate::login::{self, LoginError};
 use crate::ui::i18n::{Lang, T};
 use crate::ui::{CsrfForm, Frame, PageCsrf, PageViewer, matrix_grid, page};
@@ -25,20 +26,20 @@ fn login_page(
     lang: Lang,
     csrf: &str,
     login: &str,
-    notice: Option<T>,
-    error: Option<T>,
+    notice: Option<LoginText>,
+    error: Option<LoginText>,
 ) -> Response {
     let frame = Frame {
         lang,
-        title: lang.t(T::LoginTitle),
+        title: lang.t(LoginText::LoginTitle),
         viewer: None,
         csrf,
         here: "/login",
     };
     let body = html! {
         section.card {
-            h1 { (lang.t(T::LoginTitle)) }
-            p.lead { (lang.t(T::Tagline)) }
+            h1 { (lang.t(LoginText::LoginTitle)) }
+            p.lead { (lang.t(LoginText::Tagline)) }
             @if let Some(notice) = notice { p.notice #notice { (lang.t(notice)) } }
             @if let Some(error) = error { p.error #error role="alert" { (lang.t(error)) } }
             form #login-form method="post" action="/login" {
@@ -46,9 +47,9 @@ fn login_page(
                 label for="login" { (lang.t(T::LoginId)) }
                 input #login type="text" name="login" value=(login) required autofocus
                     autocomplete="username" maxlength=(login::MAX_LOGIN_LEN);
-                button #next type="submit" { (lang.t(T::Next)) }
+                button #next type="submit" { (lang.t(LoginText::Next)) }
             }
-            p.aside { a href="/register" { (lang.t(T::Register)) } }
+            p.aside { a href="/register" { (lang.t(LoginText::Register)) } }
         }
     };
     page(&frame, body)
@@ -64,8 +65,8 @@ pub async fn login_form(
         return Redirect::to("/").into_response();
     }
     let notice = match query.notice.as_deref() {
-        Some("registered") => Some(T::RegisteredConfirm),
-        Some("logged_out") => Some(T::LoggedOut),
+        Some("registered") => Some(LoginText::RegisteredConfirm),
+        Some("logged_out") => Some(LoginText::LoggedOut),
         _ => None,
     };
     let login = query.login.unwrap_or_default();
@@ -85,13 +86,19 @@ pub async fn login_start(
     CsrfForm(form): CsrfForm<LoginStart>,
 ) -> Response {
     if admit(&state, source).is_err() {
-        let page = login_page(lang, &csrf.0, &form.login, None, Some(T::TooManyRequests));
+        let page = login_page(
+            lang,
+            &csrf.0,
+            &form.login,
+            None,
+            Some(LoginText::TooManyRequests),
+        );
         return (StatusCode::TOO_MANY_REQUESTS, page).into_response();
     }
     let issued = match login::issue_challenge(&state, &form.login, source.ip_string()).await {
         Ok(issued) => issued,
         Err(LoginError::BadLogin | LoginError::Failed) => {
-            return login_page(lang, &csrf.0, "", None, Some(T::LoginFailed));
+            return login_page(lang, &csrf.0, "", None, Some(LoginText::LoginFailed));
         }
         Err(LoginError::Storage(e)) => {
             return crate::app::web::ApiError::internal(e).into_response();
@@ -100,7 +107,7 @@ pub async fn login_start(
     let digits = issued.matrix.digits();
     let frame = Frame {
         lang,
-        title: lang.t(T::MatrixTitle),
+        title: lang.t(LoginText::MatrixTitle),
         viewer: None,
         csrf: &csrf.0,
         here: "/login",
@@ -114,21 +121,21 @@ pub async fn login_start(
     };
     let body = html! {
         section.card.wide {
-            h1 { (lang.t(T::MatrixTitle)) }
-            p.lead { (lang.t(T::MatrixHelp)) }
+            h1 { (lang.t(LoginText::MatrixTitle)) }
+            p.lead { (lang.t(LoginText::MatrixHelp)) }
             p.who { (lang.t(T::LoginId)) ": " strong #matrix-login { (form.login.trim()) } }
             (matrix_grid("matrix", cell))
-            p.expires { (lang.t(T::MatrixExpires)) " " strong #expires-in { (issued.expires_in) } }
+            p.expires { (lang.t(LoginText::MatrixExpires)) " " strong #expires-in { (issued.expires_in) } }
             form #answer-form method="post" action="/login/answer" {
                 input type="hidden" name="csrf" value=(csrf.0);
                 input type="hidden" name="challenge" value=(issued.id);
                 input type="hidden" name="login" value=(form.login.trim());
-                label for="answer" { (lang.t(T::Answer)) }
+                label for="answer" { (lang.t(LoginText::Answer)) }
                 input #answer type="password" name="answer" required autofocus
                     autocomplete="one-time-code" maxlength=(hoshu_otp::MAX_ANSWER_LEN);
-                button #submit-answer type="submit" { (lang.t(T::LogIn)) }
+                button #submit-answer type="submit" { (lang.t(LoginText::LogIn)) }
             }
-            p.aside { a href="/login" { (lang.t(T::StartOver)) } }
+            p.aside { a href="/login" { (lang.t(LoginText::StartOver)) } }
         }
     };
     page(&frame, body)
@@ -150,7 +157,13 @@ pub async fn login_answer(
     CsrfForm(form): CsrfForm<LoginAnswer>,
 ) -> Response {
     if admit(&state, source).is_err() {
-        let page = login_page(lang, &csrf.0, &form.login, None, Some(T::TooManyRequests));
+        let page = login_page(
+            lang,
+            &csrf.0,
+            &form.login,
+            None,
+            Some(LoginText::TooManyRequests),
+        );
         return (StatusCode::TOO_MANY_REQUESTS, page).into_response();
     }
     let user_agent = headers
@@ -174,7 +187,13 @@ pub async fn login_answer(
         }
         Err(LoginError::Storage(e)) => crate::app::web::ApiError::internal(e).into_response(),
         Err(_) => {
-            let page = login_page(lang, &csrf.0, form.login.trim(), None, Some(T::LoginFailed));
+            let page = login_page(
+                lang,
+                &csrf.0,
+                form.login.trim(),
+                None,
+                Some(LoginText::LoginFailed),
+            );
             (StatusCode::UNAUTHORIZED, page).into_response()
         }
     }

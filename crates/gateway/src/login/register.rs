@@ -12,29 +12,30 @@ use crate::app::guard::Source;
 use crate::app::state::AppState;
 use crate::app::throttle::admit;
 use crate::app::web::ApiError;
+use crate::login::texts::LoginText;
 use crate::login::{self, RegisterError};
-use crate::ui::i18n::{Lang, T};
+use crate::ui::i18n::Lang;
 use crate::ui::{CsrfForm, Frame, PageCsrf, matrix_grid, page};
 
-fn code_page(lang: Lang, csrf: &str, status: StatusCode, error: Option<T>) -> Response {
+fn code_page(lang: Lang, csrf: &str, status: StatusCode, error: Option<LoginText>) -> Response {
     let frame = Frame {
         lang,
-        title: lang.t(T::RegisterTitle),
+        title: lang.t(LoginText::RegisterTitle),
         viewer: None,
         csrf,
         here: "/register",
     };
     let body = html! {
         section.card {
-            h1 { (lang.t(T::RegisterTitle)) }
-            p.lead { (lang.t(T::RegisterCodeHelp)) }
+            h1 { (lang.t(LoginText::RegisterTitle)) }
+            p.lead { (lang.t(LoginText::RegisterCodeHelp)) }
             @if let Some(error) = error { p.error #error role="alert" { (lang.t(error)) } }
             form #code-form method="post" action="/register/start" {
                 input type="hidden" name="csrf" value=(csrf);
-                label for="code" { (lang.t(T::RegistrationCode)) }
+                label for="code" { (lang.t(LoginText::RegistrationCode)) }
                 input #code type="text" name="code" required autofocus autocomplete="off"
                     maxlength="64" spellcheck="false";
-                button #next type="submit" { (lang.t(T::Next)) }
+                button #next type="submit" { (lang.t(LoginText::Next)) }
             }
         }
     };
@@ -55,7 +56,7 @@ fn pattern_page(state: &AppState, lang: Lang, csrf: &str, p: &PatternPage<'_>) -
     let policy = &state.config.otp;
     let frame = Frame {
         lang,
-        title: lang.t(T::RegisterTitle),
+        title: lang.t(LoginText::RegisterTitle),
         viewer: None,
         csrf,
         here: "/register",
@@ -65,21 +66,21 @@ fn pattern_page(state: &AppState, lang: Lang, csrf: &str, p: &PatternPage<'_>) -
     };
     let body = html! {
         section.card.wide {
-            h1 { (lang.t(T::RegisterTitle)) }
-            p.who { (lang.t(T::RegisterFor)) ": " strong #register-login { (p.login) } }
-            p.lead { (lang.t(T::RegisterHelp)) }
+            h1 { (lang.t(LoginText::RegisterTitle)) }
+            p.who { (lang.t(LoginText::RegisterFor)) ": " strong #register-login { (p.login) } }
+            p.lead { (lang.t(LoginText::RegisterHelp)) }
             @if !p.violations.is_empty() {
                 div.error #violations role="alert" {
-                    p { (lang.t(T::PolicyViolations)) }
+                    p { (lang.t(LoginText::PolicyViolations)) }
                     ul { @for v in &p.violations { li { (v) } } }
                 }
             }
             (matrix_grid("pattern-grid", cell))
             p.controls {
-                (lang.t(T::CellsChosen)) ": " strong #cell-count { "0" }
+                (lang.t(LoginText::CellsChosen)) ": " strong #cell-count { "0" }
                 " (" (policy.min_cells) "–" (policy.max_cells) ") "
-                button #undo type="button" { (lang.t(T::Undo)) }
-                button #clear type="button" { (lang.t(T::Clear)) }
+                button #undo type="button" { (lang.t(LoginText::Undo)) }
+                button #clear type="button" { (lang.t(LoginText::Clear)) }
             }
             ul.error #live-violations aria-live="polite" {}
             form #register-form method="post" action="/register"
@@ -88,23 +89,23 @@ fn pattern_page(state: &AppState, lang: Lang, csrf: &str, p: &PatternPage<'_>) -
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="code" value=(p.code);
                 input #cells type="hidden" name="cells" value="";
-                label for="fixed" { (lang.t(T::FixedPassword)) }
+                label for="fixed" { (lang.t(LoginText::FixedPassword)) }
                 input #fixed type="password" name="fixed" autocomplete="new-password"
                     maxlength=(hoshu_otp::MAX_FIXED_LEN);
-                p.hint { (lang.t(T::FixedHelp)) }
-                label for="insert" { (lang.t(T::InsertPosition)) }
+                p.hint { (lang.t(LoginText::FixedHelp)) }
+                label for="insert" { (lang.t(LoginText::InsertPosition)) }
                 input #insert type="number" name="insert" min="0" max="0" value="0";
-                p.hint { (lang.t(T::InsertHelp)) }
+                p.hint { (lang.t(LoginText::InsertHelp)) }
                 section.strength #strength {
-                    h2 { (lang.t(T::Strength)) }
+                    h2 { (lang.t(LoginText::Strength)) }
                     dl {
-                        dt { (lang.t(T::StrengthSpace)) } dd #s-space { "—" }
-                        dt { (lang.t(T::StrengthOnline)) } dd #s-online { "—" }
-                        dt { (lang.t(T::StrengthObserved)) } dd #s-observed { "—" }
+                        dt { (lang.t(LoginText::StrengthSpace)) } dd #s-space { "—" }
+                        dt { (lang.t(LoginText::StrengthOnline)) } dd #s-online { "—" }
+                        dt { (lang.t(LoginText::StrengthObserved)) } dd #s-observed { "—" }
                     }
-                    p.hint { (lang.t(T::StrengthNote)) }
+                    p.hint { (lang.t(LoginText::StrengthNote)) }
                 }
-                button #register type="submit" { (lang.t(T::RegisterButton)) }
+                button #register type="submit" { (lang.t(LoginText::RegisterButton)) }
             }
         }
         script src="/static/register.js" {}
@@ -129,7 +130,7 @@ pub async fn register_start(
             lang,
             &csrf.0,
             StatusCode::TOO_MANY_REQUESTS,
-            Some(T::TooManyRequests),
+            Some(LoginText::TooManyRequests),
         ));
     }
     let Some(owner) = login::registration_code_owner(&state, &form.code).await? else {
@@ -137,7 +138,7 @@ pub async fn register_start(
             lang,
             &csrf.0,
             StatusCode::BAD_REQUEST,
-            Some(T::RegisterCodeInvalid),
+            Some(LoginText::RegisterCodeInvalid),
         ));
     };
     let p = PatternPage {
@@ -168,7 +169,7 @@ pub async fn register_submit(
             lang,
             &csrf.0,
             StatusCode::TOO_MANY_REQUESTS,
-            Some(T::TooManyRequests),
+            Some(LoginText::TooManyRequests),
         ));
     }
     // "3,17,42": cell numbers in the order clicked. Junk becomes an out-of-range cell, which the
@@ -199,7 +200,7 @@ pub async fn register_submit(
             lang,
             &csrf.0,
             StatusCode::BAD_REQUEST,
-            Some(T::RegisterCodeInvalid),
+            Some(LoginText::RegisterCodeInvalid),
         )),
         Err(RegisterError::Violations(violations)) => {
             let owner = login::registration_code_owner(&state, &form.code).await?;

@@ -169,3 +169,127 @@ impl crate::app::error::Problem for LoginRefusal {
         }
     }
 }
+
+/// The login and registration pages' texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginText {
+    Tagline,
+    LoginTitle,
+    Next,
+    MatrixTitle,
+    MatrixHelp,
+    MatrixExpires,
+    Answer,
+    LogIn,
+    StartOver,
+    LoginFailed,
+    TooManyRequests,
+    LoggedOut,
+    RegisteredConfirm,
+    Register,
+    RegisterTitle,
+    RegisterCodeHelp,
+    RegistrationCode,
+    RegisterCodeInvalid,
+    RegisterFor,
+    RegisterHelp,
+    Undo,
+    Clear,
+    CellsChosen,
+    FixedPassword,
+    FixedHelp,
+    InsertPosition,
+    InsertHelp,
+    Strength,
+    StrengthSpace,
+    StrengthOnline,
+    StrengthObserved,
+    StrengthNote,
+    RegisterButton,
+    PolicyViolations,
+}
+
+impl crate::ui::i18n::Text for LoginText {
+    fn both(self) -> (&'static str, &'static str) {
+        match self {
+            LoginText::Tagline => (
+                "貸与端末とマトリクス認証で、保守対象サーバへ安全に接続します。",
+                "Reach the servers you maintain safely, with your lent device and a matrix one-time password.",
+            ),
+            LoginText::LoginTitle => ("ログイン", "Log in"),
+            LoginText::Next => ("次へ", "Next"),
+            LoginText::MatrixTitle => {
+                ("ワンタイムパスワードの入力", "Enter your one-time password")
+            }
+            LoginText::MatrixHelp => (
+                "登録したパターンの順にマス目の数字を読み取り、固定パスワードを登録した位置に挟んで入力してください。",
+                "Read the digits under your pattern's cells in order, and type them with your fixed password at its registered position.",
+            ),
+            LoginText::MatrixExpires => (
+                "この表は一度だけ、次の秒数以内に使えます:",
+                "This table works once, within this many seconds:",
+            ),
+            LoginText::Answer => ("ワンタイムパスワード", "One-time password"),
+            LoginText::LogIn => ("ログイン", "Log in"),
+            LoginText::StartOver => ("最初からやり直す", "Start over"),
+            LoginText::LoginFailed => (
+                "ログインできませんでした。ログインIDとパスワードを確認し、新しい表でもう一度お試しください。",
+                "Login failed. Check your login ID and password, and try again with a new table.",
+            ),
+            LoginText::TooManyRequests => (
+                "このアドレスからの要求が多すぎます。1分ほど待ってからお試しください。",
+                "Too many requests from this address. Wait a minute and try again.",
+            ),
+            LoginText::LoggedOut => ("ログアウトしました。", "You are logged out."),
+            LoginText::RegisteredConfirm => (
+                "パターンを登録しました。確認のため、一度ログインしてください。",
+                "Your pattern is registered. Log in once now to confirm it.",
+            ),
+            LoginText::Register => ("パターンの登録", "Register a pattern"),
+            LoginText::RegisterTitle => ("パターンの登録", "Register your pattern"),
+            LoginText::RegisterCodeHelp => (
+                "管理者から受け取った登録コードを入力してください。登録コードは一度だけ使えます。",
+                "Enter the registration code your administrator gave you. It works once.",
+            ),
+            LoginText::RegistrationCode => ("登録コード", "Registration code"),
+            LoginText::RegisterCodeInvalid => (
+                "登録コードが正しくないか、使用済みか、期限切れです。管理者に新しいコードを依頼してください。",
+                "The registration code is wrong, used or expired. Ask your administrator for a new one.",
+            ),
+            LoginText::RegisterFor => ("登録するユーザー", "Registering for"),
+            LoginText::RegisterHelp => (
+                "空の表のマス目を、覚えやすい順にクリックしてください。クリックした順番もパスワードの一部です。",
+                "Click cells of the blank table in an order you will remember. The order is part of your password.",
+            ),
+            LoginText::Undo => ("1つ戻す", "Undo"),
+            LoginText::Clear => ("すべて消す", "Clear"),
+            LoginText::CellsChosen => ("選んだマス目の数", "Cells chosen"),
+            LoginText::FixedPassword => ("固定パスワード", "Fixed password"),
+            LoginText::FixedHelp => (
+                "毎回同じ文字列です(英数字・記号)。使わない場合は空欄にしてください(ポリシーで必須の場合を除く)。",
+                "The same characters every time (letters, digits, symbols). Leave empty for none, unless policy requires one.",
+            ),
+            LoginText::InsertPosition => ("固定パスワードの位置", "Fixed password position"),
+            LoginText::InsertHelp => (
+                "何桁目の数字の後に固定パスワードを入れるか(0 = 先頭)。",
+                "After how many digits the fixed password goes (0 = first).",
+            ),
+            LoginText::Strength => ("強度の目安", "How strong is it"),
+            LoginText::StrengthSpace => ("パターンの組み合わせ数", "Possible patterns"),
+            LoginText::StrengthOnline => (
+                "当てずっぽうの1回の入力が当たる確率(数字部分)",
+                "Chance that one blind guess is right (digits only)",
+            ),
+            LoginText::StrengthObserved => (
+                "表と入力を盗み見られた場合、パターンが特定されるまでの平均回数",
+                "Observations of table and typed answer needed to recover the pattern, on average",
+            ),
+            LoginText::StrengthNote => (
+                "表と入力の両方を何度も見られるとパターンは推測されます。貸与端末の証明書があるため、盗まれたパターンだけではログインできません。",
+                "Someone who sees both the table and what you type a few times can work out the pattern; the lent device's certificate is what makes a stolen pattern useless.",
+            ),
+            LoginText::RegisterButton => ("登録する", "Register"),
+            LoginText::PolicyViolations => ("次の点を直してください:", "Please fix the following:"),
+        }
+    }
+}

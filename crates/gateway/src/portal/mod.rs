@@ -2,3 +2,4 @@
 //! notifications).
 
 pub mod pages;
+pub mod texts;

@@ -13,9 +13,8 @@ use time::macros::format_description;
 use crate::app::guard::{SESSION_COOKIE, Source, Viewer};
 use crate::app::state::AppState;
 use crate::app::web::{ApiError, set_cookie};
-use crate::devices::texts::D;
 use crate::login::end_session;
-use crate::ui::access_texts::A;
+use crate::portal::texts::PortalText;
 use crate::ui::i18n::{Lang, T};
 use crate::ui::{CsrfForm, Frame, PageCsrf, page};
 use hoshu_domain::Role;
@@ -45,32 +44,32 @@ pub async fn portal(
     targets.sort_by(|a, b| (&a.system, &a.name).cmp(&(&b.system, &b.name)));
     let frame = Frame {
         lang,
-        title: lang.t(T::PortalTitle),
+        title: lang.t(PortalText::PortalTitle),
         viewer: Some(&viewer),
         csrf: &csrf.0,
         here: "/",
     };
     let body = html! {
         section.card.wide {
-            h1 #welcome { (lang.t(T::Welcome)) ", " span #user-name { (user.name) } }
+            h1 #welcome { (lang.t(PortalText::Welcome)) ", " span #user-name { (user.name) } }
             dl.facts {
                 dt { (lang.t(T::LoginId)) } dd #user-login { (user.login) }
-                dt { (lang.t(T::Role)) } dd #user-role data-role=(user.role.as_str()) { (lang.role(user.role)) }
+                dt { (lang.t(PortalText::Role)) } dd #user-role data-role=(user.role.as_str()) { (lang.role(user.role)) }
                 @if let Some(vendor) = &user.vendor {
                     dt { (lang.t(T::Vendor)) } dd #user-vendor { (vendor) }
                 }
             }
             nav.sub #portal-links {
-                a #work-link href="/work" { (lang.a(A::WorkRequests)) }
-                a #search-link href="/search" { (lang.a(A::SearchLogs)) }
+                a #work-link href="/work" { (lang.t(T::WorkRequests)) }
+                a #search-link href="/search" { (lang.t(T::SearchLogs)) }
                 @if matches!(user.role, Role::Admin | Role::Auditor) {
-                    a #vendors-link href="/admin/vendors" { (lang.a(A::Vendors)) }
-                    a #emergency-link href="/admin/emergency" { (lang.a(A::EmergencyStop)) }
-                    a #audit-link href="/audit" { (lang.a(A::AuditLog)) }
+                    a #vendors-link href="/admin/vendors" { (lang.t(T::Vendors)) }
+                    a #emergency-link href="/admin/emergency" { (lang.t(T::EmergencyStop)) }
+                    a #audit-link href="/audit" { (lang.t(T::AuditLog)) }
                 }
             }
             @if !unread.is_empty() {
-                h2 { (lang.a(A::Notifications)) }
+                h2 { (lang.t(PortalText::Notifications)) }
                 ul #notifications {
                     @for n in &unread {
                         li data-kind=(n.kind) {
@@ -106,27 +105,27 @@ pub async fn portal(
             }
             @if user.role == Role::Vendor || !devices.is_empty() {
                 section #your-devices {
-                    h2 { (lang.d(D::YourDevices)) }
+                    h2 { (lang.t(PortalText::YourDevices)) }
                     @if devices.is_empty() {
-                        p { (lang.d(D::NoDevices)) }
+                        p { (lang.t(PortalText::NoDevices)) }
                     } @else {
                         (crate::devices::views::device_table(lang, &state, &devices, None))
                     }
                 }
             }
             p { a #sessions-link href="/sessions" { (lang.t(T::Sessions)) } }
-            h2 { (lang.t(T::RecentLogins)) }
+            h2 { (lang.t(PortalText::RecentLogins)) }
             @if logins.is_empty() {
-                p { (lang.t(T::NoLogins)) }
+                p { (lang.t(PortalText::NoLogins)) }
             } @else {
                 table #recent-logins {
-                    thead { tr { th { (lang.t(T::When)) } th { (lang.t(T::From)) } th { (lang.t(T::Result)) } } }
+                    thead { tr { th { (lang.t(T::When)) } th { (lang.t(T::From)) } th { (lang.t(PortalText::Result)) } } }
                     tbody {
                         @for record in &logins {
                             tr class=(if record.success { "ok" } else { "failed" }) {
                                 td { (format_ms(record.at_ms)) }
                                 td.source { (record.source.as_deref().unwrap_or("—")) }
-                                td { (lang.t(if record.success { T::Success } else { T::Failure })) }
+                                td { (lang.t(if record.success { PortalText::Success } else { PortalText::Failure })) }
                             }
                         }
                     }

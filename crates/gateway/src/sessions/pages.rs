@@ -14,6 +14,7 @@ use crate::app::state::AppState;
 use crate::app::web::ApiError;
 use crate::sessions;
 use crate::sessions::texts::SessionRefusal;
+use crate::sessions::texts::SessionText;
 use crate::sessions::visible::{session_view, visible_sessions};
 use crate::sessions::{Outcome, open_session};
 use crate::ui::i18n::{Lang, T};
@@ -43,14 +44,14 @@ pub async fn open_target(
             let reason = err.message(lang);
             let frame = Frame {
                 lang,
-                title: lang.t(T::SessionRefused),
+                title: lang.t(SessionText::SessionRefused),
                 viewer: Some(&viewer),
                 csrf: "",
                 here: "/",
             };
             let content = html! {
                 section.card {
-                    h1 { (lang.t(T::SessionRefused)) }
+                    h1 { (lang.t(SessionText::SessionRefused)) }
                     p.error #refusal role="alert" { (reason) }
                     p { a href="/" { (lang.t(T::BackToPortal)) } }
                 }
@@ -103,12 +104,12 @@ fn credentials_form(lang: Lang) -> maud::Markup {
     html! {
         div #credentials hidden {
             form.card #credentials-form {
-                p.hint { (lang.t(T::CredentialsHint)) }
+                p.hint { (lang.t(SessionText::CredentialsHint)) }
                 div #username-field hidden {
-                    label for="target-username" { (lang.t(T::TargetUsername)) }
+                    label for="target-username" { (lang.t(SessionText::TargetUsername)) }
                     input #target-username type="text" autocomplete="off";
                 }
-                label for="target-password" { (lang.t(T::TargetPassword)) }
+                label for="target-password" { (lang.t(SessionText::TargetPassword)) }
                 input #target-password type="password" autocomplete="off";
                 button type="submit" { (lang.t(T::Open)) }
             }
@@ -121,19 +122,19 @@ fn terminal_view(lang: Lang, viewer: &Viewer, id: &str, target: &str, clipboard:
     let body = html! {
         div #session-bar {
             strong #session-target { (target) }
-            span #session-state data-state="connecting" { (lang.t(T::Connecting)) }
+            span #session-state data-state="connecting" { (lang.t(SessionText::Connecting)) }
             span #session-notice role="status" {}
-            button #disconnect type="button" { (lang.t(T::Disconnect)) }
+            button #disconnect type="button" { (lang.t(SessionText::Disconnect)) }
         }
         div #terminal data-tunnel={ "/api/v1/sessions/" (id) "/tunnel" } data-clipboard=(clipboard)
-            data-login=(viewer.user.login) data-connected=(lang.t(T::Connected))
-            data-ended=(lang.t(T::SessionEnded)) data-copy-disabled=(lang.t(T::CopyDisabled))
-            data-paste-disabled=(lang.t(T::PasteDisabled)) {}
+            data-login=(viewer.user.login) data-connected=(lang.t(SessionText::Connected))
+            data-ended=(lang.t(SessionText::SessionEnded)) data-copy-disabled=(lang.t(SessionText::CopyDisabled))
+            data-paste-disabled=(lang.t(SessionText::PasteDisabled)) {}
         div #watermark aria-hidden="true" {}
         (credentials_form(lang))
         div #ended hidden {
             section.card {
-                h1 { (lang.t(T::SessionEnded)) }
+                h1 { (lang.t(SessionText::SessionEnded)) }
                 p #end-reason {}
                 p { a href="/" { (lang.t(T::BackToPortal)) } }
             }
@@ -173,29 +174,29 @@ pub async fn view(
     let body = html! {
         div #session-bar {
             strong #session-target { (stored.target) }
-            span #session-state data-state="connecting" { (lang.t(T::Connecting)) }
+            span #session-state data-state="connecting" { (lang.t(SessionText::Connecting)) }
             @if clipboard != "off" {
                 details #clipboard-panel {
-                    summary { (lang.t(T::Clipboard)) }
+                    summary { (lang.t(SessionText::Clipboard)) }
                     div.drop {
-                        textarea #paste-text rows="3" placeholder=(lang.t(T::PasteHint)) {}
-                        button #paste-send type="button" { (lang.t(T::PasteSend)) }
+                        textarea #paste-text rows="3" placeholder=(lang.t(SessionText::PasteHint)) {}
+                        button #paste-send type="button" { (lang.t(SessionText::PasteSend)) }
                         @if clipboard == "both" { pre #clipboard-out {} }
                     }
                 }
             }
-            button #disconnect type="button" { (lang.t(T::Disconnect)) }
+            button #disconnect type="button" { (lang.t(SessionText::Disconnect)) }
         }
         // Shown by session.js while someone watches (the gateway's `hoshu-watchers` pipe).
-        div #watched role="status" hidden data-label=(lang.t(T::BeingWatched)) {}
+        div #watched role="status" hidden data-label=(lang.t(SessionText::BeingWatched)) {}
         div #display data-tunnel={ "/api/v1/sessions/" (id) "/tunnel" } data-clipboard=(clipboard)
-            data-login=(viewer.user.login) data-connected=(lang.t(T::Connected))
-            data-ended=(lang.t(T::SessionEnded)) tabindex="0" {}
+            data-login=(viewer.user.login) data-connected=(lang.t(SessionText::Connected))
+            data-ended=(lang.t(SessionText::SessionEnded)) tabindex="0" {}
         div #watermark aria-hidden="true" {}
         (credentials_form(lang))
         div #ended hidden {
             section.card {
-                h1 { (lang.t(T::SessionEnded)) }
+                h1 { (lang.t(SessionText::SessionEnded)) }
                 p #end-reason {}
                 p { a href="/" { (lang.t(T::BackToPortal)) } }
             }
@@ -250,15 +251,15 @@ pub async fn list(
                         }
                     }
                 }
-                label { (lang.a(crate::ui::access_texts::A::ValidFrom)) input type="date" name="from" value=(filter.from); }
-                label { (lang.a(crate::ui::access_texts::A::ValidUntil)) input type="date" name="until" value=(filter.until); }
-                label { (lang.t(T::Outcome)) input type="text" name="outcome" value=(filter.outcome); }
-                button type="submit" { (lang.a(crate::ui::access_texts::A::Filter)) }
+                label { (lang.t(T::ValidFrom)) input type="date" name="from" value=(filter.from); }
+                label { (lang.t(T::ValidUntil)) input type="date" name="until" value=(filter.until); }
+                label { (lang.t(SessionText::Outcome)) input type="text" name="outcome" value=(filter.outcome); }
+                button type="submit" { (lang.t(T::Filter)) }
             }
             table #sessions {
                 thead { tr {
                     th { (lang.t(T::When)) } th { (lang.t(T::User)) } th { (lang.t(T::Target)) }
-                    th { (lang.t(T::Outcome)) } th { (lang.t(T::Bytes)) } th {}
+                    th { (lang.t(SessionText::Outcome)) } th { (lang.t(SessionText::Bytes)) } th {}
                 } }
                 tbody {
                     @for s in live.iter().chain(ended.iter()) {
@@ -267,18 +268,18 @@ pub async fn list(
                             td { (v.started_at) }
                             td { (v.user) @if let Some(vendor) = &s.vendor { br; small { (vendor) } } }
                             td { (v.target) " (" (v.protocol) ")" }
-                            td { (v.outcome.as_deref().unwrap_or(lang.t(T::Live))) }
+                            td { (v.outcome.as_deref().unwrap_or(lang.t(SessionText::Live))) }
                             td { (v.bytes_to_browser) }
                             td {
-                                a.play href={ "/sessions/" (v.id) "/play" } { (lang.t(T::Play)) }
+                                a.play href={ "/sessions/" (v.id) "/play" } { (lang.t(SessionText::Play)) }
                                 // SSH sessions cannot be watched live yet (sessions::Registry::watchers).
                                 @if may_watch && v.ended_at.is_none() && v.protocol != "ssh" {
-                                    " " a.watch href={ "/sessions/" (v.id) "/watch" } { (lang.t(T::Watch)) }
+                                    " " a.watch href={ "/sessions/" (v.id) "/watch" } { (lang.t(SessionText::Watch)) }
                                 }
                                 @if admin && v.ended_at.is_none() {
                                     form.inline method="post" action={ "/sessions/" (v.id) "/end" } {
                                         input type="hidden" name="csrf" value=(csrf.0);
-                                        button.end type="submit" { (lang.t(T::EndSession)) }
+                                        button.end type="submit" { (lang.t(SessionText::EndSession)) }
                                     }
                                 }
                             }
@@ -329,26 +330,26 @@ pub async fn watch(
         div #session-bar {
             strong #session-target { (stored.target) }
             span #session-user { (stored.user_login) }
-            span #watch-mode { (lang.t(T::Watching)) }
-            span #session-state data-state="connecting" { (lang.t(T::Connecting)) }
-            span { (lang.t(T::WatchersNow)) ": " span #watchers data-none=(lang.t(T::NoWatchers)) {} }
+            span #watch-mode { (lang.t(SessionText::Watching)) }
+            span #session-state data-state="connecting" { (lang.t(SessionText::Connecting)) }
+            span { (lang.t(SessionText::WatchersNow)) ": " span #watchers data-none=(lang.t(SessionText::NoWatchers)) {} }
             @if admin && live {
                 form.inline #terminate method="post" action={ "/sessions/" (id) "/end" } {
                     input type="hidden" name="csrf" value=(csrf.0);
-                    button #terminate-button type="submit" { (lang.t(T::TerminateSession)) }
+                    button #terminate-button type="submit" { (lang.t(SessionText::TerminateSession)) }
                 }
             }
             a href="/sessions" { (lang.t(T::Sessions)) }
         }
         @if live {
             div #display data-tunnel={ "/api/v1/sessions/" (id) "/watch" } data-login=(viewer.user.login)
-                data-connected=(lang.t(T::Connected)) data-ended=(lang.t(T::SessionEnded)) {}
+                data-connected=(lang.t(SessionText::Connected)) data-ended=(lang.t(SessionText::SessionEnded)) {}
         }
         div #ended hidden[live] {
             section.card {
-                h1 { (lang.t(T::SessionEnded)) }
+                h1 { (lang.t(SessionText::SessionEnded)) }
                 p #end-reason { (stored.outcome.as_deref().unwrap_or("")) }
-                p { a href={ "/sessions/" (id) "/play" } { (lang.t(T::Play)) } " · " a href="/sessions" { (lang.t(T::Sessions)) } }
+                p { a href={ "/sessions/" (id) "/play" } { (lang.t(SessionText::Play)) } " · " a href="/sessions" { (lang.t(T::Sessions)) } }
             }
         }
     };
@@ -398,14 +399,14 @@ pub async fn play(
         let body = html! {
             div #session-bar {
                 strong { (stored.target) } " — " (stored.user_login) " — " (session_view(&state, &stored).started_at)
-                span #player-state data-state="loading" { (lang.t(T::Loading)) }
+                span #player-state data-state="loading" { (lang.t(SessionText::Loading)) }
                 a href="/sessions" { (lang.t(T::Sessions)) }
             }
             div #cast-layout {
                 div #player data-recording={ "/api/v1/sessions/" (id) "/recording" } {}
                 section #commands {
-                    h2 { (lang.t(T::Commands)) }
-                    @if commands.is_empty() { p.hint { (lang.t(T::NoCommands)) } }
+                    h2 { (lang.t(SessionText::Commands)) }
+                    @if commands.is_empty() { p.hint { (lang.t(SessionText::NoCommands)) } }
                     ol {
                         // Offsets from the session's start: the player's time line is close to it
                         // (the recording starts when the shell opened, a moment later).
@@ -435,22 +436,22 @@ pub async fn play(
     let body = html! {
         div #session-bar {
             strong { (stored.target) } " — " (stored.user_login) " — " (session_view(&state, &stored).started_at)
-            button #play-pause type="button" disabled data-play=(lang.t(T::Play)) data-pause=(lang.t(T::Pause)) { (lang.t(T::Play)) }
-            input #seek type="range" min="0" max="0" value="0" step="1" disabled aria-label=(lang.t(T::Seek));
+            button #play-pause type="button" disabled data-play=(lang.t(SessionText::Play)) data-pause=(lang.t(SessionText::Pause)) { (lang.t(SessionText::Play)) }
+            input #seek type="range" min="0" max="0" value="0" step="1" disabled aria-label=(lang.t(SessionText::Seek));
             span #position { "0:00 / 0:00" }
-            select #speed aria-label=(lang.a(crate::ui::access_texts::A::Speed)) {
+            select #speed aria-label=(lang.t(SessionText::Speed)) {
                 @for x in [1, 2, 4, 8, 16] { option value=(x) { (x) "×" } }
             }
-            label.check { input #skip-idle type="checkbox"; (lang.a(crate::ui::access_texts::A::SkipIdle)) }
-            span #player-state data-state="loading" { (lang.t(T::Loading)) }
+            label.check { input #skip-idle type="checkbox"; (lang.t(SessionText::SkipIdle)) }
+            span #player-state data-state="loading" { (lang.t(SessionText::Loading)) }
             a href="/sessions" { (lang.t(T::Sessions)) }
         }
         div #thumbnails {}
         div #review-layout {
             div #display data-recording={ "/api/v1/sessions/" (id) "/recording" } {}
             section #keystrokes {
-                h2 { (lang.a(crate::ui::access_texts::A::Keystrokes)) }
-                @if keystrokes.is_empty() { p.hint { (lang.a(crate::ui::access_texts::A::NoKeystrokes)) } }
+                h2 { (lang.t(SessionText::Keystrokes)) }
+                @if keystrokes.is_empty() { p.hint { (lang.t(SessionText::NoKeystrokes)) } }
                 ol {
                     // Offsets from the session's start, as the player's time line (it starts
                     // with the first picture, a moment later).

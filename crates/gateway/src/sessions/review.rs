@@ -16,7 +16,7 @@ use crate::app::web::{ApiError, percent_encode};
 use crate::sessions;
 use crate::sessions::engine::recorder::file_sha256;
 use crate::sessions::texts::SessionRefusal;
-use crate::ui::access_texts::A;
+use crate::sessions::texts::SessionText;
 use crate::ui::i18n::{Lang, T};
 use crate::ui::{Frame, PageCsrf, format_at, page};
 
@@ -230,7 +230,7 @@ pub async fn search_page(
     let here = format!("/search?q={}", percent_encode(&query.q));
     let frame = Frame {
         lang,
-        title: lang.a(A::SearchLogs),
+        title: lang.t(T::SearchLogs),
         viewer: Some(&viewer),
         csrf: &csrf.0,
         here: &here,
@@ -238,17 +238,17 @@ pub async fn search_page(
     let body = html! {
         section.card.wide {
             p { a href="/" { "← " (lang.t(T::BackToPortal)) } }
-            h1 { (lang.a(A::SearchLogs)) }
+            h1 { (lang.t(T::SearchLogs)) }
             form.filters #log-search method="get" action="/search" {
-                label { (lang.a(A::SearchHelp)) input type="search" name="q" value=(query.q) maxlength="200"; }
-                button type="submit" { (lang.a(A::Filter)) }
+                label { (lang.t(SessionText::SearchHelp)) input type="search" name="q" value=(query.q) maxlength="200"; }
+                button type="submit" { (lang.t(T::Filter)) }
             }
             @if !query.q.trim().is_empty() {
                 @if found.is_empty() {
-                    p #no-hits { (lang.a(A::NoHits)) }
+                    p #no-hits { (lang.t(SessionText::NoHits)) }
                 } @else {
                     table.list #hits {
-                        thead { tr { th { (lang.t(T::When)) } th { (lang.t(T::User)) } th { (lang.t(T::Target)) } th { (lang.a(A::Kind)) } th { (lang.a(A::Typed)) } th {} } }
+                        thead { tr { th { (lang.t(T::When)) } th { (lang.t(T::User)) } th { (lang.t(T::Target)) } th { (lang.t(T::Kind)) } th { (lang.t(SessionText::Typed)) } th {} } }
                         tbody {
                             @for hit in &found {
                                 tr data-session=(hit.session) {
@@ -257,7 +257,7 @@ pub async fn search_page(
                                     td { (hit.target) }
                                     td { (hit.kind) }
                                     td { code { (hit.text) } }
-                                    td { a.play href=(hit.play) { (lang.t(T::Play)) } }
+                                    td { a.play href=(hit.play) { (lang.t(SessionText::Play)) } }
                                 }
                             }
                         }

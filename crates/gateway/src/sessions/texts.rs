@@ -1,7 +1,7 @@
 //! The sessions feature's refusals, in Japanese and English.
 
 use axum::http::StatusCode;
-use hoshu_domain::Denial;
+use hoshu_domain::{Denial, LockScope};
 
 use crate::app::error::Problem;
 use crate::ui::i18n::Lang;
@@ -165,5 +165,166 @@ pub fn paste_refused(lang: Lang) -> &'static str {
     match lang {
         Lang::Ja => "この接続先への貼り付けは無効です",
         Lang::En => "pasting is disabled for this target",
+    }
+}
+
+impl Lang {
+    /// The access decision's reason in this language.
+    pub fn denial(self, denial: &Denial) -> String {
+        if self == Lang::En {
+            return denial.to_string();
+        }
+        match denial {
+            Denial::Locked { scope, reason } => {
+                let what = match scope {
+                    LockScope::All => "すべてのリモート保守",
+                    LockScope::Vendor(_) => "貴社のリモート保守",
+                    LockScope::Target(_) => "この接続先",
+                    LockScope::User(_) => "あなたのアカウントのリモート保守",
+                };
+                format!("{what}は緊急停止中です: {reason}")
+            }
+            Denial::UserInactive => "アカウントがロックされています。管理者に連絡してください。".to_owned(),
+            Denial::RoleMayNotOpen(_) => {
+                "この役割ではリモート接続できません。接続できるのは管理者と保守業者です。".to_owned()
+            }
+            Denial::NoVendor => {
+                "アカウントがどの保守業者にも属していません。管理者に連絡してください。".to_owned()
+            }
+            Denial::DemoExpired => {
+                "デモアカウントの期限が切れました。延長は管理者に依頼してください。".to_owned()
+            }
+            Denial::DemoTargetsOnly => {
+                "デモアカウントはデモ用の接続先だけに接続できます。この接続先には利用開始済みの申請が必要です。".to_owned()
+            }
+            Denial::ApplicationNotActive(state) => format!(
+                "貴社の申請は「{}」で、まだ利用開始されていません。利用開始後に接続できます。",
+                self.application_state(*state)
+            ),
+            Denial::TargetWithoutSystem => {
+                "この接続先はどの業務システムにも属していないため、契約の対象になりません。管理者に連絡してください。".to_owned()
+            }
+            Denial::NoContract { system } => {
+                format!("本日有効な、業務システム「{system}」の保守契約がありません。")
+            }
+            Denial::NoApproval => {
+                "現在有効な承認済みの作業申請がありません。作業を申請し、承認を待ってください。".to_owned()
+            }
+            Denial::NoDevice => {
+                "登録済みの貸与端末が割り当てられていません。貸与された端末(hoshu-agent で登録済み)から接続してください。".to_owned()
+            }
+            Denial::DeviceNotPresented => {
+                "このブラウザは貸与端末の証明書を提示していません。証明書を導入した貸与端末から接続してください。".to_owned()
+            }
+            Denial::DeviceNotReporting { asset_tag } => format!(
+                "端末 {asset_tag} から状態報告が届いていません。端末で hoshu-agent を起動してください。"
+            ),
+            Denial::DeviceNotCompliant { asset_tag, reasons } => format!(
+                "端末 {asset_tag} がセキュリティ条件を満たしていません: {}",
+                self.posture_problems(reasons)
+            ),
+        }
+    }
+}
+
+/// The session pages' texts (the session, its review, its player).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionText {
+    SessionRefused,
+    Connecting,
+    Connected,
+    Clipboard,
+    PasteHint,
+    PasteSend,
+    Disconnect,
+    SessionEnded,
+    Outcome,
+    Bytes,
+    Live,
+    Play,
+    Pause,
+    Seek,
+    Loading,
+    EndSession,
+    Watch,
+    Watching,
+    WatchersNow,
+    NoWatchers,
+    BeingWatched,
+    TerminateSession,
+    TargetPassword,
+    TargetUsername,
+    CredentialsHint,
+    CopyDisabled,
+    PasteDisabled,
+    Commands,
+    NoCommands,
+    SearchHelp,
+    NoHits,
+    Typed,
+    Keystrokes,
+    NoKeystrokes,
+    Speed,
+    SkipIdle,
+}
+
+impl crate::ui::i18n::Text for SessionText {
+    fn both(self) -> (&'static str, &'static str) {
+        match self {
+            SessionText::SessionRefused => ("接続できません", "The session cannot be opened"),
+            SessionText::Connecting => ("接続中…", "Connecting…"),
+            SessionText::Connected => ("接続しました", "Connected"),
+            SessionText::Clipboard => ("クリップボード", "Clipboard"),
+            SessionText::PasteHint => ("接続先に貼り付ける文字列", "Text to paste into the target"),
+            SessionText::PasteSend => ("接続先へ送る", "Send to the target"),
+            SessionText::Disconnect => ("切断", "Disconnect"),
+            SessionText::SessionEnded => ("セッションは終了しました", "The session has ended"),
+            SessionText::Outcome => ("結果", "Outcome"),
+            SessionText::Bytes => ("送信バイト数", "Bytes sent"),
+            SessionText::Live => ("接続中", "live"),
+            SessionText::Play => ("再生", "Play"),
+            SessionText::Pause => ("一時停止", "Pause"),
+            SessionText::Seek => ("再生位置", "Position"),
+            SessionText::Loading => ("読み込み中…", "Loading…"),
+            SessionText::EndSession => ("強制終了", "End"),
+            SessionText::Watch => ("立会い", "Watch"),
+            SessionText::Watching => ("立会い中(閲覧のみ・操作不可)", "Watching (view only)"),
+            SessionText::WatchersNow => ("立会い者", "Watching now"),
+            SessionText::NoWatchers => ("なし", "nobody else"),
+            SessionText::BeingWatched => ("監視中:", "Being watched by"),
+            SessionText::TerminateSession => ("セッションを強制終了", "Terminate the session"),
+            SessionText::TargetPassword => ("接続先のパスワード", "Password for the target"),
+            SessionText::TargetUsername => ("接続先のユーザー名", "User name on the target"),
+            SessionText::CredentialsHint => (
+                "この接続先では資格情報が保存されていません。ゲートウェイが接続先へのログインだけに使います。",
+                "No credentials are stored for this target; the gateway uses these only to log in to it.",
+            ),
+            SessionText::CopyDisabled => (
+                "この接続先からのコピーは無効です",
+                "Copying from this target is disabled",
+            ),
+            SessionText::PasteDisabled => (
+                "この接続先への貼り付けは無効です",
+                "Pasting into this target is disabled",
+            ),
+            SessionText::Commands => ("実行されたコマンド", "Commands"),
+            SessionText::NoCommands => (
+                "記録されたコマンドはありません。",
+                "No commands were logged.",
+            ),
+            SessionText::SearchHelp => (
+                "入力されたキー操作・コマンドを検索",
+                "Search typed keystrokes and commands",
+            ),
+            SessionText::NoHits => ("該当する操作はありません。", "Nothing typed matches."),
+            SessionText::Typed => ("入力内容", "Typed"),
+            SessionText::Keystrokes => ("キー入力ログ", "Keystroke log"),
+            SessionText::NoKeystrokes => (
+                "記録されたキー入力はありません。",
+                "No keystrokes were logged.",
+            ),
+            SessionText::Speed => ("再生速度", "Speed"),
+            SessionText::SkipIdle => ("無操作をとばす", "Skip idle"),
+        }
     }
 }

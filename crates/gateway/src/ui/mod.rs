@@ -1,7 +1,6 @@
 //! Server-rendered HTML pages (maud). Japanese by default, English by choice; no inline script
 //! or style, so the Content-Security-Policy can forbid both.
 
-pub mod access_texts;
 pub mod i18n;
 
 use axum::extract::{FromRequest, Path, Query, Request};

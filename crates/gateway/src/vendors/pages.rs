@@ -18,12 +18,12 @@ use crate::app::guard::{CsrfToken, Viewer};
 use crate::app::state::AppState;
 use crate::app::web::ApiError;
 use crate::login::texts::LoginRefusal;
-use crate::ui::access_texts::A;
 use crate::ui::done;
 use crate::ui::i18n::{Lang, T};
 use crate::ui::op_error_page;
 use crate::ui::{CsrfForm, Frame, PageCsrf, error_page, format_at, page};
 use crate::vendors::texts::VendorRefusal;
+use crate::vendors::texts::VendorText;
 use crate::vendors::{self, HearingSheet};
 
 fn can_change(viewer: &Viewer) -> bool {
@@ -39,16 +39,16 @@ pub async fn list(
     let vendors = state.store.vendors().await?;
     let frame = Frame {
         lang,
-        title: lang.a(A::Vendors),
+        title: lang.t(T::Vendors),
         viewer: Some(&viewer),
         csrf: &csrf.0,
         here: "/admin/vendors",
     };
     let body = html! {
         section.card.wide {
-            h1 { (lang.a(A::Vendors)) }
+            h1 { (lang.t(T::Vendors)) }
             table.list #vendors {
-                thead { tr { th { (lang.a(A::VendorName)) } th { (lang.a(A::State)) } } }
+                thead { tr { th { (lang.t(VendorText::VendorName)) } th { (lang.t(T::State)) } } }
                 tbody {
                     @for v in &vendors {
                         tr data-vendor=(v.name) {
@@ -59,21 +59,21 @@ pub async fn list(
                 }
             }
             @if can_change(&viewer) {
-                h2 { (lang.a(A::NewVendor)) }
+                h2 { (lang.t(VendorText::NewVendor)) }
                 form.stack #new-vendor method="post" action="/admin/vendors" {
                     input type="hidden" name="csrf" value=(csrf.0);
-                    label { (lang.a(A::VendorName)) input type="text" name="name" required maxlength="100"; }
-                    label { (lang.a(A::Contacts)) input type="text" name="contacts" required maxlength="500"; }
-                    label { (lang.a(A::SystemsList)) " (" (lang.a(A::SystemsHelp)) ")" input type="text" name="systems" maxlength="1000"; }
-                    label { (lang.a(A::Tools)) textarea name="tools" rows="2" maxlength="2000" {} }
+                    label { (lang.t(VendorText::VendorName)) input type="text" name="name" required maxlength="100"; }
+                    label { (lang.t(VendorText::Contacts)) input type="text" name="contacts" required maxlength="500"; }
+                    label { (lang.t(VendorText::SystemsList)) " (" (lang.t(VendorText::SystemsHelp)) ")" input type="text" name="systems" maxlength="1000"; }
+                    label { (lang.t(VendorText::Tools)) textarea name="tools" rows="2" maxlength="2000" {} }
                     fieldset {
-                        legend { (lang.a(A::Protocols)) }
+                        legend { (lang.t(VendorText::Protocols)) }
                         @for p in Protocol::ALL {
                             label.check { input type="checkbox" name={ "protocol_" (p.as_str()) } value="on"; (p.as_str().to_uppercase()) }
                         }
                     }
-                    label { (lang.a(A::Frequency)) input type="text" name="frequency" maxlength="200"; }
-                    button type="submit" { (lang.a(A::SubmitHearingSheet)) }
+                    label { (lang.t(VendorText::Frequency)) input type="text" name="frequency" maxlength="200"; }
+                    button type="submit" { (lang.t(VendorText::SubmitHearingSheet)) }
                 }
             }
         }
@@ -139,11 +139,11 @@ fn sheet_view(lang: Lang, sheet: &serde_json::Value) -> Markup {
     };
     html! {
         dl.facts #hearing-sheet {
-            dt { (lang.a(A::Contacts)) } dd { (text("contacts")) }
-            dt { (lang.a(A::SystemsList)) } dd { (list("systems")) }
-            dt { (lang.a(A::Tools)) } dd { (text("tools")) }
-            dt { (lang.a(A::Protocols)) } dd { (list("protocols")) }
-            dt { (lang.a(A::Frequency)) } dd { (text("frequency")) }
+            dt { (lang.t(VendorText::Contacts)) } dd { (text("contacts")) }
+            dt { (lang.t(VendorText::SystemsList)) } dd { (list("systems")) }
+            dt { (lang.t(VendorText::Tools)) } dd { (text("tools")) }
+            dt { (lang.t(VendorText::Protocols)) } dd { (list("protocols")) }
+            dt { (lang.t(VendorText::Frequency)) } dd { (text("frequency")) }
         }
     }
 }
@@ -184,33 +184,33 @@ pub async fn show(
     let hidden = html! { input type="hidden" name="csrf" value=(csrf.0); };
     let body = html! {
         section.card.wide {
-            p { a href="/admin/vendors" { "← " (lang.a(A::Vendors)) } }
+            p { a href="/admin/vendors" { "← " (lang.t(T::Vendors)) } }
             h1 #vendor-name { (vendor.name) }
-            p { (lang.a(A::State)) ": " strong #application-state data-state=(vendor.state.as_str()) { (lang.application_state(vendor.state)) } }
-            h2 { (lang.a(A::HearingSheet)) }
+            p { (lang.t(T::State)) ": " strong #application-state data-state=(vendor.state.as_str()) { (lang.application_state(vendor.state)) } }
+            h2 { (lang.t(VendorText::HearingSheet)) }
             (sheet_view(lang, &vendor.hearing_sheet))
 
-            h2 { (lang.a(A::Application)) }
+            h2 { (lang.t(VendorText::Application)) }
             @if admin {
                 @if vendor.state.next().is_empty() {
-                    p { (lang.a(A::NoMoves)) }
+                    p { (lang.t(VendorText::NoMoves)) }
                 } @else {
                     form.stack #move-application method="post" action={ (here) "/move" } {
                         (hidden)
-                        label { (lang.a(A::Note)) textarea name="note" rows="2" maxlength="2000" {} }
+                        label { (lang.t(VendorText::Note)) textarea name="note" rows="2" maxlength="2000" {} }
                         div.buttons {
                             @for next in vendor.state.next() {
                                 button type="submit" name="to" value=(next.as_str()) data-to=(next.as_str()) {
-                                    (lang.a(A::MoveTo)) ": " (lang.application_state(*next))
+                                    (lang.t(VendorText::MoveTo)) ": " (lang.application_state(*next))
                                 }
                             }
                         }
                     }
                 }
             }
-            h3 { (lang.a(A::Timeline)) }
+            h3 { (lang.t(VendorText::Timeline)) }
             table.list #timeline {
-                thead { tr { th { (lang.t(T::When)) } th { (lang.a(A::State)) } th { (lang.a(A::Actor)) } th { (lang.a(A::Note)) } } }
+                thead { tr { th { (lang.t(T::When)) } th { (lang.t(T::State)) } th { (lang.t(T::Actor)) } th { (lang.t(VendorText::Note)) } } }
                 tbody {
                     @for e in &timeline {
                         tr data-to=(e.to.as_str()) {
@@ -223,7 +223,7 @@ pub async fn show(
                 }
             }
 
-            h2 { (lang.a(A::Documents)) }
+            h2 { (lang.t(VendorText::Documents)) }
             table.list #documents {
                 tbody {
                     @for d in &documents {
@@ -239,8 +239,8 @@ pub async fn show(
             @if admin {
                 form.stack #attach-document method="post" action={ (here) "/documents" } enctype="multipart/form-data" {
                     (hidden)
-                    label { (lang.a(A::AttachDocument)) " (" (lang.a(A::DocumentHelp)) ")" input type="file" name="file" required; }
-                    button type="submit" { (lang.a(A::Attach)) }
+                    label { (lang.t(VendorText::AttachDocument)) " (" (lang.t(VendorText::DocumentHelp)) ")" input type="file" name="file" required; }
+                    button type="submit" { (lang.t(VendorText::Attach)) }
                 }
             }
 
@@ -254,9 +254,9 @@ pub async fn show(
                 &users,
             ))
 
-            h2 { (lang.a(A::Contracts)) }
+            h2 { (lang.t(VendorText::Contracts)) }
             table.list #contracts {
-                thead { tr { th { (lang.a(A::Id)) } th { (lang.a(A::ContractTitle)) } th { (lang.a(A::ValidFrom)) } th { (lang.a(A::ValidUntil)) } th { (lang.t(T::System)) } } }
+                thead { tr { th { (lang.t(T::Id)) } th { (lang.t(VendorText::ContractTitle)) } th { (lang.t(T::ValidFrom)) } th { (lang.t(T::ValidUntil)) } th { (lang.t(T::System)) } } }
                 tbody {
                     @for c in &contracts {
                         tr {
@@ -272,18 +272,18 @@ pub async fn show(
             @if admin {
                 form.stack #add-contract method="post" action={ (here) "/contracts" } {
                     (hidden)
-                    label { (lang.a(A::ContractTitle)) input type="text" name="title" required maxlength="200"; }
-                    label { (lang.a(A::ValidFrom)) input type="date" name="valid_from" required; }
-                    label { (lang.a(A::ValidUntil)) input type="date" name="valid_until" required; }
-                    label { (lang.t(T::System)) " (" (lang.a(A::SystemsHelp)) ")"
+                    label { (lang.t(VendorText::ContractTitle)) input type="text" name="title" required maxlength="200"; }
+                    label { (lang.t(T::ValidFrom)) input type="date" name="valid_from" required; }
+                    label { (lang.t(T::ValidUntil)) input type="date" name="valid_until" required; }
+                    label { (lang.t(T::System)) " (" (lang.t(VendorText::SystemsHelp)) ")"
                         input type="text" name="systems" required list="known-systems" maxlength="1000";
                     }
                     datalist id="known-systems" { @for s in &systems { option value=(s.name) {} } }
-                    button type="submit" { (lang.a(A::AddContract)) }
+                    button type="submit" { (lang.t(VendorText::AddContract)) }
                 }
             }
 
-            h2 { (lang.a(A::Users)) }
+            h2 { (lang.t(VendorText::Users)) }
             table.list #vendor-users {
                 tbody {
                     @for u in &users {
@@ -291,7 +291,7 @@ pub async fn show(
                             td { (u.login) }
                             td { (u.name) }
                             td { @if let Some(until) = u.demo_until { "demo → " (format_at(until, offset)) } }
-                            td { @if u.vendor_manager { (lang.a(A::Manager)) } }
+                            td { @if u.vendor_manager { (lang.t(VendorText::Manager)) } }
                         }
                     }
                 }
@@ -301,9 +301,9 @@ pub async fn show(
                     (hidden)
                     label { (lang.t(T::LoginId)) input type="text" name="login" required maxlength="64"; }
                     label { (lang.t(T::User)) input type="text" name="name" required maxlength="100"; }
-                    label { (lang.a(A::DemoDays)) " (" (lang.a(A::DemoDaysHelp)) ")" input type="number" name="demo_days" min="1" max="365"; }
-                    label.check { input type="checkbox" name="manager" value="on"; (lang.a(A::Manager)) }
-                    button type="submit" { (lang.a(A::AddUser)) }
+                    label { (lang.t(VendorText::DemoDays)) " (" (lang.t(VendorText::DemoDaysHelp)) ")" input type="number" name="demo_days" min="1" max="365"; }
+                    label.check { input type="checkbox" name="manager" value="on"; (lang.t(VendorText::Manager)) }
+                    button type="submit" { (lang.t(VendorText::AddUser)) }
                 }
             }
         }
@@ -440,16 +440,16 @@ pub async fn add_user(
         Ok(code) => {
             let frame = Frame {
                 lang,
-                title: lang.a(A::AddUser),
+                title: lang.t(VendorText::AddUser),
                 viewer: Some(&viewer),
                 csrf: "",
                 here: &back,
             };
             let body = html! {
                 section.card {
-                    p.notice { (lang.a(A::RegistrationCodeIssued)) }
+                    p.notice { (lang.t(VendorText::RegistrationCodeIssued)) }
                     p { code #registration-code { (code) } }
-                    p { a href=(back) { "← " (lang.a(A::Vendors)) } }
+                    p { a href=(back) { "← " (lang.t(T::Vendors)) } }
                 }
             };
             page(&frame, body)

@@ -1,7 +1,7 @@
 //! The vendors feature's refusals, in Japanese and English.
 
 use axum::http::StatusCode;
-use hoshu_domain::TransitionError;
+use hoshu_domain::{ApplicationState, TransitionError};
 
 use crate::app::error::Problem;
 use crate::ui::i18n::Lang;
@@ -163,6 +163,120 @@ impl Problem for TransitionError {
                     "有効にする前に、本日以降有効な契約を登録してください。".to_owned()
                 }
             },
+        }
+    }
+}
+
+impl Lang {
+    pub fn application_state(self, state: ApplicationState) -> &'static str {
+        use ApplicationState as S;
+        let (ja, en) = match state {
+            S::HearingSheet => ("ヒアリングシート提出", "Hearing sheet submitted"),
+            S::BriefingHeld => ("説明会実施", "Briefing held"),
+            S::Demo => ("デモ利用中", "Demo"),
+            S::UnderReview => ("審査中", "Under review"),
+            S::Approved => ("審査承認", "Approved"),
+            S::Rejected => ("審査否認", "Rejected"),
+            S::FormalApplication => ("本申請", "Formal application"),
+            S::DevicesLent => ("端末貸与", "Devices lent"),
+            S::Active => ("利用中", "Active"),
+            S::Suspended => ("一時停止", "Suspended"),
+            S::Ended => ("終了", "Ended"),
+        };
+        match self {
+            Lang::Ja => ja,
+            Lang::En => en,
+        }
+    }
+}
+
+/// The vendor pages' texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VendorText {
+    NewVendor,
+    VendorName,
+    Contacts,
+    SystemsList,
+    SystemsHelp,
+    Tools,
+    Protocols,
+    Frequency,
+    SubmitHearingSheet,
+    Application,
+    Timeline,
+    Note,
+    MoveTo,
+    NoMoves,
+    HearingSheet,
+    Documents,
+    AttachDocument,
+    DocumentHelp,
+    Attach,
+    Contracts,
+    ContractTitle,
+    AddContract,
+    Users,
+    AddUser,
+    DemoDays,
+    DemoDaysHelp,
+    RegistrationCodeIssued,
+    Manager,
+}
+
+impl crate::ui::i18n::Text for VendorText {
+    fn both(self) -> (&'static str, &'static str) {
+        match self {
+            VendorText::NewVendor => (
+                "新しい保守業者(ヒアリングシート)",
+                "New vendor (hearing sheet)",
+            ),
+            VendorText::VendorName => ("業者名", "Vendor name"),
+            VendorText::Contacts => (
+                "連絡先(担当者・電話・メール)",
+                "Contacts (person, phone, mail)",
+            ),
+            VendorText::SystemsList => ("保守する業務システム", "Business systems maintained"),
+            VendorText::SystemsHelp => ("カンマ区切り", "separated by commas"),
+            VendorText::Tools => (
+                "使用するツール・アプリケーション",
+                "Tools and applications used",
+            ),
+            VendorText::Protocols => ("接続方式", "Protocols"),
+            VendorText::Frequency => ("想定する作業頻度", "Expected frequency of work"),
+            VendorText::SubmitHearingSheet => {
+                ("ヒアリングシートを登録", "Submit the hearing sheet")
+            }
+            VendorText::Application => ("申請フロー", "Application flow"),
+            VendorText::Timeline => ("経過", "Timeline"),
+            VendorText::Note => ("メモ", "Note"),
+            VendorText::MoveTo => ("次の状態へ", "Move to"),
+            VendorText::NoMoves => ("この申請は終了しています。", "This application has ended."),
+            VendorText::HearingSheet => ("ヒアリングシート", "Hearing sheet"),
+            VendorText::Documents => ("書類", "Documents"),
+            VendorText::AttachDocument => ("書類を添付", "Attach a document"),
+            VendorText::DocumentHelp => (
+                "PDF・PNG・JPEG・Word・Excel・テキスト・CSV、10 MiB まで",
+                "PDF, PNG, JPEG, Word, Excel, text or CSV, up to 10 MiB",
+            ),
+            VendorText::Attach => ("添付", "Attach"),
+            VendorText::Contracts => ("保守契約", "Maintenance contracts"),
+            VendorText::ContractTitle => ("契約名", "Contract title"),
+            VendorText::AddContract => ("契約を追加", "Add contract"),
+            VendorText::Users => ("利用者", "Users"),
+            VendorText::AddUser => ("利用者を追加", "Add user"),
+            VendorText::DemoDays => ("デモ利用日数", "Demo days"),
+            VendorText::DemoDaysHelp => (
+                "デモユーザーにする場合のみ(デモ対象だけに接続できます)",
+                "Only for a demo user (demo targets only)",
+            ),
+            VendorText::RegistrationCodeIssued => (
+                "利用者を追加しました。次の登録コードを本人に渡してください(一度だけ使えます):",
+                "User added. Give them this registration code (it works once):",
+            ),
+            VendorText::Manager => (
+                "業者管理者(自社の全セッションを閲覧)",
+                "Vendor manager (sees all the company's sessions)",
+            ),
         }
     }
 }

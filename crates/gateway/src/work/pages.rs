@@ -15,10 +15,10 @@ use crate::app::guard::Viewer;
 use crate::app::state::AppState;
 use crate::app::web::ApiError;
 use crate::sessions::visible::visible_targets;
-use crate::ui::access_texts::A;
 use crate::ui::done;
 use crate::ui::i18n::{Lang, T};
 use crate::ui::{CsrfForm, Frame, PageCsrf, format_at};
+use crate::work::texts::WorkText;
 use crate::work::{self, Decision, NewRequest};
 
 pub async fn page(
@@ -38,7 +38,7 @@ pub async fn page(
     let offset = state.config.access.utc_offset_hours;
     let frame = Frame {
         lang,
-        title: lang.a(A::WorkRequests),
+        title: lang.t(T::WorkRequests),
         viewer: Some(&viewer),
         csrf: &csrf.0,
         here: "/work",
@@ -46,9 +46,9 @@ pub async fn page(
     let body = html! {
         section.card.wide {
             p { a href="/" { "← " (lang.t(T::BackToPortal)) } }
-            h1 { (lang.a(A::WorkRequests)) }
+            h1 { (lang.t(T::WorkRequests)) }
             @if vendor {
-                h2 { (lang.a(A::NewWorkRequest)) }
+                h2 { (lang.t(WorkText::NewWorkRequest)) }
                 @if targets.is_empty() {
                     p { (lang.t(T::NoTargets)) }
                 } @else {
@@ -60,22 +60,22 @@ pub async fn page(
                                 label.check { input type="checkbox" name={ "target." (i) } value=(t.name); (t.name) }
                             }
                         }
-                        label { (lang.a(A::Starts)) input type="datetime-local" name="starts" required; }
-                        label { (lang.a(A::Ends)) input type="datetime-local" name="ends" required; }
-                        p.hint { (lang.a(A::WindowHelp)) }
-                        label { (lang.a(A::Purpose)) textarea name="purpose" rows="2" required maxlength="1000" {} }
-                        button type="submit" { (lang.a(A::Request)) }
+                        label { (lang.t(WorkText::Starts)) input type="datetime-local" name="starts" required; }
+                        label { (lang.t(WorkText::Ends)) input type="datetime-local" name="ends" required; }
+                        p.hint { (lang.t(WorkText::WindowHelp)) }
+                        label { (lang.t(WorkText::Purpose)) textarea name="purpose" rows="2" required maxlength="1000" {} }
+                        button type="submit" { (lang.t(WorkText::Request)) }
                     }
                 }
             }
             @if requests.is_empty() {
-                p { (lang.a(A::NoWorkRequests)) }
+                p { (lang.t(WorkText::NoWorkRequests)) }
             } @else {
                 table.list #work-requests {
                     thead { tr {
-                        th { (lang.a(A::Id)) } th { (lang.t(T::User)) } th { (lang.t(T::Targets)) }
-                        th { (lang.a(A::Starts)) } th { (lang.a(A::Ends)) } th { (lang.a(A::Purpose)) }
-                        th { (lang.a(A::State)) } th { (lang.a(A::Comment)) } th {}
+                        th { (lang.t(T::Id)) } th { (lang.t(T::User)) } th { (lang.t(T::Targets)) }
+                        th { (lang.t(WorkText::Starts)) } th { (lang.t(WorkText::Ends)) } th { (lang.t(WorkText::Purpose)) }
+                        th { (lang.t(T::State)) } th { (lang.t(WorkText::Comment)) } th {}
                     } }
                     tbody {
                         @for w in &requests {
@@ -90,18 +90,18 @@ pub async fn page(
                                 td { @if let Some(c) = &w.comment { (c) } @if let Some(by) = &w.decided_by { br; small { (by) } } }
                                 td {
                                     @let mine = w.user_id == viewer.user.id;
-                                    @let actions: Vec<(Decision, A)> = match w.state {
-                                        WorkRequestState::Pending if decider && !mine => vec![(Decision::Approve, A::Approve), (Decision::Reject, A::Reject)],
-                                        WorkRequestState::Approved if decider && !mine => vec![(Decision::Revoke, A::Revoke)],
-                                        WorkRequestState::Pending | WorkRequestState::Approved if mine => vec![(Decision::Withdraw, A::Withdraw)],
+                                    @let actions: Vec<(Decision, WorkText)> = match w.state {
+                                        WorkRequestState::Pending if decider && !mine => vec![(Decision::Approve, WorkText::Approve), (Decision::Reject, WorkText::Reject)],
+                                        WorkRequestState::Approved if decider && !mine => vec![(Decision::Revoke, WorkText::Revoke)],
+                                        WorkRequestState::Pending | WorkRequestState::Approved if mine => vec![(Decision::Withdraw, WorkText::Withdraw)],
                                         _ => vec![],
                                     };
                                     @if !actions.is_empty() {
                                         form.inline.decision method="post" action={ "/work/" (w.id) "/decision" } {
                                             input type="hidden" name="csrf" value=(csrf.0);
-                                            input type="text" name="comment" placeholder=(lang.a(A::Comment)) maxlength="1000";
+                                            input type="text" name="comment" placeholder=(lang.t(WorkText::Comment)) maxlength="1000";
                                             @for (decision, label) in actions {
-                                                button type="submit" name="decision" value=(decision_word(decision)) { (lang.a(label)) }
+                                                button type="submit" name="decision" value=(decision_word(decision)) { (lang.t(label)) }
                                             }
                                         }
                                     }

@@ -162,3 +162,58 @@ impl Problem for WorkRefusal {
         }
     }
 }
+
+impl Lang {
+    pub fn work_state(self, state: WorkRequestState) -> &'static str {
+        let (ja, en) = match state {
+            WorkRequestState::Pending => ("承認待ち", "Pending"),
+            WorkRequestState::Approved => ("承認済み", "Approved"),
+            WorkRequestState::Rejected => ("却下", "Rejected"),
+            WorkRequestState::Revoked => ("承認取消", "Revoked"),
+            WorkRequestState::Withdrawn => ("取り下げ", "Withdrawn"),
+        };
+        match self {
+            Lang::Ja => ja,
+            Lang::En => en,
+        }
+    }
+}
+
+/// The work request page's texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkText {
+    NewWorkRequest,
+    Purpose,
+    Starts,
+    Ends,
+    WindowHelp,
+    Request,
+    Approve,
+    Reject,
+    Revoke,
+    Withdraw,
+    Comment,
+    NoWorkRequests,
+}
+
+impl crate::ui::i18n::Text for WorkText {
+    fn both(self) -> (&'static str, &'static str) {
+        match self {
+            WorkText::NewWorkRequest => ("作業を申請する", "Request work"),
+            WorkText::Purpose => ("作業内容", "Purpose"),
+            WorkText::Starts => ("開始", "Starts"),
+            WorkText::Ends => ("終了", "Ends"),
+            WorkText::WindowHelp => (
+                "日時は組織の標準時(日本時間)です。最長31日。",
+                "Times are in the organisation's time zone (Japan). At most 31 days.",
+            ),
+            WorkText::Request => ("申請", "Request"),
+            WorkText::Approve => ("承認", "Approve"),
+            WorkText::Reject => ("却下", "Reject"),
+            WorkText::Revoke => ("承認を取り消す", "Revoke"),
+            WorkText::Withdraw => ("取り下げ", "Withdraw"),
+            WorkText::Comment => ("コメント", "Comment"),
+            WorkText::NoWorkRequests => ("作業申請はありません。", "No work requests."),
+        }
+    }
+}
