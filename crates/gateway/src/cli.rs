@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use hoshu_storage::Store;
 
 use crate::app::config::{self, Config};
-use crate::app::error::OpError;
+use crate::app::error::{OpError, storage_refusal};
 use crate::ui::i18n::Lang;
 
 #[derive(Debug, Parser)]
@@ -155,11 +155,20 @@ pub fn cli_lang() -> Lang {
 /// The one line an error prints: an operation's refusal in the command line's language, any
 /// other error as the chain of its contexts, outermost first.
 pub fn error_line(err: &anyhow::Error) -> String {
-    let refusal = err.chain().find_map(|e| e.downcast_ref::<OpError>());
-    match (refusal, cli_lang()) {
-        (Some(refusal), Lang::Ja) => format!("エラー: {}", refusal.message(Lang::Ja)),
-        _ => format!("error: {err:#}"),
+    if cli_lang() == Lang::Ja {
+        let japanese = err.chain().find_map(|e| {
+            if let Some(refusal) = e.downcast_ref::<OpError>() {
+                return Some(refusal.message(Lang::Ja));
+            }
+            e.downcast_ref::<hoshu_storage::StorageError>()
+                .and_then(storage_refusal)
+                .map(|problem| problem.message(Lang::Ja))
+        });
+        if let Some(japanese) = japanese {
+            return format!("エラー: {japanese}");
+        }
     }
+    format!("error: {err:#}")
 }
 
 /// Runs one command line to its end.

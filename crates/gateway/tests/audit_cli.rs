@@ -185,3 +185,84 @@ fn a_runtime_error_exits_with_1_and_one_line() {
     assert_eq!(message.trim().lines().count(), 1, "{}", said(&output));
     assert!(message.contains("--vendor"), "{}", said(&output));
 }
+
+#[test]
+fn admin_with_config_uses_the_organisations_time_zone() {
+    // UTC: a lending period ends at midnight UTC, not Japan's (UTC+9, the embedded default).
+    let gateway = Gateway::serve("[access]\nutc_offset_hours = 0\n");
+    gateway.add_user("keeper", "Keeper", "admin", None);
+    let lent = gateway.admin_ok(&[
+        "device",
+        "add",
+        "--asset-tag",
+        "PC-7",
+        "--user",
+        "keeper",
+        "--until",
+        "2030-06-30",
+    ]);
+    assert!(lent.contains("until 2030-06-30T23:59:59Z"), "{lent}");
+    let data = gateway.data().to_str().expect("UTF-8 path").to_owned();
+    let japan = hoshu(&[
+        "admin",
+        "--data",
+        &data,
+        "device",
+        "add",
+        "--asset-tag",
+        "PC-8",
+        "--user",
+        "keeper",
+        "--until",
+        "2030-06-30",
+    ]);
+    assert!(
+        stdout(&japan).contains("until 2030-06-30T14:59:59Z"),
+        "{}",
+        said(&japan)
+    );
+}
+
+#[test]
+fn a_refusal_is_printed_in_japanese_under_a_japanese_locale() {
+    let gateway = Gateway::demo();
+    let data = gateway.data().to_str().expect("UTF-8 path").to_owned();
+    let run = |lang: &str| {
+        std::process::Command::new(common::BIN)
+            .args([
+                "admin",
+                "--data",
+                &data,
+                "contract",
+                "add",
+                "--vendor",
+                "no such vendor",
+                "--title",
+                "t",
+                "--from",
+                "2030-01-01",
+                "--until",
+                "2030-12-31",
+                "--system",
+                "s",
+            ])
+            .env("LANG", lang)
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .output()
+            .expect("hoshu runs")
+    };
+    let ja = run("ja_JP.UTF-8");
+    assert_eq!(ja.status.code(), Some(1), "{}", said(&ja));
+    assert!(
+        stderr(&ja).contains("「no such vendor」という保守業者はありません"),
+        "{}",
+        said(&ja)
+    );
+    let en = run("C.UTF-8");
+    assert!(
+        stderr(&en).contains("no vendor is named \"no such vendor\""),
+        "{}",
+        said(&en)
+    );
+}

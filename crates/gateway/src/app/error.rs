@@ -62,17 +62,26 @@ impl<P: Problem> From<P> for OpError {
 
 impl From<StorageError> for OpError {
     fn from(err: StorageError) -> Self {
-        match err {
-            StorageError::VendorTaken(name) => Taken::Vendor(name).into(),
-            StorageError::NameTaken(name) => Taken::Target(name).into(),
-            StorageError::LoginTaken(login) => Taken::Login(login).into(),
-            StorageError::AssetTagTaken(tag) => Taken::AssetTag(tag).into(),
-            StorageError::NoSuchVendor(name) => Missing::VendorNamed(name).into(),
-            StorageError::NoSuchSystem(name) => Missing::System(name).into(),
-            StorageError::NoSuchUser(login) => Missing::User(login).into(),
-            other => OpError::Storage(other),
+        match storage_refusal(&err) {
+            Some(problem) => OpError::Refused(problem),
+            None => OpError::Storage(err),
         }
     }
+}
+
+/// The refusals the store itself makes (a name taken, a name unknown), as problems; `None` for
+/// a failure of the store.
+pub fn storage_refusal(err: &StorageError) -> Option<Box<dyn Problem>> {
+    Some(match err {
+        StorageError::VendorTaken(name) => Box::new(Taken::Vendor(name.clone())),
+        StorageError::NameTaken(name) => Box::new(Taken::Target(name.clone())),
+        StorageError::LoginTaken(login) => Box::new(Taken::Login(login.clone())),
+        StorageError::AssetTagTaken(tag) => Box::new(Taken::AssetTag(tag.clone())),
+        StorageError::NoSuchVendor(name) => Box::new(Missing::VendorNamed(name.clone())),
+        StorageError::NoSuchSystem(name) => Box::new(Missing::System(name.clone())),
+        StorageError::NoSuchUser(login) => Box::new(Missing::User(login.clone())),
+        _ => return None,
+    })
 }
 
 /// English, for logs and the command line.

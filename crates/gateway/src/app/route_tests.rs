@@ -174,3 +174,65 @@ async fn unlisted_paths_are_not_found_and_responses_carry_security_headers() {
         assert!(headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
     }
 }
+
+#[tokio::test]
+async fn a_store_failure_is_an_error_page_on_pages_and_json_on_the_api() {
+    let (_dir, state) = state().await;
+    let token = session_for(&state, Role::Admin).await;
+    // The database goes away under the running gateway.
+    state.store.close().await;
+    let app = router(state);
+    for (path, lang, page) in [
+        ("/", "ja", true),
+        ("/sessions", "en", true),
+        ("/api/v1/me", "ja", false),
+    ] {
+        let response = app
+            .clone()
+            .oneshot(
+                Request::get(path)
+                    .header(header::COOKIE, format!("{SESSION_COOKIE}={token}"))
+                    .header(header::ACCEPT_LANGUAGE, lang)
+                    .body(Body::empty())
+                    .expect("request builds"),
+            )
+            .await
+            .expect("router answers");
+        assert_eq!(
+            response.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{path}"
+        );
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("a body");
+        let body = String::from_utf8_lossy(&body);
+        if page {
+            assert!(
+                content_type.starts_with("text/html"),
+                "{path}: {content_type}"
+            );
+            let wanted = match lang {
+                "ja" => "内部エラーが発生しました",
+                _ => "internal error; try again later",
+            };
+            assert!(body.contains(wanted), "{path}: {body}");
+            assert!(body.contains(&format!("lang=\"{lang}\"")), "{path}: {body}");
+        } else {
+            assert!(content_type.starts_with("application/json"), "{path}");
+            let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            assert_eq!(json["code"], "internal", "{json}");
+            assert!(
+                json["error_ja"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("内部エラー"))
+            );
+        }
+    }
+}
