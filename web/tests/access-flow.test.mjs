@@ -80,7 +80,9 @@ test('an administrator onboards a vendor; its engineer requests work, works, and
   await move(admin, 'approved', '審査OK');
   // The formal application needs a document: refused with the reason, then attached.
   await admin.click('#move-application button[data-to="formal-application"]');
-  assert.match(await admin.textContent('#form-error'), /document/);
+  // In the reader's language (this administrator reads Japanese), with the refusal's code.
+  assert.equal(await admin.getAttribute('#form-error', 'data-code'), 'documents-required');
+  assert.match(await admin.textContent('#form-error'), /書類/);
   await admin.goto(vendorPage);
   await admin.setInputFiles('#attach-document input[type=file]', {
     name: '本申請書.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7\n% 本申請\n'),
