@@ -485,15 +485,16 @@ pub fn evaluate(
     }
 
     let age_secs = now.saturating_sub(report.collected_at);
+    // Its own subtraction, not `-age_secs`: that saturates at i64::MIN for a clock far enough
+    // behind (found by the posture_report fuzz target), and negating i64::MIN overflows.
+    let ahead_secs = report.collected_at.saturating_sub(now);
     if age_secs > i64::from(policy.max_report_age_secs) {
         reasons.push(PostureProblem::ReportStale {
             age_secs,
             limit_secs: policy.max_report_age_secs,
         });
-    } else if -age_secs > MAX_CLOCK_AHEAD_SECS {
-        reasons.push(PostureProblem::ClockAhead {
-            ahead_secs: -age_secs,
-        });
+    } else if ahead_secs > MAX_CLOCK_AHEAD_SECS {
+        reasons.push(PostureProblem::ClockAhead { ahead_secs });
     }
 
     if policy.antivirus_required {

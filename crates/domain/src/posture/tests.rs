@@ -493,3 +493,25 @@ fn a_product_without_a_date_that_says_up_to_date_passes_the_signature_rule() {
         ["signature-date-unknown"]
     );
 }
+
+#[test]
+fn clocks_at_the_ends_of_the_range_do_not_overflow() {
+    // A gateway clock so far behind that now - collected_at saturates at i64::MIN: the clock
+    // check once negated that and overflowed (fuzz/regressions/posture_report/).
+    let c = evaluate(&PosturePolicy::default(), &good(), FP, i64::MIN);
+    assert_eq!(codes(&c), ["clock-ahead"]);
+    assert_eq!(
+        c.reasons[0],
+        PostureProblem::ClockAhead {
+            ahead_secs: i64::MAX
+        }
+    );
+    assert!(!c.reasons[0].to_string().is_empty());
+
+    // And the other way round: a report from the far past is stale, not ahead.
+    let mut old = good();
+    old.collected_at = i64::MIN;
+    old.antivirus[0].signatures_updated_at = Some(i64::MIN);
+    let c = evaluate(&PosturePolicy::default(), &old, FP, i64::MAX);
+    assert_eq!(codes(&c), ["report-stale", "signatures-outdated"]);
+}
