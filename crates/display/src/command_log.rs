@@ -471,6 +471,14 @@ impl CommandLog {
                 }
             }
             Token::Char('\t') => {
+                // A pending wrap ends first, as before a CSI sequence: the cursor is on the last
+                // column and the tab stays there. Left pending, the flag outlived the move, and
+                // a later backspace stepped back from a column the cursor was no longer one past
+                // (below zero at width 1; found by the command_log fuzz target).
+                if s.wrap_pending {
+                    s.wrap_pending = false;
+                    s.cursor -= 1;
+                }
                 let col = s.cursor - s.row_start();
                 s.cursor = s.row_start() + ((col / 8 + 1) * 8).min(s.width - 1);
             }
@@ -750,6 +758,22 @@ mod tests {
             ("true\r", "true\r\n"),
         ]);
         assert_eq!(got, ["true"]);
+    }
+
+    #[test]
+    fn a_tab_after_the_last_column_ends_the_pending_wrap() {
+        // xterm: the tab stays on the last column, and the next character overwrites it.
+        let mut log = CommandLog::new(10);
+        log.output("0123456789\tx");
+        assert_eq!(log.screen.text_from(0), "012345678x");
+        assert!(log.screen.wrap_pending);
+        // At width 1 every character leaves a wrap pending; tabs then backspaces once walked
+        // the cursor below zero (fuzz/regressions/command_log/).
+        let mut log = CommandLog::new(1);
+        log.output("ab\t\t\t\x08\x08c");
+        log.resize(0);
+        log.output("\t\x08\t\x08\x08\r\n");
+        assert_eq!(log.screen.cursor, 0);
     }
 
     #[test]
