@@ -34,10 +34,11 @@ pub struct Command {
     pub text: String,
 }
 
-/// Longest line kept (characters); longer input is cut, not grown without bound.
-const MAX_LINE: usize = 4096;
+/// Longest line kept (characters); longer input is cut, not grown without bound. No logged
+/// command is longer.
+pub const MAX_LINE: usize = 4096;
 /// Lines waiting for their echo; older ones are dropped (their echo never came).
-const MAX_PENDING: usize = 16;
+pub const MAX_PENDING: usize = 16;
 /// A line whose echo has not come after this many newlines was not echoed (a password).
 const MAX_WAIT_LINES: u32 = 64;
 /// Longest escape sequence parameter string kept.
@@ -343,6 +344,12 @@ impl CommandLog {
             pending: VecDeque::new(),
             alternate_screen: false,
         }
+    }
+
+    /// Lines typed (Enter pressed) whose echo has not come yet; at most [`MAX_PENDING`]. Public
+    /// so the fuzz target can check that bound from outside.
+    pub fn pending_lines(&self) -> usize {
+        self.pending.len()
     }
 
     pub fn resize(&mut self, cols: u16) {
