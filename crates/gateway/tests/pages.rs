@@ -61,10 +61,10 @@ async fn login_page(gateway: &Gateway) -> (Client, String) {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let csrf = hidden_input(&page.body, "csrf").expect("the login form has a csrf field");
     let cookie = page
-        .set_cookie("hoshu_csrf")
+        .set_cookie("__Host-hoshu_csrf")
         .expect("the login page sets the CSRF cookie");
     assert!(
-        cookie.starts_with(&format!("hoshu_csrf={csrf};")),
+        cookie.starts_with(&format!("__Host-hoshu_csrf={csrf};")),
         "{cookie}"
     );
     (client, csrf)

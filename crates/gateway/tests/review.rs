@@ -338,4 +338,20 @@ async fn a_tampered_recording_is_flagged_not_played() {
     let (status, page) = get(&gateway, &admin, &format!("/sessions/{id}/play")).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(page.contains("data-state=\"mismatch\""), "{page}");
+    // Nothing derived from the modified recording is served either.
+    for derived in ["recording/index", "thumbnails"] {
+        let (status, body) = get(
+            &gateway,
+            &admin,
+            &format!("/api/v1/sessions/{id}/{derived}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{derived}: {body}");
+        assert!(
+            body.contains("\"code\":\"recording-modified\""),
+            "{derived}: {body}"
+        );
+    }
+    let (status, _) = get(&gateway, &admin, url).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a thumbnail of it");
 }

@@ -355,6 +355,30 @@ impl Problem for Refused {
     }
 }
 
+/// A request the framework could not take (a body that is not the JSON asked for, a missing
+/// header); `detail` is what the framework said, in English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    pub detail: String,
+}
+
+impl Problem for Malformed {
+    fn code(&self) -> &'static str {
+        "bad-request"
+    }
+
+    fn status(&self) -> StatusCode {
+        StatusCode::BAD_REQUEST
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match lang {
+            Lang::Ja => format!("要求の形式が正しくありません: {}", self.detail),
+            Lang::En => format!("the request is malformed: {}", self.detail),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,9 @@ use crate::login::{new_token, token_hash};
 use crate::ui::i18n::Lang;
 
 pub const SESSION_COOKIE: &str = "hoshu_session";
-pub const CSRF_COOKIE: &str = "hoshu_csrf";
+/// `__Host-`: the browser keeps it only if it is Secure, for this host alone, with Path=/, so no
+/// other site or subdomain can plant one (RFC 6265bis §4.1.3.2).
+pub const CSRF_COOKIE: &str = "__Host-hoshu_csrf";
 
 /// What a route requires of its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +64,7 @@ pub struct Viewer {
 #[derive(Debug, Clone)]
 pub struct MaybeViewer(pub Option<Viewer>);
 
-/// The CSRF token to put in forms (double-submit: it must equal the `hoshu_csrf` cookie).
+/// The CSRF token to put in forms (double-submit: it must equal the `__Host-hoshu_csrf` cookie).
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
@@ -201,12 +203,25 @@ pub async fn guard(
     }
     request.extensions_mut().insert(MaybeViewer(viewer));
     let mut response = next.run(request).await;
-    if existing_csrf.is_none() {
+    let handler_set_csrf = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| {
+            v.as_bytes()
+                .starts_with(format!("{CSRF_COOKIE}=").as_bytes())
+        });
+    if existing_csrf.is_none() && !handler_set_csrf {
         response
             .headers_mut()
             .append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &csrf, None));
     }
     response
+}
+
+/// A new CSRF token's cookie (at login: the token changes with the session).
+pub fn fresh_csrf_cookie() -> axum::http::HeaderValue {
+    set_cookie(CSRF_COOKIE, &new_token(), None)
 }
 
 fn refuse(api: bool, lang: Lang, problem: &dyn Problem) -> Response {

@@ -23,11 +23,44 @@ const SHUTDOWN_WITHIN: Duration = Duration::from_secs(9);
 /// Of that, how long HTTP connections get to finish after the listener closes.
 const CONNECTIONS_WITHIN: Duration = Duration::from_secs(3);
 
+/// The data directory held by one gateway: a second gateway on the same directory would seal
+/// the first one's live sessions as orphans and re-point what it set up. The lock is the
+/// operating system's (flock), so it goes with the process however that ends.
+#[derive(Debug)]
+pub struct DataDirLock {
+    _held: std::fs::File,
+}
+
+impl DataDirLock {
+    pub fn take(data_dir: &std::path::Path) -> anyhow::Result<DataDirLock> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+        let path = data_dir.join("gateway.lock");
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(DataDirLock { _held: file }),
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "another gateway is already running on {}; stop it first, or give this one its own data directory",
+                data_dir.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("locking {}", path.display()))
+            }
+        }
+    }
+}
+
 pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
+    let lock = DataDirLock::take(&config.data_dir)?;
     let store = Store::open(&config.data_dir)
         .await
         .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
-    serve(config, store, Services::new(), |_| {}).await
+    serve(config, store, lock, Services::new(), |_| {}).await
 }
 
 /// The address people should type: an unspecified bind address is reachable as localhost.
@@ -71,16 +104,29 @@ fn start_services(
 pub async fn serve(
     config: Config,
     store: Store,
+    _lock: DataDirLock,
     mut services: Services,
     before_url: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<ExitCode> {
-    let (cert, key) = crate::app::tls::certificate_paths(&config.tls, &config.data_dir)?;
+    let (cert, key, self_signed) =
+        crate::app::tls::certificate_paths(&config.tls, &config.data_dir)?;
     // The device CA is made here on first start, so the TLS listener can request client
     // certificates from it from the first connection on.
     let device_ca = crate::devices::ca::load_or_create(&store)
         .await
         .context("loading the device CA")?;
-    let tls = crate::app::tls::server_config(&cert, &key, &device_ca.certificate_pem)?;
+    let tls = RustlsConfig::from_config(crate::app::tls::server_config(
+        &cert,
+        &key,
+        &device_ca.certificate_pem,
+    )?);
+    if self_signed {
+        let tls = tls.clone();
+        let device_ca = device_ca.certificate_pem.clone();
+        services.spawn("self-signed certificate renewal", move |shutdown| {
+            renew_certificate(tls, cert, key, device_ca, shutdown)
+        });
+    }
     let listener = std::net::TcpListener::bind(config.listen).with_context(|| {
         format!(
             "listening on {}; is another program using it?",
@@ -138,7 +184,7 @@ pub async fn serve(
     // TCP_NODELAY: session frames and the final error/close of a tunnel must not wait for
     // Nagle's algorithm.
     let acceptor = crate::app::tls::ClientCertAcceptor::new(
-        axum_server::tls_rustls::RustlsAcceptor::new(RustlsConfig::from_config(tls))
+        axum_server::tls_rustls::RustlsAcceptor::new(tls)
             .acceptor(axum_server::accept::NoDelayAcceptor::new()),
     );
     let served = axum_server::from_tcp(listener)
@@ -169,6 +215,34 @@ pub async fn serve(
     state.store.close().await;
     served.context("serving HTTPS")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The renewal service of the self-signed certificate: twice a day, a certificate that ends
+/// within a month is replaced and the listener takes it for new connections.
+async fn renew_certificate(
+    tls: RustlsConfig,
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+    device_ca: String,
+    mut shutdown: super::services::Shutdown,
+) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(12 * 3600)) => {}
+            () = shutdown.requested() => return,
+        }
+        let renewed = crate::app::tls::renew_self_signed_if_due(&cert, &key).and_then(|due| {
+            due.then(|| crate::app::tls::server_config(&cert, &key, &device_ca))
+                .transpose()
+        });
+        match renewed {
+            Ok(Some(config)) => tls.reload_from_config(config),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "Cannot renew the TLS certificate")
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -14,22 +14,49 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpStream;
 use tower::Layer;
 
+/// How long a self-signed certificate is valid, and how long before its end it is replaced.
+const SELF_SIGNED_DAYS: i64 = 365;
+const RENEW_DAYS_BEFORE: i64 = 30;
+
 /// Certificate and key paths to use, creating a self-signed pair under `data_dir/tls` when the
-/// configuration names none.
+/// configuration names none (or renewing it when its end is near); whether they are that
+/// self-signed pair.
 pub fn certificate_paths(
     configured: &crate::app::config::TlsFile,
     data_dir: &Path,
-) -> anyhow::Result<(PathBuf, PathBuf)> {
+) -> anyhow::Result<(PathBuf, PathBuf, bool)> {
     if let (Some(cert), Some(key)) = (&configured.cert, &configured.key) {
-        return Ok((cert.clone(), key.clone()));
+        return Ok((cert.clone(), key.clone(), false));
     }
     let dir = data_dir.join("tls");
     let cert = dir.join("cert.pem");
     let key = dir.join("key.pem");
     if !cert.exists() || !key.exists() {
         make_self_signed(&dir, &cert, &key)?;
+    } else {
+        renew_self_signed_if_due(&cert, &key)?;
     }
-    Ok((cert, key))
+    Ok((cert, key, true))
+}
+
+/// Replaces the self-signed certificate when it ends within [`RENEW_DAYS_BEFORE`] days (or
+/// cannot be read); whether it did.
+pub fn renew_self_signed_if_due(cert: &Path, key: &Path) -> anyhow::Result<bool> {
+    let ends = std::fs::read(cert)
+        .ok()
+        .and_then(|pem| CertificateDer::from_pem_slice(&pem).ok())
+        .and_then(|der| {
+            let (_, parsed) = x509_parser::parse_x509_certificate(&der).ok()?;
+            Some(parsed.validity().not_after.timestamp())
+        });
+    let due = ends.is_none_or(|ends| {
+        ends - time::OffsetDateTime::now_utc().unix_timestamp() < RENEW_DAYS_BEFORE * 86_400
+    });
+    if due {
+        let dir = cert.parent().unwrap_or(Path::new("."));
+        make_self_signed(dir, cert, key)?;
+    }
+    Ok(due)
 }
 
 fn make_self_signed(dir: &Path, cert_path: &Path, key_path: &Path) -> anyhow::Result<()> {
@@ -45,12 +72,21 @@ fn make_self_signed(dir: &Path, cert_path: &Path, key_path: &Path) -> anyhow::Re
             names.push(host.to_owned());
         }
     }
-    let certified = rcgen::generate_simple_self_signed(names)
+    let mut params =
+        rcgen::CertificateParams::new(names).context("naming the self-signed TLS certificate")?;
+    // One year (browsers distrust longer server certificates), from a day ago so a client
+    // whose clock is a little behind accepts it.
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(SELF_SIGNED_DAYS);
+    let key_pair = rcgen::KeyPair::generate().context("generating the TLS key")?;
+    let certificate = params
+        .self_signed(&key_pair)
         .context("generating a self-signed TLS certificate")?;
-    write_private(key_path, certified.key_pair.serialize_pem().as_bytes())?;
-    std::fs::write(cert_path, certified.cert.pem())
+    write_private(key_path, key_pair.serialize_pem().as_bytes())?;
+    std::fs::write(cert_path, certificate.pem())
         .with_context(|| format!("writing {}", cert_path.display()))?;
-    tracing::info!(cert = %cert_path.display(), "Self-signed TLS certificate created");
+    tracing::info!(cert = %cert_path.display(), days = SELF_SIGNED_DAYS, "Self-signed TLS certificate created");
     Ok(())
 }
 
@@ -161,5 +197,36 @@ impl<S: Send + 'static> Accept<TcpStream, S> for ClientCertAcceptor {
                 axum::Extension(ClientCertificate(certificate)).layer(service),
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod renewal_tests {
+    use super::*;
+
+    #[test]
+    fn the_self_signed_certificate_lasts_a_year_and_is_renewed_before_it_ends() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (cert, key, self_signed) =
+            certificate_paths(&Default::default(), dir.path()).expect("made");
+        assert!(self_signed);
+        let validity = |path: &Path| {
+            let der =
+                CertificateDer::from_pem_slice(&std::fs::read(path).expect("read")).expect("PEM");
+            let (_, parsed) = x509_parser::parse_x509_certificate(&der).expect("X.509");
+            let v = parsed.validity();
+            (v.not_before.timestamp(), v.not_after.timestamp())
+        };
+        let (from, until) = validity(&cert);
+        let days = (until - from) / 86_400;
+        assert!((365..=367).contains(&days), "{days} days");
+        assert!(
+            !renew_self_signed_if_due(&cert, &key).expect("checked"),
+            "not due yet"
+        );
+        // A certificate about to end (here: one that cannot be read) is replaced.
+        std::fs::write(&cert, "not a certificate").expect("write");
+        assert!(renew_self_signed_if_due(&cert, &key).expect("renewed"));
+        assert!(validity(&cert).1 > time::OffsetDateTime::now_utc().unix_timestamp());
     }
 }

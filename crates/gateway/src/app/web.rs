@@ -121,24 +121,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A failure on a page (a database error, a refusal a page handler passes on) is shown as an
-/// error page in the reader's language, never as the API's JSON.
-pub async fn problems_as_pages(request: Request, next: Next) -> Response {
-    let page = !request.uri().path().starts_with("/api/");
-    let lang = Lang::from_headers(request.headers());
-    let response = next.run(request).await;
-    match response.extensions().get::<ProblemText>() {
-        Some(text) if page => {
-            let message = match lang {
-                Lang::Ja => &text.ja,
-                Lang::En => &text.en,
-            };
-            crate::ui::problem_page(lang, response.status(), message)
-        }
-        _ => response,
-    }
-}
-
 impl<P: Problem> From<P> for ApiError {
     fn from(problem: P) -> Self {
         ApiError::of(&problem)
@@ -158,6 +140,42 @@ impl From<hoshu_storage::StorageError> for ApiError {
     fn from(err: hoshu_storage::StorageError) -> Self {
         ApiError::from(OpError::from(err))
     }
+}
+
+/// Errors answer in the kind of their route: a failure on a page (a database error, a refusal a
+/// page handler passes on) is an error page in the reader's language, never the API's JSON; a
+/// refusal the framework makes on an API route (a body that is not the JSON asked for, a
+/// missing WebSocket upgrade) is the API's JSON, never plain text.
+pub async fn problems_as_pages(request: Request, next: Next) -> Response {
+    let page = !request.uri().path().starts_with("/api/");
+    let lang = Lang::from_headers(request.headers());
+    let response = next.run(request).await;
+    let status = response.status();
+    if let Some(text) = response.extensions().get::<ProblemText>() {
+        if !page {
+            return response;
+        }
+        let message = match lang {
+            Lang::Ja => &text.ja,
+            Lang::En => &text.en,
+        };
+        return crate::ui::problem_page(lang, status, message);
+    }
+    let plain_text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if page || !(status.is_client_error() || status.is_server_error()) || !plain_text {
+        return response;
+    }
+    let detail = axum::body::to_bytes(response.into_body(), 16 * 1024)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .unwrap_or_default();
+    let mut answer = ApiError::of(&super::error::Malformed { detail });
+    answer.status = status;
+    answer.into_response()
 }
 
 /// Content-Security-Policy for every response: only our own scripts and styles, no framing, no

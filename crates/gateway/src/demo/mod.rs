@@ -52,6 +52,8 @@ const DEMO_USERS: [DemoUser; 2] = [
 pub async fn run(data: PathBuf, listen: SocketAddr) -> anyhow::Result<ExitCode> {
     let data = std::path::absolute(&data).unwrap_or(data);
     let config = Config::embedded(data.clone(), listen);
+    // Before anything is set up: a second demo on this directory must not touch the first's.
+    let lock = crate::app::server::DataDirLock::take(&data)?;
     let store = Store::open(&data)
         .await
         .with_context(|| format!("opening demo data directory {}", data.display()))?;
@@ -72,7 +74,7 @@ pub async fn run(data: PathBuf, listen: SocketAddr) -> anyhow::Result<ExitCode> 
         "{}  target: {DEMO_TARGET} (built-in VNC desktop on {target}; open it from the portal)\n\n",
         banner(&data)
     );
-    crate::app::server::serve(config, store, services, move |_| print!("{banner}")).await
+    crate::app::server::serve(config, store, lock, services, move |_| print!("{banner}")).await
 }
 
 /// The built-in target's name in the portal.

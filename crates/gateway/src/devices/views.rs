@@ -203,7 +203,12 @@ pub fn device_json(
         "lent_until": device.lent_until,
         "enrolled": device.cert_serial.is_some(),
         "revoked": device.revoked_at.is_some(),
-        "admits": crate::devices::device_counts(device, now),
+        // Whether the device lets its holder open a session now: lent, enrolled, and — when
+        // posture is required — with a compliant report that is fresh (one that never
+        // reported does not admit, as the session's decision says).
+        "admits": crate::devices::device_counts(device, now)
+            && (!state.config.posture.required
+                || posture.as_ref().is_some_and(|p| p.compliant)),
         "last_report_at": device.last_report_at,
         "compliant": posture.as_ref().map(|p| p.compliant),
         "reasons": posture.map(|p| p.reasons).unwrap_or_default(),

@@ -97,9 +97,9 @@ pub async fn answer(
     .await
     .map_err(login_error)?;
     let mut response = Json(Me::from(&session.user)).into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, login::session_cookie(&session));
+    for cookie in login::login_cookies(&session) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     Ok(response)
 }
 

@@ -380,13 +380,17 @@ pub async fn end_session(
     Ok(())
 }
 
-/// The session cookie for a new login.
-pub fn session_cookie(session: &NewSession) -> axum::http::HeaderValue {
-    crate::app::web::set_cookie(
-        crate::app::guard::SESSION_COOKIE,
-        &session.token,
-        Some(session.max_age_secs),
-    )
+/// The cookies of a new login: the session's, and a new CSRF token (a token from before the
+/// login is not carried into it).
+pub fn login_cookies(session: &NewSession) -> [axum::http::HeaderValue; 2] {
+    [
+        crate::app::web::set_cookie(
+            crate::app::guard::SESSION_COOKIE,
+            &session.token,
+            Some(session.max_age_secs),
+        ),
+        crate::app::guard::fresh_csrf_cookie(),
+    ]
 }
 
 /// Adds a user (of a vendor, for role vendor; a demo user for `demo_days`; the company's

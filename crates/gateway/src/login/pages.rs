@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::app::guard::Source;
 use crate::app::state::AppState;
 use crate::app::throttle::admit;
-use crate::login::session_cookie;
+use crate::login::login_cookies;
 use crate::login::texts::LoginText;
 use crate::login::{self, LoginError};
 use crate::ui::i18n::{Lang, T};
@@ -180,9 +180,9 @@ pub async fn login_answer(
     {
         Ok(session) => {
             let mut response = Redirect::to("/").into_response();
-            response
-                .headers_mut()
-                .insert(header::SET_COOKIE, session_cookie(&session));
+            for cookie in login_cookies(&session) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
             response
         }
         Err(LoginError::Storage(e)) => crate::app::web::ApiError::internal(e).into_response(),

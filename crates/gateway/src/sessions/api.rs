@@ -102,6 +102,12 @@ pub async fn tunnel(
     if !sessions::can_attach(&state, &id, viewer.user.id) {
         return Err(Missing::LiveSession.into());
     }
+    // A graphical session speaks the Guacamole protocol (notes/guacamole-protocol.md); a
+    // client that does not ask for it is not one.
+    let graphical = state.sessions.protocol(&id) != Some(hoshu_domain::Protocol::Ssh);
+    if graphical && !offers_guacamole(&headers) {
+        return Err(SessionRefusal::Subprotocol.into());
+    }
     // The session is taken only once the upgrade succeeded: a failed upgrade leaves it to the
     // unattached-session reaper instead of losing its recorder.
     let user = viewer.user.id;
@@ -111,6 +117,16 @@ pub async fn tunnel(
         .on_upgrade(move |socket| async move {
             sessions::serve_tunnel(&state, &id, user, lang, socket).await;
         }))
+}
+
+/// Whether the WebSocket request offers the subprotocol `guacamole`.
+fn offers_guacamole(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim() == "guacamole")
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -161,6 +177,7 @@ pub async fn recording_index(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let stored = visible_session(&state, &viewer, &id).await?;
+    crate::sessions::review::readable(&state, &stored).await?;
     let file = stored
         .recording
         .clone()
@@ -188,11 +205,13 @@ pub async fn recording(
     } else {
         "application/vnd.glyptodon.guacamole.stream"
     };
-    // A modified recording is flagged, never silently played (issue 7).
-    let integrity = crate::sessions::review::integrity(&state, &stored).await?;
-    if integrity == crate::sessions::review::Integrity::Mismatch {
-        return Err(SessionRefusal::RecordingModified.into());
+    if let (Some(from), Some(until)) = (query.from, query.until)
+        && until <= from
+    {
+        return Err(SessionRefusal::Window.into());
     }
+    // A modified recording is refused, never silently played.
+    let integrity = crate::sessions::review::readable(&state, &stored).await?;
     let path = state.config.data_dir.join("recordings").join(&file);
     let mut response = if file.ends_with(".guac.zst") {
         let (body, keyframe_ms) = tokio::task::spawn_blocking(move || {
@@ -278,6 +297,9 @@ pub async fn watch(
     }
     if !sessions::valid_session_id(&id) || state.sessions.watchers(&id).is_none() {
         return Err(Missing::LiveSession.into());
+    }
+    if !offers_guacamole(&headers) {
+        return Err(SessionRefusal::Subprotocol.into());
     }
     let lang = Lang::from_headers(&headers);
     let user = viewer.user;

@@ -99,6 +99,11 @@ impl Registry {
             .map(|l| l.bytes_to_browser.load(Ordering::Relaxed))
     }
 
+    /// The target protocol of live session `id`.
+    pub fn protocol(&self, id: &str) -> Option<Protocol> {
+        self.lock().get(id).map(|l| l.target.protocol)
+    }
+
     /// How many sessions are live.
     pub fn len(&self) -> usize {
         self.lock().len()

@@ -33,6 +33,7 @@ pub async fn thumbnails(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let stored = crate::sessions::visible::visible_session(&state, &viewer, &id).await?;
+    readable(&state, &stored).await?;
     let list: Vec<ThumbnailView> = state
         .store
         .thumbnail_times(&stored.id)
@@ -52,6 +53,7 @@ pub async fn thumbnail(
     Path((id, at_ms)): Path<(String, i64)>,
 ) -> Result<Response, ApiError> {
     let stored = crate::sessions::visible::visible_session(&state, &viewer, &id).await?;
+    readable(&state, &stored).await?;
     let (mimetype, image) = state
         .store
         .thumbnail(&stored.id, at_ms)
@@ -118,6 +120,57 @@ pub async fn integrity(
             Integrity::Mismatch
         }
     })
+}
+
+/// What is served from a recording — the stream, its index, its thumbnails — is served only
+/// while the file is the one sealed when its session closed (or the session still runs); a
+/// modified recording is refused (409) with everything derived from it. The verdict is the
+/// one [`integrity`] gives.
+pub async fn readable(
+    state: &AppState,
+    stored: &hoshu_storage::RemoteSession,
+) -> Result<Integrity, ApiError> {
+    let integrity = integrity_cached(state, stored).await?;
+    if integrity == Integrity::Mismatch {
+        return Err(SessionRefusal::RecordingModified.into());
+    }
+    Ok(integrity)
+}
+
+/// [`integrity`], remembered per file as long as its length and modification time stay the
+/// same: the player asks for a recording's thumbnails one by one, and hashing an hour-long
+/// recording for each would be slow.
+async fn integrity_cached(
+    state: &AppState,
+    stored: &hoshu_storage::RemoteSession,
+) -> Result<Integrity, ApiError> {
+    type Checked = std::collections::HashMap<String, (u64, std::time::SystemTime, Integrity)>;
+    static CHECKED: std::sync::OnceLock<std::sync::Mutex<Checked>> = std::sync::OnceLock::new();
+    let stamp = stored.recording.as_ref().and_then(|file| {
+        let meta = std::fs::metadata(state.config.data_dir.join("recordings").join(file)).ok()?;
+        Some((meta.len(), meta.modified().ok()?))
+    });
+    let checked = CHECKED.get_or_init(Default::default);
+    let lock = || checked.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((len, modified)) = stamp
+        && stored.ended_at_ms.is_some()
+        && let Some((l, m, verdict)) = lock().get(&stored.id).cloned()
+        && (l, m) == (len, modified)
+    {
+        return Ok(verdict);
+    }
+    let verdict = integrity(state, stored).await?;
+    if let Some((len, modified)) = stamp
+        && matches!(verdict, Integrity::Verified | Integrity::Mismatch)
+    {
+        let mut checked = lock();
+        // Bounded: forgetting only costs a hash.
+        if checked.len() >= 4096 {
+            checked.clear();
+        }
+        checked.insert(stored.id.clone(), (len, modified, verdict.clone()));
+    }
+    Ok(verdict)
 }
 
 /// Most hits one search returns.

@@ -89,6 +89,8 @@ pub enum SessionRefusal {
     SearchTooLong {
         max: usize,
     },
+    /// A graphical session's WebSocket without the `guacamole` subprotocol.
+    Subprotocol,
 }
 
 impl Problem for SessionRefusal {
@@ -98,6 +100,7 @@ impl Problem for SessionRefusal {
             SessionRefusal::RecordingModified => "recording-modified",
             SessionRefusal::Window => "recording-window",
             SessionRefusal::SearchTooLong { .. } => "search-too-long",
+            SessionRefusal::Subprotocol => "websocket-subprotocol",
         }
     }
 
@@ -133,6 +136,12 @@ impl Problem for SessionRefusal {
             }
             (SessionRefusal::SearchTooLong { max }, Lang::En) => {
                 format!("search for at most {max} characters")
+            }
+            (SessionRefusal::Subprotocol, Lang::Ja) => {
+                "このトンネルは WebSocket のサブプロトコル guacamole で開いてください。".to_owned()
+            }
+            (SessionRefusal::Subprotocol, Lang::En) => {
+                "open this tunnel with the WebSocket subprotocol guacamole".to_owned()
             }
         }
     }

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::app::error::Missing;
 use crate::app::error::OpError;
 use crate::app::guard::{CsrfToken, MaybeViewer, Viewer};
-use crate::app::web::{ApiError, set_cookie};
+use crate::app::web::{ApiError, percent_encode, set_cookie};
 use crate::ui::i18n::{LANG_COOKIE, Lang, T};
 
 /// A time for people, in the organisation's time zone with the offset named.
@@ -59,7 +59,7 @@ pub fn page(frame: &Frame<'_>, body: Markup) -> Response {
                 header.top {
                     a.brand href="/" { "Hoshu " span.kanji { "保守" } }
                     nav {
-                        a id="lang-switch" href={ "/lang/" (other.code()) "?next=" (frame.here) } hreflang=(other.code()) {
+                        a id="lang-switch" href={ "/lang/" (other.code()) "?next=" (percent_encode(frame.here)) } hreflang=(other.code()) {
                             (lang.t(T::Language))
                         }
                         @if let Some(viewer) = frame.viewer {
@@ -173,15 +173,24 @@ pub struct LangQuery {
     next: Option<String>,
 }
 
+/// Whether `next` (already percent-decoded) is a path of this gateway to go back to, and
+/// nothing a browser could read as another site: a single leading `/`, no backslash (browsers
+/// read `/\host` as `//host`), and only visible ASCII — a tab or a line break is dropped by the
+/// browser (`/\t/host` becomes `//host`) and would break the `Location` header.
+fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+}
+
 /// `/lang/{ja|en}?next=/path`: remembers the choice in a cookie and goes back.
 pub async fn set_language(Path(code): Path<String>, Query(query): Query<LangQuery>) -> Response {
     let Some(lang) = Lang::from_code(&code) else {
         return error_page(Lang::Ja, StatusCode::NOT_FOUND, T::NotFound);
     };
-    // Only same-site paths: "/x" but not "//host" or "/\host" (open redirect).
     let next = query
         .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
+        .filter(|n| is_local_path(n))
         .unwrap_or_else(|| "/".to_owned());
     let mut response = Redirect::to(&next).into_response();
     response.headers_mut().insert(
@@ -291,5 +300,29 @@ pub fn done(lang: Lang, viewer: &Viewer, back: &str, result: Result<(), OpError>
     match result {
         Ok(()) => Redirect::to(back).into_response(),
         Err(err) => op_error_page(lang, viewer, back, err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_gateways_paths_are_gone_back_to() {
+        for ok in ["/", "/sessions?state=ended&user=a", "/admin/vendors/3"] {
+            assert!(is_local_path(ok), "{ok}");
+        }
+        for evil in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/login\r\nSet-Cookie: x=1",
+            "https://evil.example",
+            "evil",
+            "/セッション",
+            "",
+        ] {
+            assert!(!is_local_path(evil), "{evil:?}");
+        }
     }
 }

@@ -1,0 +1,163 @@
+//! What hostile testing found, each with the test that would have caught it, against the real
+//! `hoshu` binary: the language switch's redirect stays on this gateway, a framework rejection
+//! on the API is the API's JSON, the CSRF token changes at login, a graphical tunnel needs its
+//! subprotocol, a recording window that ends before it starts is refused, and a second gateway
+//! cannot take a data directory that one already runs on.
+
+mod common;
+
+use std::process::Command;
+
+use common::tunnel::{Auth, open_session, websocket};
+use common::{BIN, Credential, Gateway, said};
+use reqwest::StatusCode;
+use reqwest::header::{LOCATION, SET_COOKIE};
+
+/// The demo desktop, built into `hoshu demo`.
+const DEMO: &str = "demo-desktop";
+
+#[tokio::test]
+async fn the_language_switch_goes_back_only_to_this_gateway() {
+    let gateway = Gateway::demo();
+    let client = gateway
+        .client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for (next, expected) in [
+        ("/sessions%3Fstate%3Dended", "/sessions?state=ended"),
+        ("/%09/evil.example", "/"),
+        ("//evil.example", "/"),
+        ("/%5Cevil.example", "/"),
+        ("/login%0d%0aSet-Cookie:%20x=1", "/"),
+        ("https://evil.example/", "/"),
+    ] {
+        let response = client
+            .get(gateway.url(&format!("/lang/en?next={next}")))
+            .send()
+            .await
+            .expect("language switch");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next}");
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert_eq!(location, expected, "{next}");
+    }
+}
+
+#[tokio::test]
+async fn a_request_the_api_cannot_read_is_answered_as_json() {
+    let gateway = Gateway::demo();
+    let response = gateway
+        .bare_client()
+        .post(gateway.url("/api/v1/login/challenge"))
+        .header("Content-Type", "application/json")
+        .body("{ not json")
+        .send()
+        .await
+        .expect("request");
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let body: serde_json::Value = response.json().await.expect("a JSON body");
+    assert_eq!(body["code"], "bad-request", "{body}");
+    assert!(
+        body["error"].is_string() && body["error_ja"].is_string(),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn logging_in_changes_the_csrf_token() {
+    let gateway = Gateway::demo();
+    let before = gateway
+        .bare_client()
+        .get(gateway.url("/login"))
+        .send()
+        .await
+        .expect("login page");
+    let cookie_value = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("__Host-hoshu_csrf="))
+            .map(|v| v.split(';').next().unwrap_or("").to_owned())
+    };
+    let old = cookie_value(&before).expect("the login page sets the CSRF cookie");
+    let login = gateway.login_ok(&Credential::demo_vendor()).await;
+    let new = login
+        .reply
+        .set_cookie("__Host-hoshu_csrf")
+        .expect("the login answer sets a new CSRF cookie");
+    let new = new
+        .strip_prefix("__Host-hoshu_csrf=")
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(new.len(), old.len());
+    assert_ne!(new, old, "the token from before the login is not kept");
+}
+
+#[tokio::test]
+async fn a_graphical_tunnel_without_the_guacamole_subprotocol_is_refused() {
+    let gateway = Gateway::demo();
+    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let reply = open_session(&gateway, &vendor, DEMO).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let path = reply.json()["tunnel"]
+        .as_str()
+        .expect("a tunnel path")
+        .to_owned();
+    let refused = websocket(&gateway, &path, None, Auth::Cookie(&vendor.token)).await;
+    assert_eq!(refused.err(), Some(400));
+    // The session is still there for a proper client.
+    let accepted = websocket(
+        &gateway,
+        &path,
+        Some("guacamole"),
+        Auth::Cookie(&vendor.token),
+    )
+    .await;
+    assert!(accepted.is_ok());
+}
+
+#[tokio::test]
+async fn a_recording_window_that_ends_before_it_starts_is_refused() {
+    let gateway = Gateway::demo();
+    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let reply = open_session(&gateway, &vendor, DEMO).await;
+    let id = reply.json()["id"].as_str().expect("id").to_owned();
+    let response = vendor
+        .client
+        .get(gateway.url(&format!(
+            "/api/v1/sessions/{id}/recording?from=2000&until=1000"
+        )))
+        .send()
+        .await
+        .expect("recording");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["code"], "recording-window", "{body}");
+}
+
+#[test]
+fn a_second_gateway_on_the_same_data_directory_is_refused() {
+    let gateway = Gateway::demo();
+    let second = Command::new(BIN)
+        .args(["demo", "--listen", "127.0.0.1:0", "--data"])
+        .arg(gateway.data())
+        .output()
+        .expect("hoshu runs");
+    assert_eq!(second.status.code(), Some(1), "{}", said(&second));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("another gateway is already running on"),
+        "{}",
+        said(&second)
+    );
+    // The first one is untouched: its demo target still answers from the portal's list.
+    let admin_cli = gateway.admin(&["target", "list", "--json"]);
+    assert!(admin_cli.status.success(), "{}", said(&admin_cli));
+}
