@@ -78,8 +78,22 @@ impl Store {
         .bind(&sealed.hash[..])
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        // INVARIANT: the head file is written while this transaction holds the database's write
+        // lock, so appends (of this process and of the admin command line) move it one at a
+        // time, never backwards. A head write that fails undoes the append (nothing happened
+        // that was not anchored); a commit that fails puts the previous head back.
         write_head(&self.audit_head, sealed.seq, &sealed.hash)?;
+        if let Err(e) = tx.commit().await {
+            let restored = if seq > 1 {
+                write_head(&self.audit_head, seq - 1, &prev)
+            } else {
+                std::fs::remove_file(&self.audit_head).or(Ok(()))
+            };
+            if let Err(restore) = restored {
+                tracing::error!(error = %restore, "Cannot put the audit head back after a failed commit");
+            }
+            return Err(e.into());
+        }
         Ok(seq)
     }
 
@@ -143,8 +157,8 @@ impl Store {
             Err(chain_break) => return Ok(AuditVerification::Broken(chain_break)),
         };
         if let Some((head_seq, head_hash)) = read_head(&self.audit_head)? {
-            // The head file may lag by an event when two processes append at once; it may never
-            // point past the end of the chain or disagree with the event it names.
+            // The head file names the last event appended; it may never point past the end of
+            // the chain or disagree with the event it names.
             let at_head = by_seq.iter().find(|(seq, _)| *seq == head_seq);
             match at_head {
                 None => {
@@ -174,7 +188,9 @@ fn write_head(path: &Path, seq: i64, hash: &[u8; 32]) -> Result<()> {
         path: path.to_owned(),
         source,
     };
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // Named by process and event: the write lock orders the writers, the name keeps two
+    // processes' files apart.
+    let tmp = path.with_extension(format!("tmp-{}-{seq}", std::process::id()));
     std::fs::write(&tmp, format!("{seq} {}\n", hex::encode(hash))).map_err(head_error)?;
     std::fs::rename(&tmp, path).map_err(head_error)
 }
@@ -272,5 +288,30 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(broken_at(store.verify_audit().await.unwrap()), Some(5));
+    }
+
+    #[tokio::test]
+    async fn concurrent_appends_all_succeed_and_the_head_names_the_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..64 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let event = AuditEvent::new(AuditKind::LoginChallenge).subject(format!("u{i}"));
+                store.append_audit(&event).await
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().expect("every append succeeds");
+        }
+        let (seq, hash) = read_head(&store.audit_head).unwrap().expect("a head");
+        let last = store.audit_events().await.unwrap().pop().unwrap();
+        assert_eq!((seq, hash), (last.seq, last.hash));
+        assert_eq!(seq, 64);
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditVerification::Intact { events: 64 }
+        ));
     }
 }
