@@ -161,3 +161,26 @@ fn a_second_gateway_on_the_same_data_directory_is_refused() {
     let admin_cli = gateway.admin(&["target", "list", "--json"]);
     assert!(admin_cli.status.success(), "{}", said(&admin_cli));
 }
+
+#[tokio::test]
+async fn logging_out_ends_the_remote_sessions_of_that_login() {
+    let gateway = Gateway::demo();
+    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let mut tunnel = common::tunnel::Tunnel::open(&gateway, &vendor, DEMO).await;
+    tunnel.first_frame().await;
+    let started = std::time::Instant::now();
+    let response = vendor
+        .client
+        .post(gateway.url("/api/v1/logout"))
+        .header("Origin", gateway.origin())
+        .send()
+        .await
+        .expect("logout");
+    assert!(response.status().is_success(), "{}", response.status());
+    let ending = tunnel.ending().await;
+    assert_eq!(
+        ending.message, "your login session ended; log in again",
+        "{ending:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}

@@ -370,6 +370,8 @@ pub async fn end_session(
     source: Source,
 ) -> Result<(), ApiError> {
     state.store.end_session(&viewer.token_hash).await?;
+    // The remote sessions this login opened end with it.
+    state.sessions.end_login(&viewer.token_hash);
     let mut event = AuditEvent::new(AuditKind::Logout)
         .actor(viewer.user.login.clone())
         .subject(viewer.user.login.clone());

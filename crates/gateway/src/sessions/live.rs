@@ -309,7 +309,7 @@ mod tests {
     #[tokio::test]
     async fn a_handle_dropped_without_close_seals_its_session() {
         let (dir, state, user, target) = gateway().await;
-        let id = crate::sessions::open(&state, &user, target, None, None)
+        let id = crate::sessions::open(&state, &user, target, None, None, None)
             .await
             .expect("an operator may open the target");
         let (mut session, _) = crate::sessions::attach(&state, &id, user.id, Lang::En)
@@ -354,7 +354,7 @@ mod tests {
     #[tokio::test]
     async fn a_session_left_open_by_a_killed_gateway_is_sealed_at_the_next_start() {
         let (dir, state, user, target) = gateway().await;
-        let id = crate::sessions::open(&state, &user, target, None, None)
+        let id = crate::sessions::open(&state, &user, target, None, None, None)
             .await
             .expect("open");
         let (mut session, _) = crate::sessions::attach(&state, &id, user.id, Lang::En)

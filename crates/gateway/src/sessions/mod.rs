@@ -110,6 +110,7 @@ pub async fn open(
     target: Target,
     source: Option<String>,
     presented: Option<String>,
+    login: Option<[u8; 32]>,
 ) -> Result<String, Refusal> {
     let audit_refusal = |refusal: &Refusal| {
         let mut event = AuditEvent::new(AuditKind::SessionRefused)
@@ -170,6 +171,7 @@ pub async fn open(
             user: user.id,
             target,
             presented,
+            login,
             kill,
             bytes_to_browser: Arc::new(AtomicU64::new(0)),
             waiting: Some(session),
@@ -339,7 +341,15 @@ pub async fn open_session(
         .await?
         .ok_or_else(|| OpError::from(Missing::Target(target.to_owned())))?;
     let protocol = target.protocol;
-    let id = open(state, &viewer.user, target, source.ip_string(), presented).await?;
+    let id = open(
+        state,
+        &viewer.user,
+        target,
+        source.ip_string(),
+        presented,
+        Some(viewer.token_hash),
+    )
+    .await?;
     Ok((id, protocol))
 }
 

@@ -157,7 +157,25 @@ pub fn listed(facts: &AccessFacts) -> bool {
 /// `access_deadline` to the earliest time at which a session still allowed stops being allowed
 /// by the clock alone (an approval window's end), so the next check can be then.
 pub async fn recheck_live(state: &AppState) {
-    for (id, user, target, presented) in state.sessions.live_pairs() {
+    let now = unix_now();
+    for live in state.sessions.live_sessions() {
+        let id = live.id;
+        // The login that opened the session must still be there (not logged out, expired,
+        // reset or locked); while a remote session runs its login counts as in use.
+        if let Some(login) = &live.login {
+            match login_in_force(state, login, now).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    if state.sessions.end(&id, Outcome::LoggedOut) {
+                        tracing::info!(session = %id, "Session's login ended; session ended");
+                    }
+                    continue;
+                }
+                // A database hiccup must not cut every session; the next round decides again.
+                Err(_) => continue,
+            }
+        }
+        let (user, target, presented) = (live.user, live.target, live.presented);
         let verdict = match facts_presenting(state, user, target, presented.as_deref()).await {
             Ok(facts) => match hoshu_domain::decide(&facts) {
                 Ok(()) => {
@@ -190,6 +208,26 @@ pub async fn recheck_live(state: &AppState) {
             }
         }
     }
+}
+
+/// Whether the login `token_hash` is still in force (present, not past its absolute expiry);
+/// a live login's last use is moved on, so idle expiry does not cut a user who is working in a
+/// remote session.
+async fn login_in_force(
+    state: &AppState,
+    token_hash: &[u8; 32],
+    now: i64,
+) -> Result<bool, hoshu_storage::StorageError> {
+    let Some(login) = state.store.session(token_hash).await? else {
+        return Ok(false);
+    };
+    if now >= login.expires_at {
+        return Ok(false);
+    }
+    if now - login.last_seen >= 60 {
+        state.store.touch_session(token_hash, now).await?;
+    }
+    Ok(true)
 }
 
 /// The re-checking service; runs until shutdown. A session opened between two checks lowers

@@ -29,6 +29,9 @@ pub(super) struct Live {
     /// The asset tag of the user's device whose certificate the browser presented at open; the
     /// re-check holds the session to that device.
     pub presented: Option<String>,
+    /// The login (browser session, by its token's SHA-256) that opened it: the session ends
+    /// with that login (logout, expiry, reset, lock).
+    pub login: Option<[u8; 32]>,
     pub kill: watch::Sender<Option<Outcome>>,
     pub bytes_to_browser: Arc<AtomicU64>,
     /// Until the tunnel attaches: the session's handle.
@@ -36,6 +39,17 @@ pub(super) struct Live {
     pub opened: Instant,
     /// Who watches it live (graphical sessions).
     pub watchers: Arc<Watchers>,
+}
+
+/// What the re-checker needs of a live session.
+#[derive(Debug, Clone)]
+pub struct LiveFacts {
+    pub id: String,
+    pub user: UserId,
+    pub target: hoshu_domain::TargetId,
+    /// The asset tag of the device the browser presented at open.
+    pub presented: Option<String>,
+    pub login: Option<[u8; 32]>,
 }
 
 /// Sessions that have not ended, by id, and the seals under way.
@@ -113,20 +127,31 @@ impl Registry {
         self.len() == 0
     }
 
-    /// Every live session: id, user, target and presented device, for re-checking the access
-    /// decision.
-    pub fn live_pairs(&self) -> Vec<(String, UserId, hoshu_domain::TargetId, Option<String>)> {
+    /// Every live session, for re-checking the access decision and the login behind it.
+    pub fn live_sessions(&self) -> Vec<LiveFacts> {
         self.lock()
             .iter()
-            .map(|(id, live)| {
-                (
-                    id.clone(),
-                    live.user,
-                    live.target.id,
-                    live.presented.clone(),
-                )
+            .map(|(id, live)| LiveFacts {
+                id: id.clone(),
+                user: live.user,
+                target: live.target.id,
+                presented: live.presented.clone(),
+                login: live.login,
             })
             .collect()
+    }
+
+    /// Ends every live session opened by the login `token_hash` (its user logged out).
+    pub fn end_login(&self, token_hash: &[u8; 32]) {
+        let ids: Vec<String> = self
+            .lock()
+            .iter()
+            .filter(|(_, live)| live.login.as_ref() == Some(token_hash))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in ids {
+            self.end(&id, Outcome::LoggedOut);
+        }
     }
 
     /// Ends live session `id` with `outcome`, shown to its user: through the kill switch when
