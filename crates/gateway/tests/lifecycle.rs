@@ -238,3 +238,36 @@ async fn after_kill_9_the_next_start_seals_every_session_up_to_the_kill() {
         );
     }
 }
+
+#[tokio::test]
+async fn keys_typed_without_enter_reach_the_log_before_a_kill() {
+    let mut gateway = Gateway::demo();
+    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let mut tunnel = Tunnel::open(&gateway, &vendor, DEMO).await;
+    tunnel.first_frame().await;
+    let id = tunnel.uuid.clone();
+    // A key every 200 ms, no Enter: one line in progress.
+    for c in "hoshu-typed".bytes() {
+        tunnel.key(u32::from(c));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        while tunnel.next(Duration::from_millis(1)).await.is_some() {}
+    }
+    // The log is stored at least every second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    gateway.stop();
+    drop(tunnel);
+
+    gateway.restart();
+    let admin = gateway.login_ok(&Credential::demo_admin()).await;
+    let lines: Vec<serde_json::Value> = admin
+        .client
+        .get(gateway.url(&format!("/api/v1/sessions/{id}/keystrokes")))
+        .send()
+        .await
+        .expect("keystrokes")
+        .json()
+        .await
+        .expect("JSON");
+    let text: String = lines.iter().filter_map(|l| l["text"].as_str()).collect();
+    assert_eq!(text, "hoshu-typed", "{lines:?}");
+}

@@ -180,6 +180,14 @@ impl KeystrokeLog {
         done
     }
 
+    /// The line being typed now, if any (it stays in the log).
+    pub fn in_progress(&self) -> Option<KeyLine> {
+        (!self.line.is_empty()).then(|| KeyLine {
+            at_ms: self.started_ms,
+            text: self.line.clone(),
+        })
+    }
+
     /// The unfinished line, at the session's end.
     pub fn finish(&mut self) -> Option<KeyLine> {
         self.take()
@@ -247,8 +255,10 @@ mod tests {
         typed(&mut log, 10, "保守");
         let lines = log.key(10 + PAUSE_MS, u32::from('x'), true);
         assert_eq!(lines[0].text, "[Ctrl+C]保守");
+        assert_eq!(log.in_progress().map(|l| l.text).as_deref(), Some("x"));
         assert_eq!(log.finish().map(|l| l.text).as_deref(), Some("x"));
         assert_eq!(log.finish(), None);
+        assert_eq!(log.in_progress(), None);
     }
 
     #[test]

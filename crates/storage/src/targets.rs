@@ -424,6 +424,11 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
+        // The finished lines replace the line that was in progress.
+        sqlx::query("DELETE FROM session_keystrokes WHERE session_id = ? AND pending = 1")
+            .bind(session)
+            .execute(&mut *tx)
+            .await?;
         for (at_ms, text) in lines {
             sqlx::query(
                 "INSERT INTO session_keystrokes (session_id, at_ms, text) VALUES (?, ?, ?)",
@@ -438,7 +443,43 @@ impl Store {
         Ok(())
     }
 
-    /// A session's keystroke log, oldest first.
+    /// The keystroke line the user is still typing (`None`: none): it replaces the one stored
+    /// before, and the next finished lines replace it.
+    pub async fn set_keystrokes_in_progress(
+        &self,
+        session: &str,
+        line: Option<(i64, &str)>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM session_keystrokes WHERE session_id = ? AND pending = 1")
+            .bind(session)
+            .execute(&mut *tx)
+            .await?;
+        if let Some((at_ms, text)) = line {
+            sqlx::query(
+                "INSERT INTO session_keystrokes (session_id, at_ms, text, pending) VALUES (?, ?, ?, 1)",
+            )
+            .bind(session)
+            .bind(at_ms)
+            .bind(text)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The line a session was typing when it ended without finishing it (the gateway stopped)
+    /// becomes part of its log.
+    pub async fn settle_keystrokes(&self, session: &str) -> Result<()> {
+        sqlx::query("UPDATE session_keystrokes SET pending = 0 WHERE session_id = ?")
+            .bind(session)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A session's keystroke log, oldest first (with the line in progress, if any).
     pub async fn keystrokes(&self, session: &str) -> Result<Vec<(i64, String)>> {
         let rows = sqlx::query(
             "SELECT at_ms, text FROM session_keystrokes WHERE session_id = ? ORDER BY at_ms, id",

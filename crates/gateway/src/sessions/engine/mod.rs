@@ -5,6 +5,7 @@
 
 pub mod cast;
 pub mod desktop;
+pub mod keylog;
 pub mod lifetime;
 pub mod outcome;
 pub mod rdp;

@@ -14,6 +14,7 @@ use hoshu_guac::{
 use hoshu_storage::Target;
 
 use super::desktop::{Desktop, Follow};
+use super::keylog::KeyLogger;
 use super::lifetime::{
     Ending, FLUSH_EVERY, KillSwitch, TimeLimits, close_lingering, killed, send_bounded, unix_ms,
 };
@@ -25,7 +26,6 @@ use super::watchers::{Watchers, write_list_pipe};
 use crate::ui::i18n::Lang;
 use hoshu_display::KeyframeSchedule;
 use hoshu_display::{Display, Screen};
-use hoshu_guac::{KeyLine, KeystrokeLog};
 
 /// The browser pings every 500 ms (notes); this long without any message means it is gone.
 const BROWSER_SILENCE: Duration = Duration::from_secs(15);
@@ -105,43 +105,6 @@ impl Thumbnails {
     }
 }
 
-/// The session's keystroke log (DESIGN §7): lines go to the store as they finish, written
-/// beside the session's task so a slow disk never holds up typing.
-struct KeyLogger {
-    log: KeystrokeLog,
-    store: hoshu_storage::Store,
-    session: String,
-}
-
-impl KeyLogger {
-    fn key(&mut self, keysym: u32, pressed: bool) {
-        let lines = self.log.key(unix_ms(), keysym, pressed);
-        self.save(lines);
-    }
-
-    fn save(&self, lines: Vec<KeyLine>) {
-        if lines.is_empty() {
-            return;
-        }
-        let rows: Vec<(i64, String)> = lines
-            .into_iter()
-            .map(|l| (i64::try_from(l.at_ms).unwrap_or(i64::MAX), l.text))
-            .collect();
-        let store = self.store.clone();
-        let session = self.session.clone();
-        tokio::spawn(async move {
-            if let Err(e) = store.add_keystrokes(&session, &rows).await {
-                tracing::error!(session = %session, error = %e, "Cannot store keystrokes");
-            }
-        });
-    }
-
-    fn finish(mut self) {
-        let last: Vec<KeyLine> = self.log.finish().into_iter().collect();
-        self.save(last);
-    }
-}
-
 /// Sends instructions to the browser and (unless tunnel-internal) records them and passes
 /// them to the watchers.
 pub(super) struct Outbox<'a> {
@@ -202,11 +165,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext, recorder: &mut Reco
         store,
         lang,
     } = ctx;
-    let mut keys = KeyLogger {
-        log: KeystrokeLog::new(),
-        store,
-        session: id.clone(),
-    };
+    let mut keys = KeyLogger::new(store.clone(), id.clone());
     let ending = {
         let mut outbox = Outbox {
             socket: &mut socket,
@@ -215,7 +174,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext, recorder: &mut Reco
             kill: &mut kill,
             watchers: &watchers,
         };
-        drive(&mut outbox, &id, &target, password, &mut keys).await
+        drive(&mut outbox, &id, &target, password, &mut keys, &store).await
     };
     keys.finish();
     // Watchers learn the end now, not after the browser's close below.
@@ -242,6 +201,7 @@ async fn drive(
     target: &Target,
     password: Option<String>,
     keys: &mut KeyLogger,
+    store: &hoshu_storage::Store,
 ) -> Ending {
     // The tunnel opens with its id (an internal instruction, never recorded).
     let uuid = ServerInstruction::TunnelUuid { uuid: id }.encode();
@@ -252,11 +212,11 @@ async fn drive(
         // The RDP log-on honours the kill switch itself (it may wait for the user's
         // credentials).
         Protocol::Rdp => match rdp::RdpDesktop::connect(target, password, out).await {
-            Ok(desktop) => run_desktop(out, id, target, desktop, keys).await,
+            Ok(desktop) => run_desktop(out, id, target, desktop, keys, store).await,
             Err(ending) => ending,
         },
         _ => match VncDesktop::connect(target, password).await {
-            Ok(desktop) => run_desktop(out, id, target, desktop, keys).await,
+            Ok(desktop) => run_desktop(out, id, target, desktop, keys, store).await,
             Err(ending) => ending,
         },
     }
@@ -270,8 +230,9 @@ async fn run_desktop<D: Desktop>(
     target: &Target,
     mut desktop: D,
     keys: &mut KeyLogger,
+    store: &hoshu_storage::Store,
 ) -> Ending {
-    let ending = desktop_loop(out, id, target, &mut desktop, keys).await;
+    let ending = desktop_loop(out, id, target, &mut desktop, keys, store).await;
     desktop.shutdown().await;
     ending
 }
@@ -282,6 +243,7 @@ async fn desktop_loop<D: Desktop>(
     target: &Target,
     desktop: &mut D,
     keys: &mut KeyLogger,
+    store: &hoshu_storage::Store,
 ) -> Ending {
     let mut display = Display::new();
     let mut decoder = Decoder::new(Limits::default());
@@ -289,7 +251,7 @@ async fn desktop_loop<D: Desktop>(
     let mut next_clipboard_stream = 0u32;
     let mut keyframes = KeyframeSchedule::new(unix_ms(), 0);
     let mut thumbnails = Thumbnails {
-        store: keys.store.clone(),
+        store: store.clone(),
         session: id.to_owned(),
         any: false,
     };
@@ -411,6 +373,7 @@ async fn desktop_loop<D: Desktop>(
                 if let Err(e) = out.recorder.flush() {
                     return recording_failed(e);
                 }
+                keys.flush();
             }
         }
         if let Err(ending) = desktop.flush().await {
