@@ -184,3 +184,85 @@ async fn logging_out_ends_the_remote_sessions_of_that_login() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
+
+/// The gateway's `host:port`.
+fn address(gateway: &Gateway) -> std::net::SocketAddr {
+    gateway
+        .origin()
+        .strip_prefix("https://")
+        .expect("https")
+        .parse()
+        .expect("an address")
+}
+
+/// A TCP connection to the gateway from `source` (any port).
+async fn connect_from(gateway: &Gateway, source: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{source}:0").parse().expect("source"))
+        .expect("bind a loopback source");
+    socket
+        .connect(address(gateway))
+        .await
+        .expect("the kernel accepts")
+}
+
+/// Whether the gateway closes `stream` within `within` (it sends nothing first).
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1];
+    matches!(
+        tokio::time::timeout(within, stream.read(&mut buf)).await,
+        Ok(Ok(0) | Err(_))
+    )
+}
+
+#[tokio::test]
+async fn silent_connections_are_bounded_per_source_and_closed_and_the_gateway_still_answers() {
+    let gateway = Gateway::demo();
+    // A flood of silent connections from one source (127.0.0.2: all of 127/8 is loopback).
+    let mut flood = Vec::new();
+    for _ in 0..256 {
+        flood.push(connect_from(&gateway, "127.0.0.2").await);
+    }
+    // Let the gateway accept them all, then one more is closed at once.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut over = connect_from(&gateway, "127.0.0.2").await;
+    assert!(
+        closed_within(&mut over, std::time::Duration::from_secs(3)).await,
+        "the source's 257th connection is refused"
+    );
+    // Others are still served, at once.
+    let started = std::time::Instant::now();
+    let health = gateway
+        .bare_client()
+        .get(gateway.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // A connection that finishes TLS and then says nothing is closed (10 s for the request).
+    let tcp = connect_from(&gateway, "127.0.0.3").await;
+    let tls = tokio_rustls::TlsConnector::from(common::tunnel::tls_config(&gateway))
+        .connect(
+            rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name"),
+            tcp,
+        )
+        .await
+        .expect("TLS handshake");
+    let mut silent = tls;
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 64];
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(20), silent.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0) | Err(_))),
+        "a silent TLS connection is closed: {read:?}"
+    );
+    // And the flood's connections, which never shook hands, are gone after the handshake
+    // timeout (10 s).
+    for stream in &mut flood[..4] {
+        assert!(closed_within(stream, std::time::Duration::from_secs(15)).await);
+    }
+}

@@ -3,6 +3,7 @@
 //! HTTP plumbing and errors, configuration, TLS and the server with its services.
 
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod fields;
 pub mod guard;

@@ -12,6 +12,7 @@ use hoshu_storage::Store;
 use std::sync::Arc;
 
 use super::config::Config;
+use super::connections::{self, Limited};
 use super::services::Services;
 use super::state::AppState;
 use crate::audit::export::SyslogSettings;
@@ -127,6 +128,7 @@ pub async fn serve(
             renew_certificate(tls, cert, key, device_ca, shutdown)
         });
     }
+    let connection_limit = connections::raise_descriptor_limit();
     let listener = std::net::TcpListener::bind(config.listen).with_context(|| {
         format!(
             "listening on {}; is another program using it?",
@@ -187,9 +189,16 @@ pub async fn serve(
         axum_server::tls_rustls::RustlsAcceptor::new(tls)
             .acceptor(axum_server::accept::NoDelayAcceptor::new()),
     );
-    let served = axum_server::from_tcp(listener)
+    let acceptor = Limited::new(acceptor, connections::PER_SOURCE, connection_limit);
+    let mut server = axum_server::from_tcp(listener)
         .acceptor(acceptor)
-        .handle(handle)
+        .handle(handle);
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(connections::FIRST_REQUEST_WITHIN);
+    let served = server
         .serve(crate::app::routes::make_service(state.clone()))
         .await;
     let deadline = stopping

@@ -110,7 +110,7 @@ pub struct Tunnel {
     pushed_back: VecDeque<Instruction>,
 }
 
-fn tls_config(gateway: &Gateway) -> Arc<rustls::ClientConfig> {
+pub fn tls_config(gateway: &Gateway) -> Arc<rustls::ClientConfig> {
     let cert = CertificateDer::from_pem_file(gateway.data().join("tls").join("cert.pem"))
         .expect("the gateway's certificate is PEM");
     let mut roots = rustls::RootCertStore::empty();
