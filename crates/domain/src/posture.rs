@@ -302,6 +302,12 @@ pub enum PostureProblem {
     SignatureDateUnknown {
         product: String,
     },
+    /// The signature date is later than the gateway's clock allows: a forged report or a device
+    /// clock far ahead; either way the age cannot be judged.
+    SignaturesFromTheFuture {
+        product: String,
+        ahead_secs: i64,
+    },
     FirewallOff,
     FirewallUnknown,
 }
@@ -319,6 +325,7 @@ impl PostureProblem {
             PostureProblem::SignaturesOutdated { .. } => "signatures-outdated",
             PostureProblem::SignaturesReportedOutdated { .. } => "signatures-reported-outdated",
             PostureProblem::SignatureDateUnknown { .. } => "signature-date-unknown",
+            PostureProblem::SignaturesFromTheFuture { .. } => "signatures-from-the-future",
             PostureProblem::FirewallOff => "firewall-off",
             PostureProblem::FirewallUnknown => "firewall-unknown",
         }
@@ -421,6 +428,16 @@ impl fmt::Display for PostureProblem {
                  hoshu-agent runs with the rights to read it",
                 update_advice(product)
             ),
+            PostureProblem::SignaturesFromTheFuture {
+                product,
+                ahead_secs,
+            } => write!(
+                f,
+                "the signature date of {product} is {} days ahead of the gateway's clock, which \
+                 cannot be right; set the device's clock, then {}",
+                ahead_secs / DAY_SECS,
+                update_advice(product)
+            ),
             PostureProblem::FirewallOff => f.write_str(
                 "the firewall is off; turn it on (Linux: systemctl enable --now nftables; \
                  Windows: Windows Security → Firewall & network protection; macOS: System \
@@ -498,7 +515,8 @@ pub fn evaluate(
     }
 
     if policy.antivirus_required {
-        antivirus_problems(policy, &report.antivirus, now, &mut reasons);
+        let latest = now.max(report.collected_at);
+        antivirus_problems(policy, &report.antivirus, now, latest, &mut reasons);
     }
 
     if policy.firewall_required {
@@ -519,6 +537,7 @@ fn antivirus_problems(
     policy: &PosturePolicy,
     products: &[AntivirusProduct],
     now: i64,
+    latest: i64,
     reasons: &mut Vec<PostureProblem>,
 ) {
     if products.is_empty() {
@@ -543,7 +562,7 @@ fn antivirus_problems(
                 product: product.name.clone(),
             });
         }
-        if let Some(problem) = signature_problem(policy, product, now) {
+        if let Some(problem) = signature_problem(policy, product, now, latest) {
             problems.push(problem);
         }
         if problems.is_empty() {
@@ -555,13 +574,27 @@ fn antivirus_problems(
     reasons.extend(found);
 }
 
+/// How far a signature date may be ahead of the later of the gateway's clock and the report's.
+const MAX_SIGNATURES_AHEAD_SECS: i64 = DAY_SECS;
+
+/// `latest`: the later of the gateway's clock and the report's collection time.
 fn signature_problem(
     policy: &PosturePolicy,
     product: &AntivirusProduct,
     now: i64,
+    latest: i64,
 ) -> Option<PostureProblem> {
     let name = || product.name.clone();
     match (product.signatures_updated_at, product.signatures_up_to_date) {
+        // A date far ahead would pass any age limit (a negative age). Signature builds are
+        // dated by their publisher, sometimes in its own time zone: up to a day ahead of both
+        // clocks is taken as current.
+        (Some(at), _) if at.saturating_sub(latest) > MAX_SIGNATURES_AHEAD_SECS => {
+            Some(PostureProblem::SignaturesFromTheFuture {
+                product: name(),
+                ahead_secs: at.saturating_sub(latest),
+            })
+        }
         (Some(at), _) => {
             let age_secs = now.saturating_sub(at);
             let limit_secs = i64::from(policy.max_signature_age_days) * DAY_SECS;

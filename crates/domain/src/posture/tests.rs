@@ -495,6 +495,24 @@ fn a_product_without_a_date_that_says_up_to_date_passes_the_signature_rule() {
 }
 
 #[test]
+fn signatures_dated_in_the_future_are_not_current() {
+    let mut report = good();
+    // Decades ahead: the age would be negative and pass any limit.
+    report.antivirus[0].signatures_updated_at = Some(NOW + 30 * 365 * DAY_SECS);
+    let verdict = evaluate(&PosturePolicy::default(), &report, FP, NOW);
+    assert!(!verdict.compliant);
+    assert_eq!(codes(&verdict), ["signatures-from-the-future"]);
+    assert!(
+        verdict.reasons[0]
+            .to_string()
+            .contains("ahead of the gateway's clock")
+    );
+    // A few minutes ahead is a clock a little off, not a problem.
+    report.antivirus[0].signatures_updated_at = Some(NOW + 60);
+    assert!(evaluate(&PosturePolicy::default(), &report, FP, NOW).compliant);
+}
+
+#[test]
 fn clocks_at_the_ends_of_the_range_do_not_overflow() {
     // A gateway clock so far behind that now - collected_at saturates at i64::MIN: the clock
     // check once negated that and overflowed (fuzz/regressions/posture_report/).

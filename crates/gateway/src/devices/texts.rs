@@ -76,6 +76,15 @@ impl Lang {
                 short_name(product),
                 update_advice(product)
             ),
+            PostureProblem::SignaturesFromTheFuture {
+                product,
+                ahead_secs,
+            } => format!(
+                "{}のウイルス定義の日付がゲートウェイの時計より{}日先になっており、正しくありません。端末の時計を合わせてから、{}",
+                short_name(product),
+                ahead_secs / DAY_SECS,
+                update_advice(product)
+            ),
             PostureProblem::FirewallOff => {
                 "ファイアウォールがオフです。オンにしてください(Linux: systemctl enable --now nftables、Windows: Windows セキュリティ →「ファイアウォールとネットワーク保護」、macOS: システム設定 → ネットワーク → ファイアウォール)。".to_owned()
             }
