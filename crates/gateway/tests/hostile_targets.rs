@@ -149,6 +149,45 @@ async fn a_65535_by_65535_desktop() {
 }
 
 #[tokio::test]
+async fn a_desktop_of_more_pixels_than_a_session_may_hold() {
+    // 8192×8192 is within the width and height limits, but 256 MiB of framebuffer.
+    hostile(
+        "many-pixels",
+        |mut s| async move {
+            rfb_server::handshake(&mut s, &Security::None, 8192, 8192, "wide").await?;
+            rfb_server::drain(s).await
+        },
+        UPSTREAM_ERROR,
+        &["8192×8192 desktop", "16 million pixels"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_desktop_resized_again_and_again() {
+    // A drawn desktop, then one update of 4096 size changes between two large sizes: each a
+    // new framebuffer. The session ends at the 31st change in 10 s.
+    hostile(
+        "resize-churn",
+        |mut s| async move {
+            connected(&mut s, 64, 48).await?;
+            s.write_all(&rfb_server::full_update(64, 48, [0, 0, 255]))
+                .await?;
+            let mut update = update_header(4096);
+            for i in 0..4096u16 {
+                let side = 4096 - (i % 2) * 96;
+                update.extend_from_slice(&rect_header(0, 0, side, side, DESKTOP_SIZE));
+            }
+            s.write_all(&update).await?;
+            rfb_server::drain(s).await
+        },
+        UPSTREAM_ERROR,
+        &["changed the screen size 31 times within 10 s"],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn a_four_gib_desktop_name() {
     hostile(
         "huge-name",

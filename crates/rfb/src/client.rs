@@ -75,6 +75,9 @@ pub struct Client {
     output: Vec<u8>,
     events: VecDeque<Event>,
     stats: Stats,
+    /// `receive` stopped after a resize with input left: the caller hands the new framebuffer
+    /// to its display (and checks its limits) before the next one is made.
+    yielded: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -109,6 +112,7 @@ impl Client {
             output: Vec::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
+            yielded: false,
         }
     }
 
@@ -117,6 +121,22 @@ impl Client {
     /// understands); after an `Err` every later call returns
     /// [`RfbError::Closed`].
     pub fn receive(&mut self, data: &[u8]) -> Result<(), RfbError> {
+        self.feed(data, false)?;
+        while self.yielded {
+            self.feed(&[], false)?;
+        }
+        Ok(())
+    }
+
+    /// [`Client::receive`], but stopping after each resize when more input follows
+    /// ([`Client::has_input_left`]): a new framebuffer is an allocation of up to
+    /// [`crate::Limits::max_pixels`] × 4 bytes, and a server that resizes again and again in
+    /// one read must not make one call do all of them. Call `receive_some(&[])` to go on.
+    pub fn receive_some(&mut self, data: &[u8]) -> Result<(), RfbError> {
+        self.feed(data, true)
+    }
+
+    fn feed(&mut self, data: &[u8], yield_on_resize: bool) -> Result<(), RfbError> {
         if matches!(self.phase, Phase::Failed) {
             return Err(RfbError::Closed);
         }
@@ -131,11 +151,19 @@ impl Client {
         let input: &[u8] = if from_pending { &pending } else { data };
         let mut used = 0;
         let mut result = Ok(());
+        self.yielded = false;
         while used < input.len() {
+            let resizes = self.stats.resizes;
             match self.step(&input[used..]) {
                 Ok(n) => {
                     debug_assert!(n > 0, "a step that succeeds uses input");
                     used += n;
+                    // One new framebuffer per call: a server that sends resize after resize
+                    // (each a new allocation) gives the caller a turn between them.
+                    if yield_on_resize && self.stats.resizes != resizes && used < input.len() {
+                        self.yielded = true;
+                        break;
+                    }
                 }
                 Err(Stop::Incomplete) => break,
                 Err(Stop::Fail(error)) => {
@@ -205,6 +233,12 @@ impl Client {
 
     pub fn next_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// Whether the last [`Client::receive_some`] stopped after a resize with input left: call
+    /// `receive_some(&[])` to go on (no new bytes are needed).
+    pub fn has_input_left(&self) -> bool {
+        self.yielded
     }
 
     /// The desktop, from [`Event::Connected`] on; `None` before, and after

@@ -15,6 +15,9 @@ pub struct Limits {
     pub max_width: u16,
     /// Tallest desktop accepted. Default 8192.
     pub max_height: u16,
+    /// Most pixels of a desktop (the framebuffer holds 4 bytes each). Default 16,777,216
+    /// (4096×4096, 64 MiB; 7680×2160 fits): one session's framebuffer budget.
+    pub max_pixels: u32,
     /// Longest desktop name, and longest failure reason, in bytes. Default 4096.
     pub max_name_len: u32,
     /// Longest ServerCutText in bytes. Default 1 MiB.
@@ -33,6 +36,7 @@ impl Default for Limits {
         Limits {
             max_width: 8192,
             max_height: 8192,
+            max_pixels: 1 << 24,
             max_name_len: 4096,
             max_cut_text: 1 << 20,
             max_cursor_side: 256,

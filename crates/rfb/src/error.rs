@@ -51,6 +51,19 @@ pub enum RfbError {
         max_height: u16,
     },
 
+    /// The server announced or resized to a desktop of more pixels than the memory allowed for
+    /// one session's framebuffer.
+    #[error(
+        "server asked for a {width}×{height} desktop ({} million pixels); the limit is {} million pixels",
+        u32::from(*width) * u32::from(*height) / 1_000_000,
+        max_pixels / 1_000_000
+    )]
+    DesktopTooManyPixels {
+        width: u16,
+        height: u16,
+        max_pixels: u32,
+    },
+
     /// A length or count from the server is larger than its limit.
     #[error("server sent {what} of {value}; the limit is {limit}")]
     LimitExceeded {

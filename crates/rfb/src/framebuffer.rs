@@ -51,10 +51,9 @@ impl Framebuffer {
     /// A black, opaque desktop. The caller checked the size against
     /// [`crate::Limits`].
     pub(crate) fn new(width: u16, height: u16) -> Framebuffer {
-        let mut rgba = vec![0; usize::from(width) * usize::from(height) * 4];
-        for pixel in rgba.chunks_exact_mut(4) {
-            pixel[3] = 255;
-        }
+        // Opaque black; `repeat` copies in doubling blocks, far faster than a loop per pixel
+        // for the largest desktops.
+        let rgba = [0, 0, 0, 255].repeat(usize::from(width) * usize::from(height));
         Framebuffer {
             width,
             height,

@@ -259,6 +259,14 @@ pub(crate) fn check_desktop_size(width: u16, height: u16, limits: &Limits) -> Re
         ))
         .into());
     }
+    if u32::from(width) * u32::from(height) > limits.max_pixels {
+        return Err(RfbError::DesktopTooManyPixels {
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+        }
+        .into());
+    }
     Ok(())
 }
 

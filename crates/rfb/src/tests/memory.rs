@@ -20,6 +20,7 @@ fn small_limits() -> Limits {
     Limits {
         max_width: 64,
         max_height: 64,
+        max_pixels: 64 * 64,
         max_name_len: 256,
         max_cut_text: 4096,
         max_cursor_side: 32,

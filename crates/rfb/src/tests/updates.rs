@@ -135,6 +135,58 @@ fn desktop_size_replaces_the_framebuffer() {
 }
 
 #[test]
+fn receive_some_stops_after_each_resize() {
+    let mut client = connected(4, 4);
+    let bytes = update(&[
+        rect(0, 0, 8, 8, -223, &[]),
+        rect(0, 0, 2, 2, -223, &[]),
+        rect(0, 0, 1, 1, 0, &raw_pixels(1, GREEN)),
+    ]);
+    client.receive_some(&bytes).unwrap();
+    assert!(client.has_input_left());
+    assert_eq!(
+        drain(&mut client),
+        [Event::Resized {
+            width: 8,
+            height: 8
+        }]
+    );
+    client.receive_some(&[]).unwrap();
+    assert!(client.has_input_left());
+    assert_eq!(
+        drain(&mut client),
+        [Event::Resized {
+            width: 2,
+            height: 2
+        }]
+    );
+    client.receive_some(&[]).unwrap();
+    assert!(!client.has_input_left());
+    assert_eq!(
+        drain(&mut client),
+        [Event::Damage(Rect::new(0, 0, 1, 1)), Event::UpdateEnd]
+    );
+}
+
+#[test]
+fn a_desktop_of_more_pixels_than_the_budget_is_refused() {
+    let limits = Limits {
+        max_pixels: 16 * 16,
+        ..Limits::default()
+    };
+    let mut client = connected_with(with_limits(limits), 4, 4);
+    let err = fails(&mut client, &update(&[rect(0, 0, 32, 16, -223, &[])]));
+    assert_eq!(
+        err,
+        RfbError::DesktopTooManyPixels {
+            width: 32,
+            height: 16,
+            max_pixels: 256
+        }
+    );
+}
+
+#[test]
 fn extended_desktop_size() {
     let mut client = connected(4, 4);
     let one_screen = |w: u16, h: u16| {

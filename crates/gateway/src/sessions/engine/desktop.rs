@@ -53,6 +53,12 @@ pub trait Desktop: Send {
     /// Whether the protocol's handshake is over (a target that never finishes it is given up).
     fn is_connected(&self) -> bool;
 
+    /// Whether the target's last bytes are not all applied yet (the next `receive` goes on
+    /// without waiting): the picture is not drawn in between, as it is about to change again.
+    fn input_pending(&self) -> bool {
+        false
+    }
+
     /// Ends the session with the target politely (RDP's shutdown request); best effort.
     fn shutdown(&mut self) -> impl Future<Output = ()> + Send;
 }

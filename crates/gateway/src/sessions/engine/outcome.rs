@@ -74,6 +74,19 @@ pub enum Outcome {
         protocol: String,
         secs: u64,
     },
+    /// The target asked for a desktop larger than one session's framebuffer budget.
+    DesktopTooLarge {
+        target: String,
+        width: u16,
+        height: u16,
+        max_pixels: u32,
+    },
+    /// The target changed the desktop's size more often than any real desktop does.
+    ResizeChurn {
+        target: String,
+        resizes: u32,
+        secs: u64,
+    },
     // RDP.
     Rdp {
         target: String,
@@ -173,6 +186,8 @@ impl Outcome {
             Outcome::TargetClosed { .. } => "target-closed",
             Outcome::TargetProtocol { .. } => "target-protocol",
             Outcome::HandshakeTimeout { .. } => "handshake-timeout",
+            Outcome::DesktopTooLarge { .. } => "desktop-too-large",
+            Outcome::ResizeChurn { .. } => "resize-churn",
             Outcome::Rdp { failure, .. } => match failure {
                 Failure::Credentials => "rdp-credentials",
                 Failure::NlaRequired => "rdp-nla-required",
@@ -267,6 +282,22 @@ impl Outcome {
                 protocol,
                 secs,
             } => format!("{target} did not complete the {protocol} handshake within {secs} s"),
+            Outcome::DesktopTooLarge {
+                target,
+                width,
+                height,
+                max_pixels,
+            } => format!(
+                "{target} asked for a {width}×{height} desktop, larger than the {} million pixels a session may hold; ask the target's administrator for a smaller screen size",
+                max_pixels / 1_000_000
+            ),
+            Outcome::ResizeChurn {
+                target,
+                resizes,
+                secs,
+            } => format!(
+                "{target} changed the screen size {resizes} times within {secs} s, so the session was ended to protect the gateway; ask the target's administrator to check the server"
+            ),
             Outcome::Rdp { target, failure } => failure.message(target),
             Outcome::RdpNoPin { target } => format!(
                 "{target} has no pinned certificate; ask the administrator to accept the target's certificate"
@@ -384,6 +415,22 @@ impl Outcome {
                 protocol,
                 secs,
             } => format!("{target} が{secs}秒以内に{protocol}の接続手順を終えませんでした。"),
+            Outcome::DesktopTooLarge {
+                target,
+                width,
+                height,
+                max_pixels,
+            } => format!(
+                "{target} が {width}×{height} の画面を求めましたが、1つのセッションで扱える{}百万画素を超えています。接続先の管理者に画面サイズを小さくするよう依頼してください。",
+                max_pixels / 1_000_000
+            ),
+            Outcome::ResizeChurn {
+                target,
+                resizes,
+                secs,
+            } => format!(
+                "{target} が{secs}秒間に画面サイズを{resizes}回変えたため、ゲートウェイを守るためにセッションを終了しました。接続先の管理者にサーバーの確認を依頼してください。"
+            ),
             Outcome::Rdp { target, failure } => match failure {
                 Failure::Credentials => format!(
                     "{target} がユーザー名またはパスワードを拒否しました。確認してください(保存された資格情報の更新は管理者に依頼してください)。"

@@ -380,7 +380,9 @@ async fn desktop_loop<D: Desktop>(
             return ending;
         }
         let mut sync_ms = None;
-        if let Some(screen) = desktop.screen()
+        // A target that resizes again and again in one burst is not drawn at every size.
+        if !desktop.input_pending()
+            && let Some(screen) = desktop.screen()
             && display.render(&screen, unix_ms(), &mut reply)
         {
             sync_ms = display.last_frame_sync();
@@ -412,7 +414,8 @@ async fn desktop_loop<D: Desktop>(
         // everything before it (display::snapshot's invariant), so a player seeks by starting
         // here instead of replaying from the beginning.
         let now_ms = unix_ms();
-        if let Some(screen) = desktop.screen()
+        if !desktop.input_pending()
+            && let Some(screen) = desktop.screen()
             && keyframes.due(now_ms, out.recorder.stream_len())
         {
             let mut picture = String::new();

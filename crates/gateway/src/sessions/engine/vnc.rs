@@ -1,8 +1,10 @@
 //! VNC targets: the sans-IO RFB client (crates/rdp's sibling crates/rfb) behind a TCP
 //! connection, its events turned into display changes.
 
+use std::time::{Duration, Instant};
+
 use hoshu_guac::Status;
-use hoshu_rfb::{Client, ClientConfig, Event, Framebuffer};
+use hoshu_rfb::{Client, ClientConfig, Event, Framebuffer, RfbError};
 use hoshu_storage::Target;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -36,6 +38,39 @@ impl Screen for FramebufferScreen<'_> {
     }
 }
 
+/// Most desktop size changes in [`RESIZE_WINDOW`]: a person changing the resolution, or a
+/// client-driven resize while a window is dragged, stays well below; each change is a new
+/// framebuffer (up to 64 MiB), so a target that keeps resizing is ended before it costs the
+/// gateway more than the allocations.
+const MAX_RESIZES: u32 = 30;
+const RESIZE_WINDOW: Duration = Duration::from_secs(10);
+
+/// Counts desktop size changes in a sliding [`RESIZE_WINDOW`] (its start, and changes since).
+#[derive(Debug)]
+struct ResizeRate {
+    since: Instant,
+    count: u32,
+}
+
+impl ResizeRate {
+    fn new() -> Self {
+        ResizeRate {
+            since: Instant::now(),
+            count: 0,
+        }
+    }
+
+    /// One more change at `now`; whether the limit is passed.
+    fn record(&mut self, now: Instant) -> bool {
+        if now.duration_since(self.since) > RESIZE_WINDOW {
+            self.since = now;
+            self.count = 0;
+        }
+        self.count += 1;
+        self.count > MAX_RESIZES
+    }
+}
+
 /// A VNC session's target side.
 pub struct VncDesktop {
     tcp: TcpStream,
@@ -45,6 +80,7 @@ pub struct VncDesktop {
     /// is only the black it was created with.
     painted: bool,
     buf: Vec<u8>,
+    resizes: ResizeRate,
 }
 
 impl std::fmt::Debug for VncDesktop {
@@ -68,6 +104,7 @@ impl VncDesktop {
             name: target.name.clone(),
             painted: false,
             buf: vec![0u8; 64 * 1024],
+            resizes: ResizeRate::new(),
         })
     }
 }
@@ -81,29 +118,41 @@ fn rect(r: hoshu_rfb::Rect) -> Rect {
     )
 }
 
-impl Desktop for VncDesktop {
-    async fn receive(&mut self, display: &mut Display) -> Result<Vec<Follow>, Ending> {
-        let n = match self.tcp.read(&mut self.buf).await {
-            Ok(0) => {
+impl VncDesktop {
+    /// What the client made of the target's bytes: display changes and follows, or the ending.
+    fn apply(
+        &mut self,
+        received: Result<(), RfbError>,
+        display: &mut Display,
+    ) -> Result<Vec<Follow>, Ending> {
+        match received {
+            Ok(()) => {}
+            Err(RfbError::DesktopTooManyPixels {
+                width,
+                height,
+                max_pixels,
+            }) => {
+                tracing::warn!(target = %self.name, width, height, "Target asked for too large a desktop");
                 return Err(Ending::error(
                     Status::UPSTREAM_ERROR,
-                    Outcome::TargetClosed {
+                    Outcome::DesktopTooLarge {
                         target: self.name.clone(),
+                        width,
+                        height,
+                        max_pixels,
                     },
                 ));
             }
-            Ok(n) => n,
-            Err(e) => return Err(upstream(&self.name, e)),
-        };
-        if let Err(e) = self.rfb.receive(&self.buf[..n]) {
-            tracing::info!(target = %self.name, error = %e, "Target ended the session");
-            return Err(Ending::error(
-                Status::UPSTREAM_ERROR,
-                Outcome::TargetProtocol {
-                    target: self.name.clone(),
-                    detail: e.to_string(),
-                },
-            ));
+            Err(e) => {
+                tracing::info!(target = %self.name, error = %e, "Target ended the session");
+                return Err(Ending::error(
+                    Status::UPSTREAM_ERROR,
+                    Outcome::TargetProtocol {
+                        target: self.name.clone(),
+                        detail: e.to_string(),
+                    },
+                ));
+            }
         }
         let mut follows = Vec::new();
         while let Some(event) = self.rfb.next_event() {
@@ -113,6 +162,17 @@ impl Desktop for VncDesktop {
                     follows.push(Follow::Connected);
                 }
                 Event::Resized { width, height } => {
+                    if self.resizes.record(Instant::now()) {
+                        tracing::warn!(target = %self.name, "Target resized its desktop too often");
+                        return Err(Ending::error(
+                            Status::UPSTREAM_ERROR,
+                            Outcome::ResizeChurn {
+                                target: self.name.clone(),
+                                resizes: self.resizes.count,
+                                secs: RESIZE_WINDOW.as_secs(),
+                            },
+                        ));
+                    }
                     display.resize(u32::from(width), u32::from(height))
                 }
                 Event::Damage(r) => display.damage(rect(r)),
@@ -143,6 +203,33 @@ impl Desktop for VncDesktop {
             }
         }
         Ok(follows)
+    }
+}
+
+impl Desktop for VncDesktop {
+    async fn receive(&mut self, display: &mut Display) -> Result<Vec<Follow>, Ending> {
+        // The client stops after each new framebuffer when more input is left: give the other
+        // sessions, the browser and the kill switch a turn before the next (both awaits here
+        // are cancel safe: a cancelled call leaves the input where it was).
+        if self.rfb.has_input_left() {
+            tokio::task::yield_now().await;
+            let received = self.rfb.receive_some(&[]);
+            return self.apply(received, display);
+        }
+        let n = match self.tcp.read(&mut self.buf).await {
+            Ok(0) => {
+                return Err(Ending::error(
+                    Status::UPSTREAM_ERROR,
+                    Outcome::TargetClosed {
+                        target: self.name.clone(),
+                    },
+                ));
+            }
+            Ok(n) => n,
+            Err(e) => return Err(upstream(&self.name, e)),
+        };
+        let received = self.rfb.receive_some(&self.buf[..n]);
+        self.apply(received, display)
     }
 
     fn key(&mut self, keysym: u32, pressed: bool) {
@@ -179,6 +266,10 @@ impl Desktop for VncDesktop {
 
     fn is_connected(&self) -> bool {
         self.rfb.is_connected()
+    }
+
+    fn input_pending(&self) -> bool {
+        self.rfb.has_input_left()
     }
 
     async fn shutdown(&mut self) {}
