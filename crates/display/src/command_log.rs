@@ -276,6 +276,8 @@ struct LineEditor {
     pasting: bool,
     /// Screen cell where typing of this line began (the end of the prompt).
     start_cell: Option<usize>,
+    /// When the first key of this line came.
+    started_ms: i64,
 }
 
 impl LineEditor {
@@ -352,6 +354,23 @@ impl CommandLog {
         self.pending.len()
     }
 
+    /// The line being typed, as the terminal echoed it after the prompt, and when its first key
+    /// came: stored as it grows, so a gateway that is killed keeps it. What was not echoed (a
+    /// password) is not in it, as it is not in a finished command; nothing while a full-screen
+    /// program runs.
+    pub fn in_progress(&self) -> Option<Command> {
+        if self.alternate_screen || self.editor.line.is_empty() {
+            return None;
+        }
+        let start = self.editor.start_cell?;
+        let text = self.screen.text_from(start);
+        let text = text.trim();
+        (!text.is_empty()).then(|| Command {
+            at_ms: self.editor.started_ms,
+            text: text.to_owned(),
+        })
+    }
+
     pub fn resize(&mut self, cols: u16) {
         self.screen.width = usize::from(cols.max(1));
     }
@@ -368,6 +387,7 @@ impl CommandLog {
     fn key(&mut self, token: Token, at_ms: i64) {
         if self.editor.start_cell.is_none() {
             self.editor.start_cell = Some(self.screen.cursor);
+            self.editor.started_ms = at_ms;
         }
         let e = &mut self.editor;
         if e.pasting {
@@ -691,6 +711,43 @@ mod tests {
             ("id\r", "id\r\nuid=0(root)\r\n"),
         ]);
         assert_eq!(got, ["sudo ls", "id"]);
+    }
+
+    #[test]
+    fn the_line_in_progress_is_what_was_echoed_after_the_prompt() {
+        let mut log = CommandLog::new(80);
+        log.output(PROMPT);
+        assert_eq!(log.in_progress(), None);
+        log.input("systemctl rest", 7);
+        log.output("systemctl rest");
+        log.input("a", 9);
+        log.output("a");
+        assert_eq!(
+            log.in_progress(),
+            Some(Command {
+                at_ms: 7,
+                text: "systemctl resta".into()
+            })
+        );
+        log.input("rt\r", 11);
+        log.output("rt\r\n");
+        assert_eq!(log.in_progress(), None);
+    }
+
+    #[test]
+    fn a_password_being_typed_is_not_a_line_in_progress() {
+        let mut log = CommandLog::new(80);
+        log.output(PROMPT);
+        log.input("sudo ls\r", 1);
+        log.output("sudo ls\r\n[sudo] password for admin: ");
+        log.input("s3cr", 2);
+        assert_eq!(log.in_progress(), None);
+        // Nor while a full-screen program runs.
+        let mut log = CommandLog::new(80);
+        log.output("\x1b[?1049h");
+        log.input(":wq", 3);
+        log.output(":wq");
+        assert_eq!(log.in_progress(), None);
     }
 
     #[test]

@@ -271,3 +271,48 @@ async fn keys_typed_without_enter_reach_the_log_before_a_kill() {
     let text: String = lines.iter().filter_map(|l| l["text"].as_str()).collect();
     assert_eq!(text, "hoshu-typed", "{lines:?}");
 }
+
+#[tokio::test]
+async fn a_command_typed_without_enter_reaches_the_log_before_a_kill() {
+    let sshd = Sshd::start();
+    let mut gateway = Gateway::demo();
+    let live = live_sessions(&gateway, &sshd, &[]).await;
+    assert!(live.ids.is_empty());
+    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let (id, mut terminal) = Terminal::open(&gateway, &vendor, "linux").await;
+    terminal.start(100, 30).await;
+    terminal.keys("echo ready\r").await;
+    terminal.wait_line("ready").await;
+    // A key every 200 ms, no Enter: the command in progress, as the shell echoed it.
+    for c in "echo hoshu-unfinished".chars() {
+        terminal.keys(&c.to_string()).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        while terminal.read_one(Duration::from_millis(1)).await {}
+    }
+    terminal.wait_output("hoshu-unfinished").await;
+    // The line in progress is stored at least every second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    gateway.stop();
+    drop(terminal);
+
+    gateway.restart();
+    let admin = gateway.login_ok(&Credential::demo_admin()).await;
+    let commands: Vec<serde_json::Value> = admin
+        .client
+        .get(gateway.url(&format!("/api/v1/sessions/{id}/commands")))
+        .send()
+        .await
+        .expect("commands")
+        .json()
+        .await
+        .expect("JSON");
+    let texts: Vec<&str> = commands
+        .iter()
+        .filter_map(|c| c["command"].as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        ["echo ready", "echo hoshu-unfinished"],
+        "{commands:?}"
+    );
+}

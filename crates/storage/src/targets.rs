@@ -259,12 +259,45 @@ impl Store {
         at_ms: i64,
         command: &str,
     ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // The finished command replaces the line that was in progress.
+        sqlx::query("DELETE FROM session_commands WHERE session_id = ? AND pending = 1")
+            .bind(session)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO session_commands (session_id, at_ms, command) VALUES (?, ?, ?)")
             .bind(session)
             .bind(at_ms)
             .bind(command)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The command line an SSH user is still typing (`None`: none): it replaces the one stored
+    /// before, and the next finished command replaces it.
+    pub async fn set_command_in_progress(
+        &self,
+        session: &str,
+        line: Option<(i64, &str)>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM session_commands WHERE session_id = ? AND pending = 1")
+            .bind(session)
+            .execute(&mut *tx)
+            .await?;
+        if let Some((at_ms, text)) = line {
+            sqlx::query(
+                "INSERT INTO session_commands (session_id, at_ms, command, pending) VALUES (?, ?, ?, 1)",
+            )
+            .bind(session)
+            .bind(at_ms)
+            .bind(text)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -469,13 +502,19 @@ impl Store {
         Ok(())
     }
 
-    /// The line a session was typing when it ended without finishing it (the gateway stopped)
-    /// becomes part of its log.
-    pub async fn settle_keystrokes(&self, session: &str) -> Result<()> {
-        sqlx::query("UPDATE session_keystrokes SET pending = 0 WHERE session_id = ?")
+    /// The keystroke line and the command a session was typing when it ended without finishing
+    /// them (the gateway stopped) become part of its logs.
+    pub async fn settle_logs_in_progress(&self, session: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for table in ["session_keystrokes", "session_commands"] {
+            sqlx::query(&format!(
+                "UPDATE {table} SET pending = 0 WHERE session_id = ?"
+            ))
             .bind(session)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

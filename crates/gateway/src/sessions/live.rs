@@ -206,7 +206,7 @@ pub async fn seal_orphans(store: &Store, recordings: &std::path::Path) -> usize 
             .unwrap_or(started)
             .max(started);
         // The line a user was typing when the gateway stopped is part of the log now.
-        if let Err(e) = store.settle_keystrokes(&session.id).await {
+        if let Err(e) = store.settle_logs_in_progress(&session.id).await {
             tracing::error!(session = %session.id, error = %e, "Cannot settle the keystroke log");
         }
         let bytes = u64::try_from(session.bytes_to_browser).unwrap_or(0);

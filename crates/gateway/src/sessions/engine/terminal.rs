@@ -32,8 +32,8 @@ use super::lifetime::{
 use super::outcome::Outcome;
 use crate::sessions::engine::ssh::{self, Credential, SshError};
 use crate::ui::i18n::Lang;
-use hoshu_display::CommandLog;
 use hoshu_display::Utf8Stream;
+use hoshu_display::{Command, CommandLog};
 
 /// How long the browser has to report its terminal size before the shell starts at 80×24.
 const FIRST_SIZE_WITHIN: Duration = Duration::from_secs(5);
@@ -360,6 +360,8 @@ async fn drive(
     let mut pending: Option<Input> = None;
     let mut exit_status: Option<u32> = None;
     let mut tick = tokio::time::interval(FLUSH_EVERY);
+    // What the store holds as the command being typed.
+    let mut stored_in_progress: Option<Command> = None;
     let mut last_ping = Instant::now();
     let ending = loop {
         tokio::select! {
@@ -380,6 +382,8 @@ async fn drive(
                     break recording_failed(e);
                 }
                 for command in commands.output(&text) {
+                    // The store drops its line in progress with it.
+                    stored_in_progress = None;
                     if let Err(e) = store.add_session_command(id, command.at_ms, &command.text).await {
                         tracing::error!(session = %id, error = %e, "Cannot store a command");
                     }
@@ -447,6 +451,7 @@ async fn drive(
                 if let Err(e) = recorder.flush() {
                     break recording_failed(e);
                 }
+                store_in_progress(store, id, commands.in_progress(), &mut stored_in_progress).await;
                 if last_ping.elapsed() >= PING_EVERY {
                     last_ping = Instant::now();
                     if let Err(ending) = browser.send(Message::Ping(Bytes::new())).await {
@@ -457,12 +462,35 @@ async fn drive(
         }
     };
     writer.abort();
+    // A line never entered is no command: only a gateway that stopped keeps it (the orphan
+    // sweep settles it), as nobody knows whether it would have been.
+    store_in_progress(store, id, None, &mut stored_in_progress).await;
     // Dropping the output side first frees russh's loop if it waits to hand us output; the
     // goodbye is bounded, as the target may be gone.
     drop(from_target);
     let goodbye = connection.disconnect(russh::Disconnect::ByApplication, "session ended", "en");
     let _ = tokio::time::timeout(Duration::from_secs(2), goodbye).await;
     ending
+}
+
+/// Stores the command line being typed if it changed since `stored` (every
+/// [`FLUSH_EVERY`]: a gateway that is killed loses at most that much of it).
+async fn store_in_progress(
+    store: &Store,
+    id: &str,
+    now: Option<Command>,
+    stored: &mut Option<Command>,
+) {
+    if now == *stored {
+        return;
+    }
+    let line = now.as_ref().map(|c| (c.at_ms, c.text.as_str()));
+    match store.set_command_in_progress(id, line).await {
+        Ok(()) => *stored = now,
+        Err(e) => {
+            tracing::error!(session = %id, error = %e, "Cannot store the command being typed")
+        }
+    }
 }
 
 #[cfg(test)]
