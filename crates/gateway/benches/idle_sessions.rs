@@ -103,11 +103,19 @@ struct Gateway {
 }
 
 impl Gateway {
-    fn start() -> Result<(Gateway, Vec<u8>), Error> {
+    /// `hoshu demo`, letting the one demo vendor hold `sessions` sessions at once.
+    fn start(sessions: usize) -> Result<(Gateway, Vec<u8>), Error> {
         let dir = tempfile::tempdir()?;
         let data = dir.path().join("data");
         let mut child = Command::new(BIN)
-            .args(["demo", "--listen", "127.0.0.1:0", "--data"])
+            .args([
+                "demo",
+                "--listen",
+                "127.0.0.1:0",
+                "--live-sessions-per-user",
+            ])
+            .arg(sessions.to_string())
+            .arg("--data")
             .arg(&data)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -729,7 +737,7 @@ async fn run(gateway: &mut Gateway, pem: &[u8]) -> Result<(), Error> {
 
 fn main() {
     // `cargo bench` passes `--bench` (and a filter, if any); nothing here takes arguments.
-    let (mut gateway, pem) = match Gateway::start() {
+    let (mut gateway, pem) = match Gateway::start(env_usize("HOSHU_BENCH_SESSIONS", 100).max(1)) {
         Ok(started) => started,
         Err(e) => {
             eprintln!("idle_sessions: {e}");

@@ -31,6 +31,9 @@ pub enum Command {
         /// Address to listen on; port 0 lets the system choose
         #[arg(long, default_value = config::DEFAULT_LISTEN)]
         listen: SocketAddr,
+        /// Remote sessions one user may have open at once (`[session] live_per_user`)
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+        live_sessions_per_user: u32,
     },
     /// Run the gateway from a configuration file
     Serve {
@@ -174,7 +177,11 @@ pub fn error_line(err: &anyhow::Error) -> String {
 /// Runs one command line to its end.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Demo { data, listen } => crate::demo::run(data, listen).await,
+        Command::Demo {
+            data,
+            listen,
+            live_sessions_per_user,
+        } => crate::demo::run(data, listen, live_sessions_per_user).await,
         Command::Serve { config } => {
             let config = Config::load(&config)?;
             crate::app::server::run(config).await

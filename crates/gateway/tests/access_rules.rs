@@ -518,7 +518,7 @@ async fn revoking_an_approval_ends_the_live_session_with_the_reason() {
 #[tokio::test]
 async fn the_emergency_stop_cuts_every_live_session_within_a_second() {
     const SESSIONS: usize = 24;
-    let gateway = Gateway::demo();
+    let gateway = Gateway::demo_with(&["--live-sessions-per-user", "24"]);
     let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
     let admin = gateway.login_ok(&Credential::demo_admin()).await;
     let mut tunnels = Vec::new();

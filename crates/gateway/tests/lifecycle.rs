@@ -205,7 +205,7 @@ async fn sigterm_tells_every_user_seals_every_recording_and_exits_0_within_10_s(
 async fn after_kill_9_the_next_start_seals_every_session_up_to_the_kill() {
     let sshd = Sshd::start();
     let xrdp = [RdpServer::xrdp(), RdpServer::xrdp()];
-    let mut gateway = Gateway::demo();
+    let mut gateway = Gateway::demo_with(&["--live-sessions-per-user", "6"]);
     let mut live = live_sessions(&gateway, &sshd, &xrdp).await;
     assert_eq!(live.ids.len(), 6);
     keep_busy(&mut live, Duration::from_secs(3)).await;

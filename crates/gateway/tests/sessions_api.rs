@@ -492,7 +492,7 @@ async fn the_error_and_the_close_status_reach_a_browser_with_messages_in_flight(
     // messages unread makes the kernel reset it and drop what was not yet sent; the gateway
     // must finish the WebSocket closing handshake (read until the browser's close) instead.
     // The loss depends on timing, so six sessions try at once: each must get both.
-    let gateway = Gateway::demo();
+    let gateway = Gateway::demo_with(&["--live-sessions-per-user", "6"]);
     let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
     let server = RfbServer::start(tripwire).await;
     add_vnc_target(&gateway, "tripwire", server.port, None);
@@ -586,4 +586,64 @@ async fn an_admin_ends_a_session_whose_browser_stopped_reading() {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+#[tokio::test]
+async fn a_user_may_hold_four_sessions_at_once_and_open_another_once_one_ends() {
+    let gateway = Gateway::demo();
+    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let reply = open_session(&gateway, &vendor, DEMO).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        ids.push(reply.json()["id"].as_str().expect("id").to_owned());
+    }
+    let reply = open_session(&gateway, &vendor, DEMO).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.body
+    );
+    let body = reply.json();
+    assert_eq!(body["code"], "too-many-sessions", "{body}");
+    assert!(
+        body["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("4 sessions open")),
+        "{body}"
+    );
+    assert!(
+        body["reason_ja"]
+            .as_str()
+            .is_some_and(|r| r.contains("1人4件まで")),
+        "{body}"
+    );
+    // Another user is not held back by this one's sessions.
+    let admin = gateway.login_ok(&Credential::demo_admin()).await;
+    let reply = open_session(&gateway, &admin, DEMO).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+
+    // The refusal is in the audit log.
+    let refused = admin
+        .client
+        .get(gateway.url("/api/v1/audit/export?kind=session.refused"))
+        .send()
+        .await
+        .expect("export request")
+        .text()
+        .await
+        .expect("export body");
+    assert!(
+        refused
+            .lines()
+            .any(|l| l.contains("too-many-sessions") && l.contains("demo-vendor")),
+        "{refused}"
+    );
+
+    // Once one ends (here by an administrator), the vendor may open the next.
+    let ended = end_session(&gateway, &admin, &ids[0]).await;
+    assert!(ended.status.is_success(), "{}", ended.body);
+    let reply = open_session(&gateway, &vendor, DEMO).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
 }

@@ -502,7 +502,16 @@ async fn a_flood_of_output_is_paced_to_the_browser_with_memory_bounded() {
 /// of many files, and the gateway's memory per idle SSH session.
 #[tokio::test]
 async fn figures_listing_bytes_and_memory_per_idle_session() {
-    let (_sshd, gateway, vendor) = with_target("box", sshd::PASSWORD).await;
+    // 10 by default; `HOSHU_SSH_IDLE_SESSIONS=200` for the figure (slow in a debug build).
+    let count: usize = std::env::var("HOSHU_SSH_IDLE_SESSIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10)
+        .max(1);
+    let sshd = Sshd::start();
+    let gateway = Gateway::demo_with(&["--live-sessions-per-user", &count.to_string()]);
+    add_password_target(&gateway, &sshd, "box", sshd::PASSWORD);
+    let vendor = gateway.login_ok(&Credential::demo_vendor()).await;
 
     let (id, mut term) = Terminal::open(&gateway, &vendor, "box").await;
     term.start(120, 40).await;
@@ -519,12 +528,6 @@ async fn figures_listing_bytes_and_memory_per_idle_session() {
         row["bytes_to_browser"]
     );
 
-    // 10 by default; `HOSHU_SSH_IDLE_SESSIONS=200` for the figure (slow in a debug build).
-    let count: usize = std::env::var("HOSHU_SSH_IDLE_SESSIONS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(10)
-        .max(1);
     let before_kib = proc_status_kib(gateway.pid(), "VmRSS");
     let mut idle = Vec::new();
     let opening = Instant::now();

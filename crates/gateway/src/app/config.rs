@@ -108,6 +108,10 @@ pub struct SessionSettings {
     pub idle_minutes: i64,
     /// A browser session ends this long after login, used or not.
     pub absolute_hours: i64,
+    /// Remote sessions (VNC, RDP, SSH) one user may have open at once on this gateway; one
+    /// more is refused until one ends. A person works on a few targets side by side; more is a
+    /// script or a mistake holding the targets' and the gateway's resources.
+    pub live_per_user: u32,
 }
 
 impl Default for SessionSettings {
@@ -115,6 +119,7 @@ impl Default for SessionSettings {
         SessionSettings {
             idle_minutes: 30,
             absolute_hours: 12,
+            live_per_user: 4,
         }
     }
 }
@@ -225,8 +230,11 @@ impl Config {
         if file.throttle.requests_per_minute == 0 || file.throttle.burst == 0 {
             bail!("[throttle] requests_per_minute and burst must be at least 1");
         }
-        if file.session.idle_minutes < 1 || file.session.absolute_hours < 1 {
-            bail!("[session] idle_minutes and absolute_hours must be at least 1");
+        if file.session.idle_minutes < 1
+            || file.session.absolute_hours < 1
+            || file.session.live_per_user < 1
+        {
+            bail!("[session] idle_minutes, absolute_hours and live_per_user must be at least 1");
         }
         if !(-12..=14).contains(&file.access.utc_offset_hours) || file.access.recheck_secs == 0 {
             bail!("[access] utc_offset_hours must be -12 to 14 and recheck_secs at least 1");

@@ -49,9 +49,14 @@ const DEMO_USERS: [DemoUser; 2] = [
     },
 ];
 
-pub async fn run(data: PathBuf, listen: SocketAddr) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    data: PathBuf,
+    listen: SocketAddr,
+    live_per_user: u32,
+) -> anyhow::Result<ExitCode> {
     let data = std::path::absolute(&data).unwrap_or(data);
-    let config = Config::embedded(data.clone(), listen);
+    let mut config = Config::embedded(data.clone(), listen);
+    config.session.live_per_user = live_per_user;
     // Before anything is set up: a second demo on this directory must not touch the first's.
     let lock = crate::app::server::DataDirLock::take(&data)?;
     let store = Store::open(&data)

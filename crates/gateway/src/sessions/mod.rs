@@ -127,6 +127,16 @@ pub async fn open(
         let _ = state.audit(audit_refusal(&refusal)).await;
         return Err(refusal);
     }
+    // Held until the session is in the registry (or this open fails).
+    let limit = state.config.session.live_per_user;
+    let Some(_place) = state
+        .sessions
+        .claim_place(user.id, usize::try_from(limit).unwrap_or(usize::MAX))
+    else {
+        let refusal = Refusal::TooManySessions { limit };
+        let _ = state.audit(audit_refusal(&refusal)).await;
+        return Err(refusal);
+    };
     let id = new_session_id();
     let (file, recorder) = if target.protocol == Protocol::Ssh {
         let file = format!("{id}.cast.zst");
@@ -331,7 +341,8 @@ pub async fn open_session(
     certificate: &crate::app::tls::ClientCertificate,
 ) -> OpResult<(String, Protocol)> {
     // The user's own lent device, when the browser presented its certificate.
-    let presented = crate::devices::device_of_certificate(state, certificate)
+    let presented = certificate
+        .device(&state.store)
         .await?
         .filter(|d| d.user == viewer.user.id)
         .map(|d| d.asset_tag);

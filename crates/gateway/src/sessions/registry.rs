@@ -56,7 +56,30 @@ pub struct LiveFacts {
 #[derive(Debug, Default)]
 pub struct Registry {
     live: Mutex<HashMap<String, Live>>,
+    /// Opens under way, by user: counted with the live sessions against the per-user limit, so
+    /// two opens at once cannot both take the last place. Locked after `live`, never before.
+    opening: Mutex<HashMap<UserId, usize>>,
     seals: Arc<Seals>,
+}
+
+/// A place among a user's live sessions, held by an open under way until dropped (by then the
+/// session is in the registry, or was not opened).
+#[derive(Debug)]
+pub(super) struct Place<'a> {
+    registry: &'a Registry,
+    user: UserId,
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        let mut opening = self.registry.opening_lock();
+        if let Some(n) = opening.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                opening.remove(&self.user);
+            }
+        }
+    }
 }
 
 /// Seals under way: sessions out of the map (or about to be) whose end is not recorded yet.
@@ -82,6 +105,31 @@ impl Registry {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Live>> {
         // A poisoned lock means a panic elsewhere mid-update; the map itself is still consistent.
         self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn opening_lock(&self) -> MutexGuard<'_, HashMap<UserId, usize>> {
+        self.opening.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A place for one more session of `user`, or `None` when they already have `limit` live
+    /// sessions (or opens under way). A session already told to end does not count: its user
+    /// may open the next one while it is being sealed.
+    pub(super) fn claim_place(&self, user: UserId, limit: usize) -> Option<Place<'_>> {
+        let live = self.lock();
+        let mut opening = self.opening_lock();
+        let held = live
+            .values()
+            .filter(|l| l.user == user && l.kill.borrow().is_none())
+            .count()
+            + opening.get(&user).copied().unwrap_or(0);
+        if held >= limit {
+            return None;
+        }
+        *opening.entry(user).or_default() += 1;
+        Some(Place {
+            registry: self,
+            user,
+        })
     }
 
     pub(super) fn insert(&self, id: String, live: Live) {

@@ -19,6 +19,8 @@ pub enum Refusal {
     RecordingInDatabase,
     /// The access decision could not be made (database error).
     Internal,
+    /// The user has as many live sessions as one user may.
+    TooManySessions { limit: u32 },
 }
 
 impl Refusal {
@@ -51,6 +53,12 @@ impl Refusal {
                 "the access decision could not be made (database error); tell the administrator"
                     .to_owned()
             }
+            (Refusal::TooManySessions { limit }, Lang::Ja) => format!(
+                "同時に開けるセッションは1人{limit}件までです。使っていないセッションを閉じてから開き直してください。"
+            ),
+            (Refusal::TooManySessions { limit }, Lang::En) => format!(
+                "you already have {limit} sessions open, the most one user may have at once; close one you no longer use and open this one again"
+            ),
         }
     }
 }
@@ -62,11 +70,16 @@ impl Problem for Refusal {
             Refusal::Gone => "gone",
             Refusal::Recording | Refusal::RecordingInDatabase => "recording",
             Refusal::Internal => "internal",
+            Refusal::TooManySessions { .. } => "too-many-sessions",
         }
     }
 
     fn status(&self) -> StatusCode {
-        StatusCode::FORBIDDEN
+        match self {
+            // Not forbidden: allowed again once one of the user's sessions ends.
+            Refusal::TooManySessions { .. } => StatusCode::TOO_MANY_REQUESTS,
+            _ => StatusCode::FORBIDDEN,
+        }
     }
 
     fn message(&self, lang: Lang) -> String {

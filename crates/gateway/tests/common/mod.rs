@@ -246,15 +246,22 @@ impl Drop for Gateway {
 impl Gateway {
     /// `hoshu demo --data DIR --listen 127.0.0.1:0` in a new temporary directory.
     pub fn demo() -> Gateway {
+        Gateway::demo_with(&[])
+    }
+
+    /// `hoshu demo` as [`Gateway::demo`], with `extra` arguments after the usual ones (such as
+    /// `--live-sessions-per-user 30` for a test that opens many sessions as one user).
+    pub fn demo_with(extra: &[&str]) -> Gateway {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let data = dir.path().join("data");
-        let args: Vec<OsString> = vec![
+        let mut args: Vec<OsString> = vec![
             "demo".into(),
             "--data".into(),
             data.clone().into(),
             "--listen".into(),
             "127.0.0.1:0".into(),
         ];
+        args.extend(extra.iter().map(OsString::from));
         Gateway::start(&args, dir, data, None)
     }
 
