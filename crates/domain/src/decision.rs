@@ -39,7 +39,8 @@ pub struct ActiveLock {
 pub struct UserFacts {
     pub id: UserId,
     pub role: Role,
-    /// Neither locked by an administrator nor locked out after failed logins.
+    /// Not locked by an administrator. (A lock-out after failed answers refuses new logins
+    /// only: the user's live work goes on, so an outsider cannot end it.)
     pub active: bool,
     /// Set for demo users (seed §6 "デモユーザ"): demo targets only, until this Unix time.
     pub demo_until: Option<i64>,

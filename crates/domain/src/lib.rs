@@ -23,7 +23,7 @@ pub use decision::{
     LockScope, Reader, TargetFacts, UserFacts, allowed_until, decide, may_read_session,
 };
 pub use ids::{Role, TargetId, UnknownRole, UserId, VendorId};
-pub use lockout::{LockoutPolicy, LoginState};
+pub use lockout::{LockoutPolicy, LoginChannel, LoginState};
 pub use posture::{
     AntivirusProduct, Compliance, FirewallState, OsInfo, PolicyOverride, PosturePolicy,
     PostureProblem, PostureReport, ReportError, evaluate,

@@ -26,7 +26,29 @@ impl Default for LockoutPolicy {
     }
 }
 
-/// A user's standing with respect to failed logins; stored with the user.
+/// Where a failed answer is counted. Failures from a connection presenting the user's own lent
+/// device's certificate count apart from all others, so that an outsider who knows a login ID
+/// can lock out everyone else trying it, but not the person holding the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginChannel {
+    /// Any connection without the user's own device certificate.
+    Anywhere,
+    /// A connection presenting the certificate of a device lent to this user.
+    OwnDevice,
+}
+
+impl LoginChannel {
+    /// The name in audit events and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginChannel::Anywhere => "anywhere",
+            LoginChannel::OwnDevice => "own-device",
+        }
+    }
+}
+
+/// A user's standing with respect to failed logins on one [`LoginChannel`]; stored with the
+/// user.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LoginState {
     pub consecutive_failures: u32,

@@ -369,3 +369,95 @@ async fn the_session_must_come_with_the_device_certificate_when_so_configured() 
     let reply = open_session(&gateway, &with_device, TARGET).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
 }
+
+/// One answer for `credential` over `client`: right or wrong.
+async fn answer_over(
+    gateway: &Gateway,
+    client: &reqwest::Client,
+    credential: &Credential,
+    right: bool,
+) -> common::Reply {
+    let challenge = gateway.challenge(client, &credential.login).await;
+    let answer = if right {
+        credential.answer(&challenge.matrix)
+    } else {
+        credential.wrong_answer(&challenge.matrix)
+    };
+    gateway.answer(client, &challenge.id, &answer).await
+}
+
+#[tokio::test]
+async fn failures_from_anywhere_do_not_lock_out_the_holder_of_the_lent_device() {
+    // Three failures lock; a generous throttle so only the lock-out is tested.
+    let gateway = Gateway::serve(
+        "[lockout]\nthreshold = 3\n\n[throttle]\nrequests_per_minute = 600\nburst = 100\n",
+    );
+    let holder = engineer_credential();
+    let code = register_device(&gateway).await;
+    let (device, _) = enrolled(&gateway, &code).await;
+    let status = |gateway: &Gateway| {
+        gateway.user_row(&holder.login)["status"]
+            .as_str()
+            .expect("status is text")
+            .to_owned()
+    };
+
+    // An outsider, without the device, fails three times: logins without it are locked out.
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        failures.push(answer_over(&gateway, &gateway.client(), &holder, false).await);
+    }
+    let refused = answer_over(&gateway, &gateway.client(), &holder, true).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert_eq!(
+        refused.body, failures[0].body,
+        "a lock-out looks like any failure"
+    );
+    let said = status(&gateway);
+    assert!(said.contains("except on the lent device"), "{said}");
+
+    // The holder, presenting the device's certificate, still logs in.
+    let reply = answer_over(&gateway, &device, &holder, true).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    // Failures on the device count apart, and lock it too; they look like any other failure,
+    // as does an unknown login ID asked from the device.
+    let mut on_device = Vec::new();
+    for _ in 0..3 {
+        on_device.push(answer_over(&gateway, &device, &holder, false).await);
+    }
+    let refused = answer_over(&gateway, &device, &holder, true).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    for reply in on_device.iter().chain([&refused]) {
+        assert_eq!(reply.body, failures[0].body);
+    }
+    let stranger = Credential::new("nobody-here", &[4, 13, 22, 31, 40, 49, 58, 1], "nobody", 0);
+    let unknown = answer_over(&gateway, &device, &stranger, true).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.body, failures[0].body);
+    let said = status(&gateway);
+    assert!(said.starts_with("locked out ("), "{said}");
+
+    // The audit log tells the two counts apart.
+    let auditor = Credential::new("auditor-1", &[3, 12, 21, 30, 39, 48, 57, 62], "audit", 1);
+    let code = gateway.add_user(&auditor.login, "Auditor", "auditor", None);
+    gateway.register_ok(&code, &auditor).await;
+    let auditor = gateway.login_ok(&auditor).await;
+    let lockouts = auditor
+        .client
+        .get(gateway.url("/api/v1/audit/export?kind=login.lockout"))
+        .send()
+        .await
+        .expect("export request")
+        .text()
+        .await
+        .expect("export body");
+    assert!(lockouts.contains("\"anywhere\""), "{lockouts}");
+    assert!(lockouts.contains("\"own-device\""), "{lockouts}");
+
+    // An administrator's unlock clears both.
+    gateway.admin_ok(&["user", "unlock", "--login", &holder.login]);
+    assert_eq!(status(&gateway), "active");
+    let reply = answer_over(&gateway, &gateway.client(), &holder, true).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+}

@@ -313,7 +313,7 @@ impl Store {
         today: Date,
     ) -> Result<Option<AccessFacts>> {
         let Some(row) = sqlx::query(
-            "SELECT u.role, u.admin_locked, u.locked_until, u.demo_until, u.vendor_id, \
+            "SELECT u.role, u.admin_locked, u.demo_until, u.vendor_id, \
              v.application_state FROM users u LEFT JOIN vendors v ON v.id = u.vendor_id \
              WHERE u.id = ?",
         )
@@ -325,7 +325,6 @@ impl Store {
         };
         let role: String = row.try_get("role")?;
         let admin_locked: bool = row.try_get("admin_locked")?;
-        let locked_until: Option<i64> = row.try_get("locked_until")?;
         let vendor_id: Option<i64> = row.try_get("vendor_id")?;
         let state: Option<String> = row.try_get("application_state")?;
         let vendor = match (vendor_id, state) {
@@ -342,7 +341,9 @@ impl Store {
             role: role
                 .parse()
                 .map_err(|e| StorageError::Corrupt(format!("{e}")))?,
-            active: !admin_locked && locked_until.is_none_or(|until| until <= now),
+            // A lock-out after failed answers refuses logins, not the work of a user already
+            // logged in: otherwise anyone who knows a login ID could end that user's sessions.
+            active: !admin_locked,
             demo_until: row.try_get("demo_until")?,
             vendor,
         };

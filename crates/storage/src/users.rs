@@ -1,6 +1,6 @@
 //! Users, vendors and matrix credentials.
 
-use hoshu_domain::{LoginState, Role, UserId};
+use hoshu_domain::{LoginChannel, LoginState, Role, UserId};
 use hoshu_otp::{FixedHash, Secret};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -20,7 +20,10 @@ pub struct User {
     pub demo_until: Option<i64>,
     /// A vendor user who manages the company's account (sees its sessions and recordings).
     pub vendor_manager: bool,
+    /// Failed answers without the user's own device certificate.
     pub login_state: LoginState,
+    /// Failed answers from a connection presenting the user's own lent device's certificate.
+    pub device_login_state: LoginState,
     /// Whether a pattern is registered (a user without one can only register).
     pub registered: bool,
     pub created_at: i64,
@@ -35,7 +38,8 @@ pub struct NewUser<'a> {
 }
 
 const USER_COLUMNS: &str = "u.id, u.login, u.name, u.role, v.name AS vendor, u.admin_locked, \
-     u.consecutive_failures, u.lockouts, u.locked_until, u.demo_until, u.vendor_manager, u.created_at, \
+     u.consecutive_failures, u.lockouts, u.locked_until, u.device_failures, u.device_lockouts, \
+     u.device_locked_until, u.demo_until, u.vendor_manager, u.created_at, \
      EXISTS (SELECT 1 FROM credentials c WHERE c.user_id = u.id) AS registered \
      FROM users u LEFT JOIN vendors v ON v.id = u.vendor_id";
 
@@ -56,6 +60,11 @@ fn user_from_row(row: &SqliteRow) -> Result<User> {
             consecutive_failures: row.try_get("consecutive_failures")?,
             lockouts: row.try_get("lockouts")?,
             locked_until: row.try_get("locked_until")?,
+        },
+        device_login_state: LoginState {
+            consecutive_failures: row.try_get("device_failures")?,
+            lockouts: row.try_get("device_lockouts")?,
+            locked_until: row.try_get("device_locked_until")?,
         },
         registered: row.try_get("registered")?,
         created_at: row.try_get("created_at")?,
@@ -146,16 +155,29 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_login_state(&self, id: UserId, state: LoginState) -> Result<()> {
-        sqlx::query(
-            "UPDATE users SET consecutive_failures = ?, lockouts = ?, locked_until = ? WHERE id = ?",
-        )
-        .bind(state.consecutive_failures)
-        .bind(state.lockouts)
-        .bind(state.locked_until)
-        .bind(id.0)
-        .execute(&self.pool)
-        .await?;
+    /// Stores the user's standing after a failed answer on `channel`.
+    pub async fn set_login_state(
+        &self,
+        id: UserId,
+        channel: LoginChannel,
+        state: LoginState,
+    ) -> Result<()> {
+        let sql = match channel {
+            LoginChannel::Anywhere => {
+                "UPDATE users SET consecutive_failures = ?, lockouts = ?, locked_until = ? WHERE id = ?"
+            }
+            LoginChannel::OwnDevice => {
+                "UPDATE users SET device_failures = ?, device_lockouts = ?, device_locked_until = ? \
+                 WHERE id = ?"
+            }
+        };
+        sqlx::query(sql)
+            .bind(state.consecutive_failures)
+            .bind(state.lockouts)
+            .bind(state.locked_until)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -178,7 +200,8 @@ impl Store {
     pub async fn unlock_user(&self, id: UserId) -> Result<()> {
         sqlx::query(
             "UPDATE users SET admin_locked = 0, consecutive_failures = 0, lockouts = 0, \
-             locked_until = NULL WHERE id = ?",
+             locked_until = NULL, device_failures = 0, device_lockouts = 0, \
+             device_locked_until = NULL WHERE id = ?",
         )
         .bind(id.0)
         .execute(&self.pool)
@@ -192,7 +215,8 @@ impl Store {
         for statement in [
             "DELETE FROM credentials WHERE user_id = ?",
             "DELETE FROM sessions WHERE user_id = ?",
-            "UPDATE users SET consecutive_failures = 0, lockouts = 0, locked_until = NULL WHERE id = ?",
+            "UPDATE users SET consecutive_failures = 0, lockouts = 0, locked_until = NULL, \
+             device_failures = 0, device_lockouts = 0, device_locked_until = NULL WHERE id = ?",
         ] {
             sqlx::query(statement).bind(id.0).execute(&mut *tx).await?;
         }
@@ -299,10 +323,13 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         // A new pattern starts with a clean slate.
-        sqlx::query("UPDATE users SET consecutive_failures = 0, lockouts = 0, locked_until = NULL WHERE id = ?")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE users SET consecutive_failures = 0, lockouts = 0, locked_until = NULL, \
+             device_failures = 0, device_lockouts = 0, device_locked_until = NULL WHERE id = ?",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         self.user(id).await
     }

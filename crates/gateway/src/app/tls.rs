@@ -152,6 +152,36 @@ pub fn server_config(
 #[derive(Debug, Clone, Default)]
 pub struct ClientCertificate(pub Option<Arc<CertificateDer<'static>>>);
 
+impl ClientCertificate {
+    /// The enrolled device behind this certificate (verified against the device CA by the
+    /// handshake), when it is known, not revoked and the certificate is the one on file.
+    pub async fn device(
+        &self,
+        store: &hoshu_storage::Store,
+    ) -> Result<Option<hoshu_storage::Device>, hoshu_storage::StorageError> {
+        let Some(der) = &self.0 else {
+            return Ok(None);
+        };
+        let Ok(params) = rcgen::CertificateParams::from_ca_cert_der(der) else {
+            return Ok(None);
+        };
+        let Some(serial) = params.serial_number else {
+            return Ok(None);
+        };
+        let device = store
+            .device_by_serial(&hex::encode(serial.to_bytes()))
+            .await?;
+        Ok(device.filter(|device| {
+            // The serial is random, but a certificate is only accepted as the very one issued.
+            let on_file = device
+                .cert_pem
+                .as_deref()
+                .and_then(|pem| CertificateDer::from_pem_slice(pem.as_bytes()).ok());
+            device.revoked_at.is_none() && on_file.as_deref() == Some(der.as_ref().as_ref())
+        }))
+    }
+}
+
 /// axum-server's rustls acceptor, plus the peer's certificate put into each request of the
 /// connection: rustls knows it only on the TLS stream, which handlers never see.
 #[derive(Debug, Clone)]

@@ -19,7 +19,6 @@ use crate::app::throttle::admit;
 use crate::app::tls::ClientCertificate;
 use crate::app::web::ApiError;
 use crate::devices::ca::{self, DeviceCaError};
-use crate::devices::device_of_certificate;
 use crate::devices::texts::AgentRefusal;
 use crate::devices::views::device_json;
 use crate::login::registration_code_hash;
@@ -144,7 +143,7 @@ pub async fn report(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let certificate = certificate.map(|c| c.0).unwrap_or_default();
-    let Some(device) = device_of_certificate(&state, &certificate).await? else {
+    let Some(device) = certificate.device(&state.store).await? else {
         return Err(AgentRefusal::Certificate.into());
     };
     let report = PostureReport::from_json(&body).map_err(|e| AgentRefusal::Report {
@@ -194,7 +193,7 @@ pub async fn status(
     certificate: Option<axum::Extension<ClientCertificate>>,
 ) -> Result<Response, ApiError> {
     let certificate = certificate.map(|c| c.0).unwrap_or_default();
-    let Some(device) = device_of_certificate(&state, &certificate).await? else {
+    let Some(device) = certificate.device(&state.store).await? else {
         return Err(AgentRefusal::Certificate.into());
     };
     Ok(Json(device_json(&state, &device, unix_now())).into_response())

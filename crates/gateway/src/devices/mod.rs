@@ -14,15 +14,11 @@ use hoshu_domain::{
     AuditEvent, AuditKind, Compliance, PolicyOverride, PosturePolicy, PostureProblem,
     PostureReport, Role, VendorId, evaluate,
 };
-use hoshu_storage::{Device, NewDevice, StorageError, Store, User};
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
+use hoshu_storage::{Device, NewDevice, Store, User};
 use time::{Date, OffsetDateTime, Time, UtcOffset};
 
 use crate::app::error::{Missing, OpResult};
-use crate::app::state::AppState;
 use crate::app::state::unix_now;
-use crate::app::tls::ClientCertificate;
 use crate::login::{new_registration_code, registration_code_hash};
 use texts::DeviceRefusal;
 
@@ -278,35 +274,6 @@ pub fn posture_now(global: &PosturePolicy, device: &Device, now: i64) -> Option<
         verdict.compliant = false;
     }
     Some(verdict)
-}
-
-/// The enrolled device behind a connection's client certificate (verified against the device
-/// CA by the handshake), when it is known, not revoked and the certificate is the one on file.
-pub async fn device_of_certificate(
-    state: &AppState,
-    certificate: &ClientCertificate,
-) -> Result<Option<hoshu_storage::Device>, StorageError> {
-    let Some(der) = &certificate.0 else {
-        return Ok(None);
-    };
-    let Ok(params) = rcgen::CertificateParams::from_ca_cert_der(der) else {
-        return Ok(None);
-    };
-    let Some(serial) = params.serial_number else {
-        return Ok(None);
-    };
-    let device = state
-        .store
-        .device_by_serial(&hex::encode(serial.to_bytes()))
-        .await?;
-    Ok(device.filter(|device| {
-        // The serial is random, but a certificate is only accepted as the very one issued.
-        let on_file = device
-            .cert_pem
-            .as_deref()
-            .and_then(|pem| CertificateDer::from_pem_slice(pem.as_bytes()).ok());
-        device.revoked_at.is_none() && on_file.as_deref() == Some(der.as_ref().as_ref())
-    }))
 }
 
 #[cfg(test)]

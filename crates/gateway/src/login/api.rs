@@ -1,9 +1,9 @@
 //! The JSON API of DESIGN §4 (`/api/v1`): login challenge and answer, registration, `me`.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use crate::app::guard::{SESSION_COOKIE, Source, Viewer};
@@ -81,6 +81,7 @@ pub async fn answer(
     State(state): State<AppState>,
     source: Source,
     headers: HeaderMap,
+    certificate: Option<Extension<crate::app::tls::ClientCertificate>>,
     Json(request): Json<AnswerRequest>,
 ) -> Result<Response, ApiError> {
     crate::app::throttle::admit(&state, source)?;
@@ -93,6 +94,7 @@ pub async fn answer(
         &request.answer,
         source.ip_string(),
         user_agent,
+        &certificate.map(|c| c.0).unwrap_or_default(),
     )
     .await
     .map_err(login_error)?;

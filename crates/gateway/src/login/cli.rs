@@ -71,16 +71,29 @@ async fn issue_code(
     Ok(code)
 }
 
+/// The lock-outs after failed answers that hold now, if any: without the user's lent device,
+/// on it, or both (failures on the device are counted apart).
+fn locked_out(user: &User, now: i64) -> Option<String> {
+    let left = |state: &hoshu_domain::LoginState| {
+        state
+            .locked_until
+            .filter(|_| state.is_locked(now))
+            .map(|until| until - now)
+    };
+    match (left(&user.login_state), left(&user.device_login_state)) {
+        (Some(a), Some(d)) => Some(format!("locked out ({} s left)", a.max(d))),
+        (Some(a), None) => Some(format!("locked out except on the lent device ({a} s left)")),
+        (None, Some(d)) => Some(format!("locked out on the lent device ({d} s left)")),
+        (None, None) => None,
+    }
+}
+
 /// One word (or a few) on whether the user can log in now.
 fn status(user: &User, now: i64) -> String {
     if user.admin_locked {
         "locked (by administrator)".to_owned()
-    } else if let Some(until) = user
-        .login_state
-        .locked_until
-        .filter(|_| user.login_state.is_locked(now))
-    {
-        format!("locked out ({} s left)", until - now)
+    } else if let Some(out) = locked_out(user, now) {
+        out
     } else if !user.registered {
         "awaiting registration".to_owned()
     } else {

@@ -9,7 +9,7 @@ pub mod texts;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hoshu_domain::{AuditEvent, AuditKind, Role};
+use hoshu_domain::{AuditEvent, AuditKind, LoginChannel, Role};
 use hoshu_otp::{Matrix, Violation};
 use hoshu_storage::{BrowserSession, Challenge, NewUser, StorageError, Store, User};
 use rand::RngCore;
@@ -21,6 +21,7 @@ use crate::app::fields::{Field, short_text};
 use crate::app::guard::Source;
 use crate::app::guard::Viewer;
 use crate::app::state::{AppState, unix_now};
+use crate::app::tls::ClientCertificate;
 use crate::app::web::ApiError;
 use texts::LoginRefusal;
 
@@ -114,12 +115,15 @@ pub async fn issue_challenge(
 }
 
 /// Checks an answer. Success opens a browser session; every failure is [`LoginError::Failed`].
+/// `certificate` is the connection's client certificate: failures from the user's own lent
+/// device are counted apart from all others ([`LoginChannel`]).
 pub async fn answer(
     state: &AppState,
     challenge_id: &str,
     answer: &str,
     source: Option<String>,
     user_agent: Option<&str>,
+    certificate: &ClientCertificate,
 ) -> Result<NewSession, LoginError> {
     let now = unix_now();
     let with_source = |event: AuditEvent| match &source {
@@ -152,6 +156,11 @@ pub async fn answer(
         None => None,
     };
     let (secret, hash) = credential.map_or((None, None), |(s, h)| (Some(s), Some(h)));
+    let holder = certificate.device(&state.store).await?.map(|d| d.user);
+    let channel = match &user {
+        Some(u) if holder == Some(u.id) => LoginChannel::OwnDevice,
+        _ => LoginChannel::Anywhere,
+    };
     // Always the same work: the Argon2 check runs for unknown users, locked users and expired
     // challenges alike, so timing does not tell them apart.
     let correct = run_verify(
@@ -167,7 +176,8 @@ pub async fn answer(
         with_source(
             AuditEvent::new(AuditKind::LoginFailure)
                 .subject(login.clone())
-                .detail("reason", reason),
+                .detail("reason", reason)
+                .detail("channel", channel.as_str()),
         )
     };
     if now >= challenge.expires_at {
@@ -178,10 +188,15 @@ pub async fn answer(
         state.audit(failure("unknown login ID")).await?;
         return Err(LoginError::Failed);
     };
-    if user.admin_locked || user.login_state.is_locked(now) {
+    let login_state = match channel {
+        LoginChannel::Anywhere => user.login_state,
+        LoginChannel::OwnDevice => user.device_login_state,
+    };
+    if user.admin_locked || login_state.is_locked(now) {
         let event = AuditEvent::new(AuditKind::LoginRefusedLocked)
             .subject(login.clone())
-            .detail("admin_lock", user.admin_locked);
+            .detail("admin_lock", user.admin_locked)
+            .detail("channel", channel.as_str());
         state.audit(with_source(event)).await?;
         return Err(LoginError::Failed);
     }
@@ -191,23 +206,31 @@ pub async fn answer(
         } else {
             "no pattern registered"
         };
-        let (next, lockout) = user.login_state.after_failure(&state.config.lockout, now);
-        state.store.set_login_state(user.id, next).await?;
+        let (next, lockout) = login_state.after_failure(&state.config.lockout, now);
+        state.store.set_login_state(user.id, channel, next).await?;
         state.audit(failure(reason)).await?;
         if let Some(secs) = lockout {
-            tracing::info!(login = %login, seconds = secs, "Account locked after failed logins");
+            tracing::info!(
+                login = %login,
+                seconds = secs,
+                channel = channel.as_str(),
+                "Account locked after failed logins"
+            );
             let event = AuditEvent::new(AuditKind::Lockout)
                 .subject(login.clone())
                 .detail("seconds", secs)
-                .detail("lockouts", next.lockouts);
+                .detail("lockouts", next.lockouts)
+                .detail("channel", channel.as_str());
             state.audit(with_source(event)).await?;
         }
         return Err(LoginError::Failed);
     }
 
+    // Only this channel's failures are forgotten: the holder's login from their device does
+    // not give an outsider a fresh count of guesses from anywhere.
     state
         .store
-        .set_login_state(user.id, user.login_state.after_success())
+        .set_login_state(user.id, channel, login_state.after_success())
         .await?;
     let token = new_token();
     let settings = state.config.session;

@@ -153,6 +153,7 @@ pub async fn login_answer(
     lang: Lang,
     source: Source,
     headers: HeaderMap,
+    certificate: Option<Extension<crate::app::tls::ClientCertificate>>,
     Extension(csrf): PageCsrf,
     CsrfForm(form): CsrfForm<LoginAnswer>,
 ) -> Response {
@@ -175,6 +176,7 @@ pub async fn login_answer(
         &form.answer,
         source.ip_string(),
         user_agent,
+        &certificate.map(|c| c.0).unwrap_or_default(),
     )
     .await
     {
