@@ -190,15 +190,7 @@ async fn the_chain_streams_to_rsyslog_over_tls_and_nothing_is_lost_while_it_is_d
         .await
         .expect("json");
     assert_eq!(verify["intact"], true, "{verify}");
-    let lines = session
-        .client
-        .get(gateway.url("/api/v1/audit/export?kind=login"))
-        .send()
-        .await
-        .expect("export")
-        .text()
-        .await
-        .expect("text");
+    let lines = gateway.audit_export(&session, "login").await;
     let kinds: Vec<String> = lines
         .lines()
         .map(|l| {

@@ -443,15 +443,7 @@ async fn failures_from_anywhere_do_not_lock_out_the_holder_of_the_lent_device() 
     let code = gateway.add_user(&auditor.login, "Auditor", "auditor", None);
     gateway.register_ok(&code, &auditor).await;
     let auditor = gateway.login_ok(&auditor).await;
-    let lockouts = auditor
-        .client
-        .get(gateway.url("/api/v1/audit/export?kind=login.lockout"))
-        .send()
-        .await
-        .expect("export request")
-        .text()
-        .await
-        .expect("export body");
+    let lockouts = gateway.audit_export(&auditor, "login.lockout").await;
     assert!(lockouts.contains("\"anywhere\""), "{lockouts}");
     assert!(lockouts.contains("\"own-device\""), "{lockouts}");
 

@@ -625,15 +625,7 @@ async fn a_user_may_hold_four_sessions_at_once_and_open_another_once_one_ends() 
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
 
     // The refusal is in the audit log.
-    let refused = admin
-        .client
-        .get(gateway.url("/api/v1/audit/export?kind=session.refused"))
-        .send()
-        .await
-        .expect("export request")
-        .text()
-        .await
-        .expect("export body");
+    let refused = gateway.audit_export(&admin, "session.refused").await;
     assert!(
         refused
             .lines()

@@ -647,6 +647,20 @@ impl Gateway {
         .await
     }
 
+    /// `GET /api/v1/audit/export?kind=KIND` as `session`'s user (an auditor or administrator):
+    /// the JSON lines.
+    pub async fn audit_export(&self, session: &Session, kind: &str) -> String {
+        session
+            .client
+            .get(self.url(&format!("/api/v1/audit/export?kind={kind}")))
+            .send()
+            .await
+            .expect("export request")
+            .text()
+            .await
+            .expect("export body")
+    }
+
     /// `GET /api/v1/me` with `client`'s cookies, and with `Authorization: Bearer` if given.
     pub async fn me(&self, client: &Client, bearer: Option<&str>) -> Reply {
         let mut request = client.get(self.url("/api/v1/me"));
