@@ -1,4 +1,4 @@
-//! The server certificate a target is pinned to (issue 4: a changed certificate refuses the
+//! The server certificate a target is pinned to (a changed certificate refuses the
 //! session until an administrator accepts the new one). RDP servers mostly present
 //! self-signed certificates, so a web PKI check says nothing; the pin is the SHA-256 of the
 //! end-entity certificate's DER, as `openssl x509 -outform der | sha256sum` prints it.

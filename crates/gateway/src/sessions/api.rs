@@ -282,7 +282,7 @@ pub async fn end(
 }
 
 /// The watch WebSocket (subprotocol `guacamole`, admins and auditors): a read-only live view of
-/// a session (issue 5 item 6).
+/// a session.
 pub async fn watch(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,

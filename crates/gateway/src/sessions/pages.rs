@@ -312,7 +312,7 @@ pub async fn end(
     Redirect::to("/sessions").into_response()
 }
 
-/// The read-only live view of a session for admins and auditors (issue 5 item 6): the picture,
+/// The read-only live view of a session for admins and auditors: the picture,
 /// who else watches, and for admins the button that ends the session.
 pub async fn watch(
     State(state): State<AppState>,

@@ -1,4 +1,4 @@
-//! Serving graphical recordings for playback (issue 7): the index (duration, keyframes) and the
+//! Serving graphical recordings for playback: the index (duration, keyframes) and the
 //! instruction stream from the last keyframe before any moment, streamed chunk by chunk so a
 //! recording of any length is served without holding it in memory, and a seek never replays
 //! from the beginning.

@@ -1,4 +1,4 @@
-//! Session review (DESIGN §7, issue 7): the keystroke log of a graphical session, and one search
+//! Session review (DESIGN §7): the keystroke log of a graphical session, and one search
 //! over every keystroke log and SSH command log the reader may see ("which session typed
 //! `shutdown`?"); a hit links into the recording at that moment.
 

@@ -31,7 +31,7 @@ pub async fn visible_targets(
     Ok(visible)
 }
 
-/// The recordings list's filters (issue 7), from the page's form or the API's query string;
+/// The recordings list's filters, from the page's form or the API's query string;
 /// empty fields match everything.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SessionFilter {

@@ -116,7 +116,7 @@ pub enum T {
     NoTargets,
     Protocol,
     System,
-    // SSH sessions (issue 8)
+    // SSH sessions
     Vendors,
     State,
     ValidFrom,

@@ -1,4 +1,4 @@
-//! Who watches a live session, and the bounded queues that feed them (issue 5 item 6, 立会い).
+//! Who watches a live session, and the bounded queues that feed them (立会い).
 //!
 //! The session's task owns the display; it hands every batch of its stream to
 //! [`Watchers::broadcast`] without ever waiting: a watcher whose queue is full (or holds too

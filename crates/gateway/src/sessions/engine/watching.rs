@@ -1,4 +1,4 @@
-//! A watcher's WebSocket (issue 5 item 6, 立会い): a second Guacamole client on a live session,
+//! A watcher's WebSocket (立会い): a second Guacamole client on a live session,
 //! fed from the session's own stream (see `watchers`). Read-only: whatever the watcher's browser
 //! sends besides keep-alives and `sync` replies is read and thrown away, so no key or mouse
 //! event of a watcher ever reaches the target. Its `sync` replies pace only its own queue.
