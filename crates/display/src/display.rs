@@ -168,6 +168,16 @@ impl Display {
         self.unacked.len() < MAX_UNACKED_FRAMES
     }
 
+    /// Pixels the next frame would draw (what [`Display::render`] costs).
+    pub fn pending_area(&self) -> u64 {
+        self.dirty.area()
+    }
+
+    /// Pixels of the whole screen (what [`Display::snapshot`] costs).
+    pub fn area(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+
     pub fn has_pending(&self) -> bool {
         !self.dirty.is_empty() || !self.ops.is_empty()
     }

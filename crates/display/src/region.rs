@@ -136,6 +136,11 @@ impl DirtyRegion {
         self.rects.is_empty()
     }
 
+    /// Pixels to draw, at most (rectangles may overlap a little): what drawing them costs.
+    pub fn area(&self) -> u64 {
+        self.rects.iter().map(|r| r.area()).sum()
+    }
+
     pub fn take(&mut self) -> Vec<Rect> {
         std::mem::take(&mut self.rects)
     }

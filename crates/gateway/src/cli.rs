@@ -34,6 +34,10 @@ pub enum Command {
         /// Remote sessions one user may have open at once (`[session] live_per_user`)
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
         live_sessions_per_user: u32,
+        /// Memory in MiB all remote desktops' framebuffers may take together
+        /// (`[session] framebuffer_budget_mib`)
+        #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..))]
+        framebuffer_budget_mib: u64,
     },
     /// Run the gateway from a configuration file
     Serve {
@@ -181,7 +185,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data,
             listen,
             live_sessions_per_user,
-        } => crate::demo::run(data, listen, live_sessions_per_user).await,
+            framebuffer_budget_mib,
+        } => {
+            let session = crate::app::config::SessionSettings {
+                live_per_user: live_sessions_per_user,
+                framebuffer_budget_mib,
+                ..Default::default()
+            };
+            crate::demo::run(data, listen, session).await
+        }
         Command::Serve { config } => {
             let config = Config::load(&config)?;
             crate::app::server::run(config).await

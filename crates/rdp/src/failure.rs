@@ -45,6 +45,19 @@ impl Failure {
         }
     }
 
+    /// Whether the server closed (or reset) the connection: IronRDP reports it as a read
+    /// error whose source is the I/O error.
+    pub fn is_closed_connection(error: &ConnectorError) -> bool {
+        let mut source = std::error::Error::source(error);
+        while let Some(e) = source {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                return is_closed(io);
+            }
+            source = e.source();
+        }
+        false
+    }
+
     /// The sentence for the user (lowercase, says what to do), naming the target.
     pub fn message(&self, target: &str) -> String {
         match self {
@@ -66,11 +79,21 @@ impl Failure {
             ),
             Failure::Refused(reason) => format!("{target} refused the connection: {reason}"),
             Failure::Protocol(_) => format!(
-                "the RDP connection to {target} failed during log-on; try again, and tell the \
-                 administrator if it keeps failing"
+                "the RDP connection to {target} failed during log-on: the server sent something \
+                 the RDP protocol does not allow; try again, and tell the administrator if it \
+                 keeps failing"
             ),
         }
     }
+}
+
+/// Whether an I/O error means the peer closed or reset the connection.
+pub fn is_closed(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::BrokenPipe
+    )
 }
 
 #[cfg(test)]
@@ -114,5 +137,17 @@ mod tests {
                 .message("srv")
                 .contains("user name or password")
         );
+    }
+
+    #[test]
+    fn a_closed_connection_is_told_apart() {
+        let eof = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "not enough bytes");
+        let read =
+            ConnectorError::new("read frame by hint", ConnectorErrorKind::Custom).with_source(eof);
+        assert!(Failure::is_closed_connection(&read));
+        let junk = std::io::Error::new(std::io::ErrorKind::InvalidData, "bad TPKT");
+        let read =
+            ConnectorError::new("read frame by hint", ConnectorErrorKind::Custom).with_source(junk);
+        assert!(!Failure::is_closed_connection(&read));
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod failure;
 pub mod keymap;
+pub mod limits;
 pub mod pin;
 pub mod pointer;
 pub mod settings;

@@ -226,6 +226,17 @@ impl Client {
         self.config.password = None;
     }
 
+    /// Sets the most pixels the next framebuffer may have (ServerInit, a resize), in place of
+    /// [`crate::Limits::max_pixels`]: sessions that share one memory budget lower it to their
+    /// share before each read, so a desktop that does not fit is refused before it is
+    /// allocated ([`RfbError::DesktopTooManyPixels`] names this limit).
+    pub fn set_max_pixels(&mut self, max_pixels: u32) {
+        self.config.limits.max_pixels = max_pixels;
+        if let Phase::Session(session) = &mut self.phase {
+            session.set_max_pixels(max_pixels);
+        }
+    }
+
     /// Bytes to write to the server (everything queued since the last call).
     pub fn take_output(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.output)

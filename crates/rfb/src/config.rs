@@ -31,12 +31,17 @@ pub struct Limits {
     pub max_compressed_len: u32,
 }
 
+impl Limits {
+    /// [`Limits::max_pixels`] by default: 4096×4096.
+    pub const DEFAULT_MAX_PIXELS: u32 = 1 << 24;
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_width: 8192,
             max_height: 8192,
-            max_pixels: 1 << 24,
+            max_pixels: Limits::DEFAULT_MAX_PIXELS,
             max_name_len: 4096,
             max_cut_text: 1 << 20,
             max_cursor_side: 256,

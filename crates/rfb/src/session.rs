@@ -74,6 +74,10 @@ pub(crate) struct Session {
 }
 
 impl Session {
+    pub(crate) fn set_max_pixels(&mut self, max_pixels: u32) {
+        self.limits.max_pixels = max_pixels;
+    }
+
     pub(crate) fn new(width: u16, height: u16, limits: Limits, offered: &[Encoding]) -> Self {
         Session {
             fb: Framebuffer::new(width, height),

@@ -112,6 +112,11 @@ pub struct SessionSettings {
     /// more is refused until one ends. A person works on a few targets side by side; more is a
     /// script or a mistake holding the targets' and the gateway's resources.
     pub live_per_user: u32,
+    /// Memory, in MiB, the framebuffers of all remote desktops together may take (4 bytes a
+    /// pixel: a 1920×1080 desktop takes 8 MiB, the largest one session may have, 4096×4096,
+    /// 64 MiB). A desktop that does not fit ends its session with a refusal saying so; the
+    /// other sessions go on.
+    pub framebuffer_budget_mib: u64,
 }
 
 impl Default for SessionSettings {
@@ -120,6 +125,7 @@ impl Default for SessionSettings {
             idle_minutes: 30,
             absolute_hours: 12,
             live_per_user: 4,
+            framebuffer_budget_mib: 2048,
         }
     }
 }
@@ -233,8 +239,11 @@ impl Config {
         if file.session.idle_minutes < 1
             || file.session.absolute_hours < 1
             || file.session.live_per_user < 1
+            || file.session.framebuffer_budget_mib < 1
         {
-            bail!("[session] idle_minutes, absolute_hours and live_per_user must be at least 1");
+            bail!(
+                "[session] idle_minutes, absolute_hours, live_per_user and framebuffer_budget_mib must be at least 1"
+            );
         }
         if !(-12..=14).contains(&file.access.utc_offset_hours) || file.access.recheck_secs == 0 {
             bail!("[access] utc_offset_hours must be -12 to 14 and recheck_secs at least 1");

@@ -19,6 +19,8 @@ pub struct Shared {
     pub throttle: Throttle,
     /// Live remote sessions.
     pub sessions: crate::sessions::Registry,
+    /// Unauthenticated challenges counted per source, audited together.
+    pub challenge_repeats: crate::login::repeats::ChallengeRepeats,
     /// Woken by this process's own changes to what access decisions depend on, so live
     /// sessions are re-checked without waiting for the next poll.
     pub access_changed: tokio::sync::Notify,
@@ -41,11 +43,18 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
         let throttle = Throttle::new(config.throttle);
+        let framebuffers = crate::sessions::engine::budget::FramebufferBudget::new(
+            config
+                .session
+                .framebuffer_budget_mib
+                .saturating_mul(1 << 20),
+        );
         AppState(Arc::new(Shared {
             store,
             config,
             throttle,
-            sessions: crate::sessions::Registry::default(),
+            sessions: crate::sessions::Registry::new(framebuffers),
+            challenge_repeats: crate::login::repeats::ChallengeRepeats::default(),
             access_changed: tokio::sync::Notify::new(),
             access_deadline: std::sync::atomic::AtomicI64::new(i64::MAX),
             strength: tokio::sync::Mutex::new(HashMap::new()),

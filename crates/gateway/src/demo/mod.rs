@@ -12,7 +12,7 @@ use hoshu_domain::{ApplicationState, AuditEvent, AuditKind, Role};
 use hoshu_storage::{NewUser, Store};
 use rand::rngs::OsRng;
 
-use crate::app::config::Config;
+use crate::app::config::{Config, SessionSettings};
 use crate::app::services::Services;
 use crate::app::state::unix_now;
 use crate::login::{new_registration_code, registration_code_hash};
@@ -52,11 +52,11 @@ const DEMO_USERS: [DemoUser; 2] = [
 pub async fn run(
     data: PathBuf,
     listen: SocketAddr,
-    live_per_user: u32,
+    session: SessionSettings,
 ) -> anyhow::Result<ExitCode> {
     let data = std::path::absolute(&data).unwrap_or(data);
     let mut config = Config::embedded(data.clone(), listen);
-    config.session.live_per_user = live_per_user;
+    config.session = session;
     // Before anything is set up: a second demo on this directory must not touch the first's.
     let lock = crate::app::server::DataDirLock::take(&data)?;
     let store = Store::open(&data)

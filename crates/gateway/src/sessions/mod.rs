@@ -263,6 +263,7 @@ pub async fn attach(
             watchers,
             store: state.store.clone(),
             lang,
+            framebuffers: state.sessions.framebuffers().clone(),
         })
     };
     Some((session, attached))

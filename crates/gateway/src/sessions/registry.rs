@@ -16,6 +16,7 @@ use tokio::sync::{Notify, watch};
 
 use hoshu_guac::Status;
 
+use super::engine::budget::FramebufferBudget;
 use super::engine::lifetime::Ending;
 use super::engine::outcome::Outcome;
 use super::engine::watchers::{WatcherInfo, Watchers};
@@ -53,9 +54,11 @@ pub struct LiveFacts {
 }
 
 /// Sessions that have not ended, by id, and the seals under way.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Registry {
     live: Mutex<HashMap<String, Live>>,
+    /// The memory every session's framebuffer is reserved from.
+    framebuffers: FramebufferBudget,
     /// Opens under way, by user: counted with the live sessions against the per-user limit, so
     /// two opens at once cannot both take the last place. Locked after `live`, never before.
     opening: Mutex<HashMap<UserId, usize>>,
@@ -167,6 +170,21 @@ impl Registry {
     }
 
     /// How many sessions are live.
+    /// An empty registry whose sessions share `framebuffers`.
+    pub fn new(framebuffers: FramebufferBudget) -> Self {
+        Registry {
+            live: Mutex::default(),
+            framebuffers,
+            opening: Mutex::default(),
+            seals: Arc::default(),
+        }
+    }
+
+    /// The memory every session's framebuffer is reserved from.
+    pub fn framebuffers(&self) -> &FramebufferBudget {
+        &self.framebuffers
+    }
+
     pub fn len(&self) -> usize {
         self.lock().len()
     }

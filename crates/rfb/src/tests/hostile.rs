@@ -216,6 +216,29 @@ fn desktop_resize_past_the_limit() {
 }
 
 #[test]
+fn a_lowered_pixel_limit_refuses_the_next_framebuffer_before_it_is_allocated() {
+    let mut client = connected(8, 8);
+    client.set_max_pixels(100);
+    let err = fails(&mut client, &update(&[rect(0, 0, 20, 20, -223, &[])]));
+    assert_eq!(
+        err,
+        RfbError::DesktopTooManyPixels {
+            width: 20,
+            height: 20,
+            max_pixels: 100
+        }
+    );
+    // Before the handshake the lowered limit applies to ServerInit.
+    let mut client = Client::new(ClientConfig::default());
+    client.set_max_pixels(63);
+    let err = fails(&mut client, &handshake(8, 8));
+    assert!(
+        matches!(err, RfbError::DesktopTooManyPixels { max_pixels: 63, .. }),
+        "{err}"
+    );
+}
+
+#[test]
 fn garbage_after_the_handshake() {
     let mut client = connected(8, 8);
     // FramebufferUpdate with one Tight rect whose control byte is type 15.

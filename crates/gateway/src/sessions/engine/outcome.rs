@@ -81,6 +81,14 @@ pub enum Outcome {
         height: u16,
         max_pixels: u32,
     },
+    /// The target's desktop does not fit in what is left of the gateway's memory for
+    /// framebuffers, which the other sessions hold.
+    FramebufferBudget {
+        target: String,
+        width: u32,
+        height: u32,
+        budget_mib: u64,
+    },
     /// The target changed the desktop's size more often than any real desktop does.
     ResizeChurn {
         target: String,
@@ -106,6 +114,13 @@ pub enum Outcome {
     RdpServerEnded {
         target: String,
         reason: String,
+    },
+    /// The RDP target restarted its desktop (Deactivate All, Demand Active) more often than
+    /// any real server does.
+    RdpReactivationChurn {
+        target: String,
+        reactivations: u32,
+        secs: u64,
     },
     CredentialsTimeout {
         secs: u64,
@@ -187,6 +202,7 @@ impl Outcome {
             Outcome::TargetProtocol { .. } => "target-protocol",
             Outcome::HandshakeTimeout { .. } => "handshake-timeout",
             Outcome::DesktopTooLarge { .. } => "desktop-too-large",
+            Outcome::FramebufferBudget { .. } => "framebuffer-budget",
             Outcome::ResizeChurn { .. } => "resize-churn",
             Outcome::Rdp { failure, .. } => match failure {
                 Failure::Credentials => "rdp-credentials",
@@ -200,6 +216,7 @@ impl Outcome {
             Outcome::RdpCertificateChanged { .. } => "rdp-certificate-changed",
             Outcome::RdpLogonTimeout { .. } => "rdp-logon-timeout",
             Outcome::RdpServerEnded { .. } => "rdp-server-ended",
+            Outcome::RdpReactivationChurn { .. } => "rdp-reactivation-churn",
             Outcome::CredentialsTimeout { .. } => "credentials-timeout",
             Outcome::CredentialsTooLong => "credentials-too-long",
             Outcome::UsernameNeeded => "username-needed",
@@ -291,6 +308,14 @@ impl Outcome {
                 "{target} asked for a {width}×{height} desktop, larger than the {} million pixels a session may hold; ask the target's administrator for a smaller screen size",
                 max_pixels / 1_000_000
             ),
+            Outcome::FramebufferBudget {
+                target,
+                width,
+                height,
+                budget_mib,
+            } => format!(
+                "{target}'s {width}×{height} desktop does not fit in the memory the gateway keeps for remote desktops ({budget_mib} MiB, held by the sessions already open); try again when other sessions have ended, use a smaller screen size, or ask the administrator to raise the gateway's framebuffer budget"
+            ),
             Outcome::ResizeChurn {
                 target,
                 resizes,
@@ -311,6 +336,13 @@ impl Outcome {
             Outcome::RdpServerEnded { target, reason } => {
                 format!("{target} ended the session: {reason}")
             }
+            Outcome::RdpReactivationChurn {
+                target,
+                reactivations,
+                secs,
+            } => format!(
+                "{target} restarted its desktop {reactivations} times within {secs} s, so the session was ended to protect the gateway; ask the target's administrator to check the server"
+            ),
             Outcome::CredentialsTimeout { secs } => {
                 format!("no credentials were given within {} minutes; open the target again", secs / 60)
             }
@@ -424,6 +456,14 @@ impl Outcome {
                 "{target} が {width}×{height} の画面を求めましたが、1つのセッションで扱える{}百万画素を超えています。接続先の管理者に画面サイズを小さくするよう依頼してください。",
                 max_pixels / 1_000_000
             ),
+            Outcome::FramebufferBudget {
+                target,
+                width,
+                height,
+                budget_mib,
+            } => format!(
+                "{target} の {width}×{height} の画面は、ゲートウェイがリモート画面用に確保しているメモリ({budget_mib} MiB、開いているセッションが使用中)に収まりません。他のセッションが終わってからやり直すか、画面サイズを小さくするか、ゲートウェイの画面メモリ上限を上げるよう管理者に依頼してください。"
+            ),
             Outcome::ResizeChurn {
                 target,
                 resizes,
@@ -446,7 +486,7 @@ impl Outcome {
                 ),
                 Failure::Refused(reason) => format!("{target} が接続を拒否しました: {reason}"),
                 Failure::Protocol(_) => format!(
-                    "{target} への RDP 接続がログオン中に失敗しました。もう一度お試しください。続く場合は管理者に連絡してください。"
+                    "{target} への RDP 接続がログオン中に失敗しました。サーバが RDP で許されないデータを送ってきました。もう一度お試しください。続く場合は管理者に連絡してください。"
                 ),
             },
             Outcome::RdpNoPin { target } => format!(
@@ -461,6 +501,13 @@ impl Outcome {
             Outcome::RdpServerEnded { target, reason } => {
                 format!("{target} がセッションを終了しました: {reason}")
             }
+            Outcome::RdpReactivationChurn {
+                target,
+                reactivations,
+                secs,
+            } => format!(
+                "{target} が{secs}秒間に画面を{reactivations}回作り直したため、ゲートウェイを守るためにセッションを終了しました。接続先の管理者にサーバーの確認を依頼してください。"
+            ),
             Outcome::CredentialsTimeout { secs } => format!(
                 "{}分以内に資格情報が入力されませんでした。接続先をもう一度開いてください。",
                 secs / 60
@@ -518,12 +565,58 @@ mod tests {
                 target: "win".into(),
                 presented: "SHA256:ab".into(),
             },
+            Outcome::FramebufferBudget {
+                target: "big".into(),
+                width: 4096,
+                height: 4096,
+                budget_mib: 100,
+            },
             Outcome::WatchSessionEnded {
                 outcome: Box::new(Outcome::EndedByAdministrator {
                     login: "demo-admin".into(),
                 }),
             },
         ];
+        let (name, address) = ("box".to_owned(), "10.0.0.1:22".to_owned());
+        let ssh = [
+            SshError::NotSsh {
+                name: name.clone(),
+                address: address.clone(),
+            },
+            SshError::PacketTooLarge {
+                name: name.clone(),
+                address: address.clone(),
+                size: 1 << 30,
+            },
+            SshError::NoCommonAlgorithm {
+                name: name.clone(),
+                address: address.clone(),
+                kind: "cipher".into(),
+            },
+            SshError::ClosedInHandshake {
+                name: name.clone(),
+                address: address.clone(),
+            },
+            SshError::Timeout {
+                name: name.clone(),
+                address: address.clone(),
+            },
+        ];
+        let mut codes = std::collections::BTreeSet::new();
+        for e in &ssh {
+            let outcome = Outcome::Ssh(e.into());
+            // Every handshake failure names the target and its address in both languages.
+            for text in [outcome.message(Lang::En), outcome.message(Lang::Ja)] {
+                assert!(
+                    text.contains("box") && text.contains("10.0.0.1:22"),
+                    "{text}"
+                );
+            }
+            assert!(codes.insert(outcome.code()), "{} twice", outcome.code());
+        }
+        let outcomes = outcomes
+            .into_iter()
+            .chain(ssh.iter().map(|e| Outcome::Ssh(e.into())));
         for outcome in outcomes {
             let (en, ja) = (outcome.message(Lang::En), outcome.message(Lang::Ja));
             assert_ne!(en, ja);

@@ -1,17 +1,17 @@
-//! RDP targets (issue 4): IronRDP's connector and active stage (sans-IO) over a TCP
+//! RDP targets: IronRDP's connector and active stage (sans-IO) over a TCP
 //! connection upgraded to TLS with the target's pinned certificate; the decoded image is the
 //! display's screen. What Hoshu decides around IronRDP (settings, keymap, pins, the words for
 //! failures) is in crates/rdp.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::Message;
 use futures_util::FutureExt as _;
 use hoshu_guac::{ClientEvent, Decoder, Limits, ServerInstruction, Status, StreamIndex};
 use hoshu_rdp::failure::Failure;
 use hoshu_rdp::keymap::{Keyboard, Layout};
+use hoshu_rdp::limits::{DesktopTooLarge, REACTIVATION_WINDOW, Reactivations, check_desktop};
 use hoshu_rdp::pin::CertificatePin;
 use hoshu_rdp::pointer::Pointer;
 use hoshu_rdp::settings::{KeyboardSettings, Security, Settings, connector_config};
@@ -26,15 +26,14 @@ use ironrdp_pdu::geometry::InclusiveRectangle;
 use ironrdp_session::image::DecodedImage;
 use ironrdp_session::{ActiveStage, ActiveStageBuilder, ActiveStageOutput};
 use ironrdp_tokio::{FramedWrite, NetworkClient, TokioFramed};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName as TlsServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
+use super::budget::Reservation;
 use super::desktop::{Desktop, Follow, connect_address, connect_tcp, upstream};
 use super::lifetime::{Ending, killed};
 use super::outcome::Outcome;
+use super::rdp_tls::{TlsFailure, server_public_key, upgrade};
 use super::tunnel::Outbox;
 use hoshu_display::Rect;
 use hoshu_display::{Display, Screen};
@@ -50,6 +49,8 @@ const MAX_PDUS_PER_TURN: usize = 64;
 const CREDENTIALS_WITHIN: Duration = Duration::from_secs(300);
 /// Longest user name or password accepted from the browser.
 const MAX_CREDENTIAL: usize = 1024;
+/// One session's framebuffer budget, the same as for VNC targets.
+const MAX_PIXELS: u32 = hoshu_rfb::Limits::DEFAULT_MAX_PIXELS;
 
 type Stream = TokioFramed<TlsStream<TcpStream>>;
 
@@ -65,6 +66,11 @@ pub(super) struct RdpDesktop {
     /// sends Deactivate All (a resize, a log-on screen switching to the session).
     activation: ironrdp_connector::connection_activation::ConnectionActivationFactory,
     reactivation: Option<ConnectionActivationSequence>,
+    /// When the reactivation under way must have finished.
+    reactivation_until: Option<Instant>,
+    reactivations: Reactivations,
+    /// What the image holds of the gateway's memory for desktops.
+    framebuffers: Reservation,
     /// Frames for the server, written by `flush` (outside the tunnel's `select!`).
     pending: Vec<u8>,
     name: String,
@@ -134,6 +140,7 @@ impl RdpDesktop {
     pub(super) async fn connect(
         target: &Target,
         password: Option<String>,
+        mut framebuffers: Reservation,
         out: &mut Outbox<'_>,
     ) -> Result<Self, Ending> {
         let Some(pin) = target
@@ -186,6 +193,10 @@ impl RdpDesktop {
                 ));
             }
         };
+        let size = result.desktop_size;
+        check_desktop(size.width, size.height, MAX_PIXELS)
+            .map_err(|e| too_large(&target.name, e))?;
+        framebuffers.claim(&target.name, size.width.into(), size.height.into())?;
         let fast_path = ironrdp_pdu::rdp::capability_sets::InputFlags::FASTPATH_INPUT
             | ironrdp_pdu::rdp::capability_sets::InputFlags::FASTPATH_INPUT_2;
         if !result.input_flags.intersects(fast_path) {
@@ -217,6 +228,9 @@ impl RdpDesktop {
             pointer: Pointer::new(),
             activation: result.activation_factory,
             reactivation: None,
+            reactivation_until: None,
+            reactivations: Reactivations::new(Instant::now()),
+            framebuffers,
             pending: Vec::new(),
             name: target.name.clone(),
             announced: false,
@@ -256,7 +270,7 @@ impl RdpDesktop {
             .process(&mut self.image, action, payload, None)
             .map_err(|e| {
                 tracing::info!(target = %self.name, error = %e.report(), "RDP session failed");
-                upstream(&self.name, e.report())
+                protocol_error(&self.name, &e)
             })?;
         for output in outputs {
             match output {
@@ -279,7 +293,21 @@ impl RdpDesktop {
                     }));
                 }
                 ActiveStageOutput::DeactivateAll => {
+                    // Each reactivation is a new image: a server that keeps reactivating is
+                    // ended rather than followed (MS-RDPBCGR 1.3.1.3 bounds nothing).
+                    if let Some(reactivations) = self.reactivations.record(Instant::now()) {
+                        tracing::warn!(target = %self.name, "Target reactivated its desktop too often");
+                        return Err(Ending::error(
+                            Status::UPSTREAM_ERROR,
+                            Outcome::RdpReactivationChurn {
+                                target: self.name.clone(),
+                                reactivations,
+                                secs: REACTIVATION_WINDOW.as_secs(),
+                            },
+                        ));
+                    }
                     self.reactivation = Some(self.activation.create());
+                    self.reactivation_until = Some(Instant::now() + CONNECT_WITHIN);
                 }
                 // Not logged with its content: a Save Session Info can carry an auto-reconnect
                 // cookie (a credential).
@@ -298,10 +326,30 @@ impl RdpDesktop {
             return Ok(());
         };
         let mut buf = ironrdp_core::WriteBuf::new();
-        let written =
-            ironrdp_tokio::single_sequence_step_read(&mut self.framed, sequence, &mut buf)
-                .await
-                .map_err(|e| upstream(&self.name, e.report()))?;
+        // A server that starts a reactivation and never finishes it would hold the session
+        // with no picture; it gets the log-on's time.
+        let until = self
+            .reactivation_until
+            .unwrap_or_else(|| Instant::now() + CONNECT_WITHIN);
+        let step = ironrdp_tokio::single_sequence_step_read(&mut self.framed, sequence, &mut buf);
+        let written = match tokio::time::timeout_at(until.into(), step).await {
+            Ok(written) => written.map_err(|e| {
+                if Failure::is_closed_connection(&e) {
+                    closed(&self.name)
+                } else {
+                    upstream(&self.name, e.report())
+                }
+            })?,
+            Err(_) => {
+                return Err(Ending::error(
+                    Status::UPSTREAM_TIMEOUT,
+                    Outcome::RdpLogonTimeout {
+                        target: self.name.clone(),
+                        secs: CONNECT_WITHIN.as_secs(),
+                    },
+                ));
+            }
+        };
         if let Some(n) = written.size() {
             self.pending.extend_from_slice(&buf.filled()[..n]);
         }
@@ -312,6 +360,13 @@ impl RdpDesktop {
             ..
         } = sequence.connection_activation_state()
         {
+            check_desktop(desktop_size.width, desktop_size.height, MAX_PIXELS)
+                .map_err(|e| too_large(&self.name, e))?;
+            self.framebuffers.claim(
+                &self.name,
+                desktop_size.width.into(),
+                desktop_size.height.into(),
+            )?;
             let reactivated = self.stage.reactivate(
                 self.activation.io_channel_id(),
                 self.activation.user_channel_id(),
@@ -333,6 +388,7 @@ impl RdpDesktop {
                 u32::from(desktop_size.height),
             );
             self.reactivation = None;
+            self.reactivation_until = None;
             tracing::debug!(target = %self.name, width = desktop_size.width, height = desktop_size.height, "RDP reactivated");
         }
         Ok(())
@@ -359,7 +415,7 @@ impl Desktop for RdpDesktop {
             .framed
             .read_pdu()
             .await
-            .map_err(|e| upstream(&self.name, e))?;
+            .map_err(|e| read_failed(&self.name, e))?;
         // One screen update arrives as several PDUs back to back (xrdp: about 16 KiB each);
         // drawing after each would send the browser torn pictures (the bench saw 1.45 frames per
         // update). So every PDU already received is processed before the tunnel draws; polling
@@ -374,7 +430,7 @@ impl Desktop for RdpDesktop {
             }
             next = match self.framed.read_pdu().now_or_never() {
                 Some(Ok(pdu)) => Some(pdu),
-                Some(Err(e)) => return Err(upstream(&self.name, e)),
+                Some(Err(e)) => return Err(read_failed(&self.name, e)),
                 None => None,
             };
         }
@@ -395,7 +451,7 @@ impl Desktop for RdpDesktop {
     }
 
     fn paste(&mut self, _text: &str) {
-        // DESIGN §5 / issue 4: no clipboard channel is offered to RDP servers (target add
+        // DESIGN §5: no clipboard channel is offered to RDP servers (target add
         // refuses a clipboard policy for them), so there is nowhere to paste to.
         tracing::debug!(target = %self.name, "Paste dropped: RDP sessions have no clipboard channel");
     }
@@ -561,134 +617,62 @@ impl NetworkClient for NoKerberos {
     }
 }
 
-/// Accepts exactly the pinned certificate (or, to fetch one, any certificate), and records what
-/// was presented so a refusal can say what the server shows now. The handshake signature is
-/// still verified, so the server holds the certificate's key.
-#[derive(Debug)]
-struct PinnedCertificate {
-    pin: Option<CertificatePin>,
-    presented: Mutex<Option<Vec<u8>>>,
-    provider: Arc<rustls::crypto::CryptoProvider>,
+/// The target `name` closed the connection.
+fn closed(name: &str) -> Ending {
+    Ending::error(
+        Status::UPSTREAM_ERROR,
+        Outcome::TargetClosed {
+            target: name.to_owned(),
+        },
+    )
 }
 
-impl ServerCertVerifier for PinnedCertificate {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &TlsServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Ok(mut presented) = self.presented.lock() {
-            *presented = Some(end_entity.to_vec());
-        }
-        match self.pin {
-            Some(pin) if !pin.matches(end_entity) => Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::ApplicationVerificationFailure,
-            )),
-            _ => Ok(ServerCertVerified::assertion()),
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+/// Reading from target `name` failed: it hung up, or the connection broke.
+fn read_failed(name: &str, error: std::io::Error) -> Ending {
+    if hoshu_rdp::failure::is_closed(&error) {
+        closed(name)
+    } else {
+        upstream(name, error)
     }
 }
 
-/// Why the TLS upgrade failed.
-enum TlsFailure {
-    /// The server presented another certificate than the pinned one.
-    Changed(CertificatePin),
-    Other(String),
-}
-
-/// The RDP security upgrade (MS-RDPBCGR 5.4.5.1): TLS over the negotiated connection. Returns
-/// the stream and the certificate's DER.
-async fn upgrade(
-    tcp: TcpStream,
-    host: &str,
-    pin: Option<CertificatePin>,
-) -> Result<(TlsStream<TcpStream>, Vec<u8>), TlsFailure> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(PinnedCertificate {
-        pin,
-        presented: Mutex::new(None),
-        provider: provider.clone(),
-    });
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsFailure::Other(e.to_string()))?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier.clone())
-        .with_no_client_auth();
-    // MS-CSSP 1.3: CredSSP does not support TLS session resumption.
-    config.resumption = rustls::client::Resumption::disabled();
-    let name = TlsServerName::try_from(host.to_owned())
-        .map_err(|_| TlsFailure::Other(format!("{host:?} is not a valid host name")))?;
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    match connector.connect(name, tcp).await {
-        Ok(tls) => {
-            let der = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|certs| certs.first())
-                .map(|c| c.to_vec())
-                .ok_or_else(|| TlsFailure::Other("the server sent no certificate".to_owned()))?;
-            Ok((tls, der))
-        }
-        Err(e) => {
-            let presented = verifier.presented.lock().ok().and_then(|p| p.clone());
-            match (pin, presented) {
-                (Some(pin), Some(der)) if !pin.matches(&der) => {
-                    Err(TlsFailure::Changed(CertificatePin::of_der(&der)))
-                }
-                _ => Err(TlsFailure::Other(e.to_string())),
-            }
-        }
+/// Target `name` sent what RDP does not allow; the innermost cause says what (IronRDP's outer
+/// layers name only its own functions).
+fn protocol_error(name: &str, error: &dyn std::error::Error) -> Ending {
+    let mut innermost = error;
+    while let Some(source) = innermost.source() {
+        innermost = source;
     }
+    Ending::error(
+        Status::UPSTREAM_ERROR,
+        Outcome::TargetProtocol {
+            target: name.to_owned(),
+            detail: format!("it sent what the RDP protocol does not allow ({innermost})"),
+        },
+    )
 }
 
-/// The subject public key of a DER certificate: CredSSP binds the credentials to it (MS-CSSP
-/// 3.1.5), so a man in the middle cannot relay them.
-fn server_public_key(der: &[u8]) -> Option<Vec<u8>> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    Some(cert.public_key().subject_public_key.data.to_vec())
+/// Target `name` asked for a desktop larger than a session may hold.
+fn too_large(name: &str, e: DesktopTooLarge) -> Ending {
+    tracing::warn!(target = %name, width = e.width, height = e.height, "Target asked for too large a desktop");
+    Ending::error(
+        Status::UPSTREAM_ERROR,
+        Outcome::DesktopTooLarge {
+            target: name.to_owned(),
+            width: e.width,
+            height: e.height,
+            max_pixels: e.max_pixels,
+        },
+    )
 }
 
 /// The connector's failure for the user.
 fn failed(target: &Target, error: &ConnectorError, during_nla: bool) -> Ending {
+    // Over NLA a hang-up is how servers refuse credentials (see Failure::of).
+    if !during_nla && Failure::is_closed_connection(error) {
+        tracing::info!(target = %target.name, error = %error.report(), "RDP target closed the connection during log-on");
+        return closed(&target.name);
+    }
     let failure = Failure::of(error, during_nla);
     tracing::info!(target = %target.name, error = %error.report(), ?failure, "RDP log-on failed");
     Ending::error(
@@ -713,7 +697,21 @@ async fn establish(
     let should_upgrade = ironrdp_tokio::connect_begin(&mut framed, &mut connector)
         .await
         .map_err(|e| failed(target, &e, false))?;
-    let tcp = framed.into_inner_no_leftover();
+    // The server speaks TLS next; bytes it sent before its first handshake record break
+    // MS-RDPBCGR 5.4.5.1 (IronRDP only asserts their absence in debug builds).
+    let (tcp, leftover) = framed.into_inner();
+    if !leftover.is_empty() {
+        return Err(Ending::error(
+            Status::UPSTREAM_ERROR,
+            Outcome::TargetProtocol {
+                target: target.name.clone(),
+                detail: format!(
+                    "it sent {} bytes after its Connection Confirm instead of starting TLS",
+                    leftover.len()
+                ),
+            },
+        ));
+    }
     let (tls, der) = match upgrade(tcp, &target.host, Some(pin)).await {
         Ok(upgraded) => upgraded,
         Err(TlsFailure::Changed(now)) => {
@@ -726,6 +724,7 @@ async fn establish(
                 },
             ));
         }
+        Err(TlsFailure::Closed) => return Err(closed(&target.name)),
         Err(TlsFailure::Other(e)) => return Err(upstream(&target.name, format!("TLS: {e}"))),
     };
     let public_key = server_public_key(&der)
@@ -780,9 +779,16 @@ pub async fn fetch_certificate(host: &str, port: u16) -> anyhow::Result<Certific
             Failure::of(&e, false).message(&address)
         )
     })?;
-    match upgrade(framed.into_inner_no_leftover(), host, None).await {
+    let (tcp, leftover) = framed.into_inner();
+    if !leftover.is_empty() {
+        anyhow::bail!("{address} sent data after its Connection Confirm instead of starting TLS");
+    }
+    match upgrade(tcp, host, None).await {
         Ok((_, der)) => Ok(CertificatePin::of_der(&der)),
         Err(TlsFailure::Changed(pin)) => Ok(pin),
+        Err(TlsFailure::Closed) => {
+            anyhow::bail!("{address} closed the connection during the TLS handshake")
+        }
         Err(TlsFailure::Other(e)) => anyhow::bail!("TLS with {address} failed: {e}"),
     }
 }

@@ -13,6 +13,8 @@ use hoshu_guac::{
 };
 use hoshu_storage::Target;
 
+use super::budget::{FramebufferBudget, Reservation};
+use super::cpu;
 use super::desktop::{Desktop, Follow};
 use super::keylog::KeyLogger;
 use super::lifetime::{
@@ -52,6 +54,8 @@ pub struct SessionContext {
     pub store: hoshu_storage::Store,
     /// The user's language, for what the gateway itself tells the browser.
     pub lang: Lang,
+    /// The memory the desktop's framebuffer is reserved from.
+    pub framebuffers: FramebufferBudget,
 }
 
 impl std::fmt::Debug for SessionContext {
@@ -82,13 +86,15 @@ impl Thumbnails {
     /// Width of a thumbnail at most, in pixels.
     const WIDTH: u32 = 192;
 
-    fn take(&mut self, screen: &dyn Screen, at_ms: u64) {
+    /// Takes a thumbnail of `screen` at `at_ms`. Returns true: a thumbnail that cannot be
+    /// made is only logged, it ends nothing.
+    fn take(&mut self, screen: &dyn Screen, at_ms: u64) -> bool {
         self.any = true;
         let encoded = match hoshu_display::image::thumbnail(screen, Self::WIDTH) {
             Ok(encoded) => encoded,
             Err(e) => {
                 tracing::warn!(session = %self.session, error = %e, "No thumbnail");
-                return;
+                return true;
             }
         };
         let store = self.store.clone();
@@ -102,6 +108,7 @@ impl Thumbnails {
                 tracing::error!(session = %session, error = %e, "Cannot store a thumbnail");
             }
         });
+        true
     }
 }
 
@@ -164,6 +171,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext, recorder: &mut Reco
         watchers,
         store,
         lang,
+        framebuffers,
     } = ctx;
     let mut keys = KeyLogger::new(store.clone(), id.clone());
     let ending = {
@@ -174,7 +182,17 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext, recorder: &mut Reco
             kill: &mut kill,
             watchers: &watchers,
         };
-        drive(&mut outbox, &id, &target, password, &mut keys, &store).await
+        let framebuffers = framebuffers.reservation();
+        drive(
+            &mut outbox,
+            &id,
+            &target,
+            password,
+            framebuffers,
+            &mut keys,
+            &store,
+        )
+        .await
     };
     keys.finish();
     // Watchers learn the end now, not after the browser's close below.
@@ -200,6 +218,7 @@ async fn drive(
     id: &str,
     target: &Target,
     password: Option<String>,
+    framebuffers: Reservation,
     keys: &mut KeyLogger,
     store: &hoshu_storage::Store,
 ) -> Ending {
@@ -211,11 +230,13 @@ async fn drive(
     match target.protocol {
         // The RDP log-on honours the kill switch itself (it may wait for the user's
         // credentials).
-        Protocol::Rdp => match rdp::RdpDesktop::connect(target, password, out).await {
-            Ok(desktop) => run_desktop(out, id, target, desktop, keys, store).await,
-            Err(ending) => ending,
-        },
-        _ => match VncDesktop::connect(target, password).await {
+        Protocol::Rdp => {
+            match rdp::RdpDesktop::connect(target, password, framebuffers, out).await {
+                Ok(desktop) => run_desktop(out, id, target, desktop, keys, store).await,
+                Err(ending) => ending,
+            }
+        }
+        _ => match VncDesktop::connect(target, password, framebuffers).await {
             Ok(desktop) => run_desktop(out, id, target, desktop, keys, store).await,
             Err(ending) => ending,
         },
@@ -381,11 +402,14 @@ async fn desktop_loop<D: Desktop>(
         }
         let mut sync_ms = None;
         // A target that resizes again and again in one burst is not drawn at every size.
-        if !desktop.input_pending()
-            && let Some(screen) = desktop.screen()
-            && display.render(&screen, unix_ms(), &mut reply)
-        {
-            sync_ms = display.last_frame_sync();
+        if !desktop.input_pending() && display.ready() && display.has_pending() {
+            // The turn first: nothing the drawing borrows may be held across its await.
+            let turn = cpu::turn(display.pending_area()).await;
+            if let Some(screen) = desktop.screen()
+                && turn.run(|| display.render(&screen, unix_ms(), &mut reply))
+            {
+                sync_ms = display.last_frame_sync();
+            }
         }
         // The session's user sees who watches (the `hoshu-watchers` pipe; recorded too).
         if let Some(list) = out.watchers.take_list_change() {
@@ -410,16 +434,24 @@ async fn desktop_loop<D: Desktop>(
         if let Err(ending) = out.send_stream(reply, sync_ms, &for_watchers).await {
             return ending;
         }
-        // Recording keyframes (issue 7): a full picture written to the recording only, after
+        // Recording keyframes: a full picture written to the recording only, after
         // everything before it (display::snapshot's invariant), so a player seeks by starting
         // here instead of replaying from the beginning.
-        let now_ms = unix_ms();
+        let mut now_ms = unix_ms();
         if !desktop.input_pending()
-            && let Some(screen) = desktop.screen()
+            && desktop.screen().is_some()
             && keyframes.due(now_ms, out.recorder.stream_len())
         {
+            let turn = cpu::turn(display.area()).await;
+            now_ms = unix_ms();
             let mut picture = String::new();
-            if display.snapshot(&screen, now_ms, &mut picture) {
+            let taken = desktop.screen().is_some_and(|screen| {
+                turn.run(|| {
+                    display.snapshot(&screen, now_ms, &mut picture)
+                        && thumbnails.take(&screen, now_ms)
+                })
+            });
+            if taken {
                 if let Err(e) = out
                     .recorder
                     .keyframe(now_ms)
@@ -428,22 +460,26 @@ async fn desktop_loop<D: Desktop>(
                     return recording_failed(e);
                 }
                 keyframes.written(now_ms, out.recorder.stream_len());
-                thumbnails.take(&screen, now_ms);
             }
         }
         // The first complete picture gets a thumbnail too (the session's first keyframe came
         // before anything was drawn).
-        if let Some(screen) = desktop.screen().filter(|_| !thumbnails.any) {
-            thumbnails.take(&screen, now_ms);
+        if !thumbnails.any && desktop.screen().is_some() {
+            let turn = cpu::turn(display.area()).await;
+            if let Some(screen) = desktop.screen() {
+                turn.run(|| thumbnails.take(&screen, now_ms));
+            }
         }
         // Watchers that joined or fell behind start over from a full picture, taken after
         // everything before it went out (display::snapshot's invariant).
-        if let Some(screen) = desktop.screen()
-            && out.watchers.wants_picture()
-        {
+        if desktop.screen().is_some() && out.watchers.wants_picture() {
+            let turn = cpu::turn(display.area()).await;
             let mut picture = String::new();
             let timestamp_ms = unix_ms();
-            if display.snapshot(&screen, timestamp_ms, &mut picture) {
+            let taken = desktop.screen().is_some_and(|screen| {
+                turn.run(|| display.snapshot(&screen, timestamp_ms, &mut picture))
+            });
+            if taken {
                 write_list_pipe(&out.watchers.list(), &mut picture);
                 if let Some((x, y, buttons)) = pointer {
                     ServerInstruction::Mouse {

@@ -9,6 +9,7 @@ use hoshu_storage::Target;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::budget::Reservation;
 use super::desktop::{Desktop, Follow, connect_tcp, upstream};
 use super::lifetime::Ending;
 use super::outcome::Outcome;
@@ -71,6 +72,9 @@ impl ResizeRate {
     }
 }
 
+/// Most pixels one session's desktop may have, whatever the shared budget leaves.
+const SESSION_MAX_PIXELS: u32 = hoshu_rfb::Limits::DEFAULT_MAX_PIXELS;
+
 /// A VNC session's target side.
 pub struct VncDesktop {
     tcp: TcpStream,
@@ -81,6 +85,8 @@ pub struct VncDesktop {
     painted: bool,
     buf: Vec<u8>,
     resizes: ResizeRate,
+    /// What the framebuffer holds of the gateway's memory for desktops.
+    framebuffers: Reservation,
 }
 
 impl std::fmt::Debug for VncDesktop {
@@ -93,7 +99,11 @@ impl std::fmt::Debug for VncDesktop {
 }
 
 impl VncDesktop {
-    pub async fn connect(target: &Target, password: Option<String>) -> Result<Self, Ending> {
+    pub async fn connect(
+        target: &Target,
+        password: Option<String>,
+        framebuffers: Reservation,
+    ) -> Result<Self, Ending> {
         let tcp = connect_tcp(target).await?;
         Ok(VncDesktop {
             tcp,
@@ -105,6 +115,7 @@ impl VncDesktop {
             painted: false,
             buf: vec![0u8; 64 * 1024],
             resizes: ResizeRate::new(),
+            framebuffers,
         })
     }
 }
@@ -119,6 +130,23 @@ fn rect(r: hoshu_rfb::Rect) -> Rect {
 }
 
 impl VncDesktop {
+    /// The most pixels the next framebuffer may have now: the session's limit, or less when
+    /// the other sessions hold most of the budget.
+    fn pixel_limit(&self) -> u32 {
+        let available = self.framebuffers.available_pixels();
+        u32::try_from(available).map_or(SESSION_MAX_PIXELS, |n| n.min(SESSION_MAX_PIXELS))
+    }
+
+    /// Holds the budget for the framebuffer the client has just made (it was allowed by
+    /// [`VncDesktop::pixel_limit`]; another session may have taken the rest meanwhile).
+    fn reserve(&mut self, width: u32, height: u32) -> Result<(), Ending> {
+        self.framebuffers.claim(&self.name, width, height)
+    }
+
+    fn over_budget(&self, width: u32, height: u32) -> Ending {
+        self.framebuffers.refusal(&self.name, width, height)
+    }
+
     /// What the client made of the target's bytes: display changes and follows, or the ending.
     fn apply(
         &mut self,
@@ -127,6 +155,12 @@ impl VncDesktop {
     ) -> Result<Vec<Follow>, Ending> {
         match received {
             Ok(()) => {}
+            // Within what one session may have, but not what the budget leaves now.
+            Err(RfbError::DesktopTooManyPixels { width, height, .. })
+                if u32::from(width) * u32::from(height) <= SESSION_MAX_PIXELS =>
+            {
+                return Err(self.over_budget(u32::from(width), u32::from(height)));
+            }
             Err(RfbError::DesktopTooManyPixels {
                 width,
                 height,
@@ -158,6 +192,7 @@ impl VncDesktop {
         while let Some(event) = self.rfb.next_event() {
             match event {
                 Event::Connected { width, height, .. } => {
+                    self.reserve(u32::from(width), u32::from(height))?;
                     display.resize(u32::from(width), u32::from(height));
                     follows.push(Follow::Connected);
                 }
@@ -173,6 +208,7 @@ impl VncDesktop {
                             },
                         ));
                     }
+                    self.reserve(u32::from(width), u32::from(height))?;
                     display.resize(u32::from(width), u32::from(height))
                 }
                 Event::Damage(r) => display.damage(rect(r)),
@@ -213,6 +249,7 @@ impl Desktop for VncDesktop {
         // are cancel safe: a cancelled call leaves the input where it was).
         if self.rfb.has_input_left() {
             tokio::task::yield_now().await;
+            self.rfb.set_max_pixels(self.pixel_limit());
             let received = self.rfb.receive_some(&[]);
             return self.apply(received, display);
         }
@@ -228,6 +265,7 @@ impl Desktop for VncDesktop {
             Ok(n) => n,
             Err(e) => return Err(upstream(&self.name, e)),
         };
+        self.rfb.set_max_pixels(self.pixel_limit());
         let received = self.rfb.receive_some(&self.buf[..n]);
         self.apply(received, display)
     }
