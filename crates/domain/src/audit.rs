@@ -13,6 +13,9 @@ pub const GENESIS_HASH: [u8; 32] = [0; 32];
 pub enum AuditKind {
     /// A matrix challenge was issued (for a known or an unknown login ID).
     LoginChallenge,
+    /// Later challenges from one source within a minute of its first, counted by login ID in
+    /// one event (anyone may ask for a matrix; one event each would grow the log without bound).
+    LoginChallengesRepeated,
     LoginSuccess,
     LoginFailure,
     /// An answer arrived for a locked account; refused without looking at it.
@@ -79,6 +82,7 @@ impl AuditKind {
     pub fn as_str(self) -> &'static str {
         match self {
             AuditKind::LoginChallenge => "login.challenge",
+            AuditKind::LoginChallengesRepeated => "login.challenge_repeated",
             AuditKind::LoginSuccess => "login.success",
             AuditKind::LoginFailure => "login.failure",
             AuditKind::LoginRefusedLocked => "login.refused_locked",

@@ -7,6 +7,7 @@
 mod common;
 
 use std::process::Command;
+use std::time::Duration;
 
 use common::tunnel::{Auth, open_session, websocket};
 use common::{BIN, Credential, Gateway, said};
@@ -265,4 +266,51 @@ async fn silent_connections_are_bounded_per_source_and_closed_and_the_gateway_st
     for stream in &mut flood[..4] {
         assert!(closed_within(stream, std::time::Duration::from_secs(15)).await);
     }
+}
+
+#[tokio::test]
+async fn repeated_challenges_from_one_source_are_audited_as_one_summary_that_names_the_logins() {
+    let mut gateway = Gateway::demo();
+    let client = gateway.bare_client();
+    // Under the throttle's burst (20 a source): what is measured is the audit log, not 429s.
+    let asked = ["demo-vendor", "nobody-1", "nobody-2"];
+    for i in 0..15 {
+        gateway.challenge(&client, asked[i % 3]).await;
+    }
+    // The summary is written when the source's minute ends, or at shutdown, as here.
+    let stopped = gateway.terminate(Duration::from_secs(20));
+    assert!(
+        stopped.is_some_and(|(status, _)| status.success()),
+        "{stopped:?}"
+    );
+    let rows = common::audit_rows(gateway.data());
+    let challenges: Vec<_> = rows
+        .iter()
+        .filter(|r| r["kind"] == "login.challenge")
+        .collect();
+    assert_eq!(
+        challenges.len(),
+        1,
+        "one event for the first: {challenges:?}"
+    );
+    assert_eq!(challenges[0]["subject"], "demo-vendor");
+    let repeated: Vec<_> = rows
+        .iter()
+        .filter(|r| r["kind"] == "login.challenge_repeated")
+        .collect();
+    assert_eq!(repeated.len(), 1, "{repeated:?}");
+    let detail = &repeated[0]["detail"];
+    assert_eq!(detail["count"], 14, "{detail}");
+    assert_eq!(
+        detail["logins"],
+        serde_json::json!({"demo-vendor": 4, "nobody-1": 5, "nobody-2": 5}),
+        "who was asked for, and how often: {detail}"
+    );
+    let verify = common::hoshu(&[
+        "audit",
+        "verify",
+        "--data",
+        gateway.data().to_str().expect("a UTF-8 path"),
+    ]);
+    assert!(verify.status.success(), "{}", said(&verify));
 }

@@ -85,6 +85,10 @@ fn start_services(
     services.spawn("access re-checker", move |shutdown| {
         crate::sessions::policy::recheck(rechecker, shutdown)
     });
+    let repeats = state.clone();
+    services.spawn("repeated-challenge auditor", move |shutdown| {
+        crate::login::repeats::run(repeats, shutdown)
+    });
     let reaper = state.clone();
     services.spawn("unattached-session reaper", move |shutdown| {
         crate::sessions::reap_unattached(reaper, shutdown)

@@ -5,6 +5,7 @@ pub mod api;
 pub mod cli;
 pub mod pages;
 pub mod register;
+pub mod repeats;
 pub mod texts;
 
 use base64::Engine;
@@ -100,13 +101,21 @@ pub async fn issue_challenge(
         expires_at: now + ttl,
     };
     state.store.put_challenge(&challenge).await?;
-    let mut event = AuditEvent::new(AuditKind::LoginChallenge)
-        .subject(login)
-        .detail("known_login", user.is_some());
-    if let Some(source) = source {
-        event = event.source(source);
+    // One event for a source's first challenge in a minute; the rest are counted (repeats).
+    let (noted, ended) =
+        state
+            .challenge_repeats
+            .note(source.as_deref().unwrap_or_default(), login, now);
+    repeats::write(state, ended).await;
+    if noted == repeats::Noted::First {
+        let mut event = AuditEvent::new(AuditKind::LoginChallenge)
+            .subject(login)
+            .detail("known_login", user.is_some());
+        if let Some(source) = source {
+            event = event.source(source);
+        }
+        state.audit(event).await?;
     }
-    state.audit(event).await?;
     Ok(IssuedChallenge {
         id: challenge.id,
         matrix: challenge.matrix,
