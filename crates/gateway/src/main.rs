@@ -17,10 +17,11 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
                 // IronRDP narrates every connection at info and warns about servers' harmless
                 // quirks (xrdp's control PDU ids, fast-path codes it does not use): keep those
-                // out of the gateway's log unless RUST_LOG asks.
+                // out of the gateway's log unless RUST_LOG asks. russh warns once for every
+                // global request a server sends, which a hostile SSH target repeats at will.
                 let base = if quiet { "warn" } else { "info" };
                 tracing_subscriber::EnvFilter::new(format!(
-                    "{base},ironrdp_async=warn,ironrdp_connector=error,ironrdp_session=error"
+                    "{base},ironrdp_async=warn,ironrdp_connector=error,ironrdp_session=error,russh=error"
                 ))
             }),
         )

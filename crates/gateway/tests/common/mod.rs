@@ -5,8 +5,11 @@
 #![allow(dead_code)]
 
 pub mod access;
+pub mod hostile_rdp;
+pub mod hostile_ssh;
 pub mod rdp_server;
 pub mod rfb_server;
+pub mod script;
 pub mod sshd;
 pub mod terminal;
 pub mod tunnel;

@@ -9,9 +9,14 @@
 //! `{"type":"notice","message":M}` and, last, `{"type":"end","reason":M,"status":N}`.
 //!
 //! Output pacing: output is read from the SSH channel only when the previous piece has gone to
-//! the browser. russh's per-channel queue is small (ssh_target.rs), so when the browser lags
-//! russh stops reading the connection and the target's writes block: memory stays bounded
-//! under a flood (`yes`), whatever the target sends.
+//! the browser. russh's per-channel queue is small (ssh.rs), so when the browser lags russh
+//! stops reading the connection and the target's writes block: memory stays bounded under a
+//! flood (`yes`), whatever the target sends.
+//!
+//! Escape sequences: the target's output passes [`EscapeFilter`] before anything else sees it,
+//! so the browser, the recording and the command log all get the same filtered bytes: the
+//! recording shows what the user was shown (a clipboard write the policy dropped is not in it
+//! either), and the player never replays a sequence the live terminal did not get.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,7 +38,7 @@ use super::outcome::Outcome;
 use crate::sessions::engine::ssh::{self, Credential, SshError};
 use crate::ui::i18n::Lang;
 use hoshu_display::Utf8Stream;
-use hoshu_display::{Command, CommandLog};
+use hoshu_display::{Command, CommandLog, EscapeFilter};
 
 /// How long the browser has to report its terminal size before the shell starts at 80×24.
 const FIRST_SIZE_WITHIN: Duration = Duration::from_secs(5);
@@ -48,6 +53,10 @@ const PASTE_THRESHOLD: usize = 64;
 const MAX_INPUT: usize = 64 * 1024;
 /// Keys waiting for the SSH connection; the browser's frames are not read while it is full.
 const INPUT_QUEUE: usize = 64;
+/// How long a target may go on after reporting the shell's exit status before the session ends
+/// anyway. RFC 4254 §6.10: exit-status comes before the channel's close; a real server closes
+/// right after it, a hostile one may keep the session open by sending on.
+const AFTER_EXIT_STATUS: Duration = Duration::from_secs(5);
 
 /// Everything the terminal task needs besides its recorder (which the session's handle owns);
 /// built when the session's tunnel attaches.
@@ -358,7 +367,9 @@ async fn drive(
     let mut output_text = Utf8Stream::default();
     let mut input_text = Utf8Stream::default();
     let mut pending: Option<Input> = None;
-    let mut exit_status: Option<u32> = None;
+    let mut exit_status: Option<(u32, Instant)> = None;
+    // Only the target's policy lets OSC 52 (the clipboard) through, as it does a copy.
+    let mut escapes = EscapeFilter::new(target.clipboard.allows_copy_out());
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     // What the store holds as the command being typed.
     let mut stored_in_progress: Option<Command> = None;
@@ -368,15 +379,22 @@ async fn drive(
             message = from_target.wait() => {
                 let data = match message {
                     Some(ChannelMsg::Data { data }) | Some(ChannelMsg::ExtendedData { data, .. }) => data,
-                    Some(ChannelMsg::ExitStatus { exit_status: s }) => { exit_status = Some(s); continue; }
+                    Some(ChannelMsg::ExitStatus { exit_status: s }) => {
+                        exit_status.get_or_insert((s, Instant::now()));
+                        continue;
+                    }
                     Some(ChannelMsg::Close) | None => break match exit_status {
-                        Some(status) => Ending::normal(Outcome::ShellEnded { target: target.name.clone(), status }),
+                        Some((status, _)) => Ending::normal(Outcome::ShellEnded { target: target.name.clone(), status }),
                         None => Ending::normal(Outcome::TargetEndedSession { target: target.name.clone() }),
                     },
                     Some(_) => continue,
                 };
+                let shown = escapes.filter(&data);
+                if shown.is_empty() {
+                    continue;
+                }
                 let now = unix_ms();
-                let text = output_text.decode(&data);
+                let text = output_text.decode(&shown);
                 // INVARIANT: recorded before it is sent (no recording, no session).
                 if let Err(e) = recorder.output(now, &text) {
                     break recording_failed(e);
@@ -388,7 +406,7 @@ async fn drive(
                         tracing::error!(session = %id, error = %e, "Cannot store a command");
                     }
                 }
-                if let Err(ending) = browser.send(Message::Binary(data)).await {
+                if let Err(ending) = browser.send(Message::Binary(Bytes::from(shown))).await {
                     break ending;
                 }
             }
@@ -444,6 +462,12 @@ async fn drive(
             _ = tick.tick() => {
                 if let Some(ending) = limits.reached() {
                     break ending;
+                }
+                if let Some((status, at)) = exit_status
+                    && at.elapsed() >= AFTER_EXIT_STATUS
+                {
+                    tracing::debug!(session = %id, target = %target.name, "Output after the exit status; the session ends");
+                    break Ending::normal(Outcome::ShellEnded { target: target.name.clone(), status });
                 }
                 if browser.last_heard.elapsed() >= BROWSER_SILENCE {
                     break Ending::normal(Outcome::BrowserSilent);
