@@ -62,7 +62,8 @@ BENCH_DEBS := novnc websockify xdotool
 
 ## Benchmarks, figures printed (never asserted): Hoshu beside noVNC + websockify on one Xvnc
 ## (bytes, CPU, frames per second; issue 3), then seeking in a one-hour recording in the
-## browser (issue 7), then RDP through Hoshu beside xfreerdp on one xrdp (issue 4).
+## browser (issue 7), then RDP through Hoshu beside xfreerdp on one xrdp (issue 4), then memory
+## per idle session, 10,000 silent connections, and hostile targets beside real sessions.
 bench: check-cargo deps
 	$(call install-debs,$(BENCH_DEBS))
 	$(CARGO) build --release --locked -p hoshu-gateway --bin hoshu
@@ -70,3 +71,5 @@ bench: check-cargo deps
 	cd web && HOSHU_BIN=$(CARGO_TARGET_DIR)/release/hoshu node bench/seek-hour.mjs
 	cd web && HOSHU_BIN=$(CARGO_TARGET_DIR)/release/hoshu node bench/rdp-figures.mjs
 	$(CARGO) bench --locked -p hoshu-gateway --bench idle_sessions
+	$(CARGO) bench --locked -p hoshu-gateway --bench silent_connections
+	$(CARGO) bench --locked -p hoshu-gateway --bench hostile_neighbours
