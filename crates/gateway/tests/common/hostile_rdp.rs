@@ -31,7 +31,7 @@ use ironrdp_pdu::rdp::headers::{ShareControlHeader, ShareControlPdu, ShareDataPd
 use ironrdp_pdu::rdp::server_redirection::ServerRedirectionPdu;
 use ironrdp_pdu::x224::X224;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
@@ -136,28 +136,9 @@ async fn answer_certificate_fetch(mut tcp: TcpStream) -> io::Result<()> {
     drain(tls).await
 }
 
-/// Reads until the peer closes the connection (or it fails), discarding what it sends.
-pub async fn drain<S: AsyncRead + Unpin>(mut s: S) -> io::Result<()> {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match s.read(&mut buf).await {
-            Ok(0) | Err(_) => return Ok(()),
-            Ok(_) => {}
-        }
-    }
-}
-
-/// Writes `chunk` again and again, up to `total` bytes, until the gateway stops reading.
-pub async fn flood<S: AsyncWrite + Unpin>(s: &mut S, chunk: &[u8], total: u64) -> io::Result<()> {
-    let mut sent = 0u64;
-    while sent < total {
-        if s.write_all(chunk).await.is_err() {
-            return Ok(());
-        }
-        sent += chunk.len() as u64;
-    }
-    Ok(())
-}
+// Re-exported: the cases call them through this module, and not every test binary does.
+#[allow(unused_imports)]
+pub use super::script::{drain, flood};
 
 /// One frame from the client: a TPKT (MS-RDPBCGR 2.2.1.1, T.123 §8) or a fast-path input PDU
 /// (2.2.8.1.2), whole, header included.

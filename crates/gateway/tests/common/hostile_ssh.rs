@@ -20,14 +20,14 @@ use russh::keys::PrivateKey;
 use russh::server::{self, Auth, Msg, Session};
 use russh::{Channel, ChannelId};
 use serde_json::Value;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use super::script::ScriptedServer;
+use super::script::{MemoryMark, ScriptedServer};
 use super::sshd::{self, Sshd};
 use super::terminal::Terminal;
-use super::tunnel::{end_session, ended_session, list_sessions, proc_status_kib};
+use super::tunnel::{end_session, ended_session, list_sessions};
 use super::{Credential, Gateway, Session as Login};
 
 /// The version line of the scripted server (RFC 4253 §4.2).
@@ -88,28 +88,9 @@ impl SshScript {
 
 // ---- Before the key exchange: raw bytes ----
 
-/// Reads until the peer closes the connection (or it fails), discarding what it sends.
-pub async fn drain<S: AsyncRead + Unpin>(mut s: S) -> io::Result<()> {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match s.read(&mut buf).await {
-            Ok(0) | Err(_) => return Ok(()),
-            Ok(_) => {}
-        }
-    }
-}
-
-/// Writes `chunk` again and again, up to `total` bytes, until the gateway stops reading.
-pub async fn flood<S: AsyncWrite + Unpin>(s: &mut S, chunk: &[u8], total: u64) -> io::Result<()> {
-    let mut sent = 0u64;
-    while sent < total {
-        if s.write_all(chunk).await.is_err() {
-            return Ok(());
-        }
-        sent += chunk.len() as u64;
-    }
-    Ok(())
-}
+// Re-exported: the cases call them through this module, and not every test binary does.
+#[allow(unused_imports)]
+pub use super::script::{drain, flood};
 
 /// RFC 4253 §6: `uint32 packet_length, byte padding_length, payload, padding`, in the clear,
 /// padded to a multiple of 8 with at least 4 bytes of padding.
@@ -344,9 +325,7 @@ pub struct Stage {
     checks: usize,
     _sshd: Sshd,
     _server: SshScript,
-    pid: u32,
-    rss_before: u64,
-    peak_before: u64,
+    memory: MemoryMark,
 }
 
 /// How a hostile session ended, as its browser was told.
@@ -396,11 +375,9 @@ impl Stage {
         ];
         args.extend(extra);
         gateway.add_demo_target(name, "ssh", server.port, &args);
-        let pid = gateway.pid();
         Stage {
             name,
-            rss_before: proc_status_kib(pid, "VmRSS"),
-            peak_before: proc_status_kib(pid, "VmHWM"),
+            memory: MemoryMark::of(gateway.pid()),
             gateway,
             vendor,
             healthy,
@@ -408,7 +385,6 @@ impl Stage {
             checks: 0,
             _sshd: sshd,
             _server: server,
-            pid,
         }
     }
 
@@ -448,20 +424,8 @@ impl Stage {
 
     /// The gateway's memory stayed within the headroom of what it held before the session.
     pub fn assert_memory_bounded(&self) {
-        let name = self.name;
-        let peak = proc_status_kib(self.pid, "VmHWM");
-        let rss = proc_status_kib(self.pid, "VmRSS");
-        let ceiling = self.peak_before.max(self.rss_before + MEMORY_HEADROOM_KIB);
-        eprintln!(
-            "figure: {name}: gateway RSS {} KiB before, {rss} KiB now, peak {peak} KiB",
-            self.rss_before
-        );
-        assert!(
-            peak <= ceiling,
-            "{name}: the gateway's peak RSS grew to {peak} KiB from {} KiB (peak before {} KiB)",
-            self.rss_before,
-            self.peak_before
-        );
+        self.memory
+            .assert_peak_bounded(self.name, MEMORY_HEADROOM_KIB);
     }
 
     /// The hostile session ended with `status` and one of `codes`, its message saying each of

@@ -8,6 +8,7 @@ pub mod access;
 pub mod hostile_rdp;
 pub mod hostile_ssh;
 pub mod rdp_server;
+pub mod rdp_stage;
 pub mod rfb_server;
 pub mod script;
 pub mod sshd;

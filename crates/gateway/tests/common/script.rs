@@ -9,7 +9,10 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+use super::tunnel::proc_status_kib;
 
 type Served = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
@@ -79,5 +82,75 @@ impl ScriptedServer {
             port: port_rx.recv().expect("the scripted server listens"),
             stop: Some(stop),
         }
+    }
+}
+
+/// Reads until the peer closes the connection (or it fails), discarding what it sends.
+pub async fn drain<S: AsyncRead + Unpin>(mut s: S) -> io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match s.read(&mut buf).await {
+            Ok(0) | Err(_) => return Ok(()),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Writes `chunk` again and again, up to `total` bytes, until the gateway stops reading.
+pub async fn flood<S: AsyncWrite + Unpin>(s: &mut S, chunk: &[u8], total: u64) -> io::Result<()> {
+    let mut sent = 0u64;
+    while sent < total {
+        if s.write_all(chunk).await.is_err() {
+            return Ok(());
+        }
+        sent += chunk.len() as u64;
+    }
+    Ok(())
+}
+
+/// The gateway's memory before a hostile session, to check it stayed bounded after.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryMark {
+    pid: u32,
+    rss_before: u64,
+    peak_before: u64,
+}
+
+impl MemoryMark {
+    pub fn of(pid: u32) -> MemoryMark {
+        MemoryMark {
+            pid,
+            rss_before: proc_status_kib(pid, "VmRSS"),
+            peak_before: proc_status_kib(pid, "VmHWM"),
+        }
+    }
+
+    /// The peak stayed under the earlier peak or the RSS before plus `headroom_kib`; the RSS
+    /// now, in KiB.
+    pub fn assert_peak_bounded(&self, name: &str, headroom_kib: u64) -> u64 {
+        let peak = proc_status_kib(self.pid, "VmHWM");
+        let rss = proc_status_kib(self.pid, "VmRSS");
+        eprintln!(
+            "figure: {name}: gateway RSS {} KiB before, {rss} KiB now, peak {peak} KiB",
+            self.rss_before
+        );
+        let ceiling = self.peak_before.max(self.rss_before + headroom_kib);
+        assert!(
+            peak <= ceiling,
+            "{name}: the gateway's peak RSS grew to {peak} KiB from {} KiB (peak before {} KiB)",
+            self.rss_before,
+            self.peak_before
+        );
+        rss
+    }
+
+    /// [`MemoryMark::assert_peak_bounded`], and the RSS now is within the headroom too.
+    pub fn assert_bounded(&self, name: &str, headroom_kib: u64) {
+        let rss = self.assert_peak_bounded(name, headroom_kib);
+        assert!(
+            rss <= self.rss_before + headroom_kib,
+            "{name}: the gateway's RSS is {rss} KiB after the session, {} KiB before",
+            self.rss_before
+        );
     }
 }
